@@ -1,0 +1,86 @@
+// Package devcmd is `cowdisk dev`: tooling for a throwaway local Ceph cluster.
+package devcmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cowdisk/cowdisk/internal/devcluster"
+)
+
+// Command is `cowdisk dev`.
+func Command() *cobra.Command {
+	dev := &cobra.Command{Use: "dev", Short: "Developer tooling"}
+	cluster := &cobra.Command{Use: "cluster", Short: "Boot or stop a throwaway 1-mon 1-OSD Ceph on loopback"}
+	cluster.AddCommand(upCommand(), downCommand(), envCommand())
+	dev.AddCommand(cluster)
+	return dev
+}
+
+func upCommand() *cobra.Command {
+	var o devcluster.Options
+	var pools string
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Boot a cluster in --dir and print its environment as export lines",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if pools != "" {
+				o.Pools = strings.Split(pools, ",")
+			}
+			start := time.Now()
+			cl, err := devcluster.Up(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			for _, kv := range cl.Env() {
+				fmt.Fprintf(cmd.OutOrStdout(), "export %s\n", kv)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "# dev cluster %s up in %s (fsid %s, mon %s)\n",
+				cl.Dir, time.Since(start).Round(time.Millisecond), cl.FSID, cl.MonAddr)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Dir, "dir", "", "directory for the cluster's data, config and logs (required)")
+	c.Flags().StringVar(&o.ObjectStore, "objectstore", "memstore", "memstore (fast, in memory) or bluestore (file-backed, survives kill)")
+	c.Flags().StringVar(&pools, "pools", "images,vms", "comma-separated rbd pools to create")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+func downCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "down",
+		Short: "Stop the daemons started in --dir (by pid) and remove it",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return devcluster.Down(cmd.Context(), dir)
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the cluster directory (required)")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+func envCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "env",
+		Short: "Print the export lines of a running cluster",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := devcluster.Load(dir)
+			if err != nil {
+				return fmt.Errorf("no dev cluster in %s: %w", dir, err)
+			}
+			for _, kv := range cl.Env() {
+				fmt.Fprintf(cmd.OutOrStdout(), "export %s\n", kv)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the cluster directory (required)")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}

@@ -1,0 +1,52 @@
+// Package cli assembles the cowdisk command tree. Each noun lives in its own
+// package (devcmd, imagecmd, diskcmd, ...) so that commands stay small and
+// independent, as in containerd's ctr.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
+	"github.com/cowdisk/cowdisk/internal/cli/servecmd"
+)
+
+// Root builds the whole command tree.
+func Root() *cobra.Command {
+	var verbose bool
+	root := &cobra.Command{
+		Use:           "cowdisk",
+		Short:         "Copy-on-write boot disks for VMs on Ceph RBD",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	root.AddCommand(devcmd.Command(), servecmd.Command())
+	return root
+}
+
+// Execute runs the command line and returns the process exit code. SIGINT and
+// SIGTERM cancel the context, so servers shut down gracefully and imports
+// remove their temporary images.
+func Execute() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Root().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "cowdisk:", err)
+		return 1
+	}
+	return 0
+}

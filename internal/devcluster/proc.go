@@ -1,0 +1,143 @@
+package devcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// stepTimeout bounds every external command: a ceph tool that cannot reach
+// the monitor otherwise waits forever.
+const stepTimeout = 30 * time.Second
+
+// run executes one bootstrap command with a timeout and returns its stdout;
+// on failure the error carries the command and its stderr so that a broken
+// boot says which step broke.
+func run(ctx context.Context, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w after %s", ctx.Err(), stepTimeout)
+		}
+		return "", fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// startDaemon runs a ceph daemon in the foreground (-f) in its own session,
+// so that we know its real pid (a daemonizing start hides it) and it
+// outlives the `cowdisk dev cluster up` process that started it.
+func startDaemon(logPath, name string, args ...string) (int, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start %s: %w", name, err)
+	}
+	pid := cmd.Process.Pid
+	// Reap it in the background when we are its parent (tests), so a killed
+	// daemon does not linger as a zombie that still looks alive.
+	go func() { _ = cmd.Wait() }()
+	return pid, nil
+}
+
+// alive reports whether pid runs and is the daemon we started: its command
+// line must mention our ceph.conf, so a recycled pid is never mistaken for it.
+func alive(pid int, conf string) bool {
+	if pid <= 0 {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return false
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err == nil {
+		// Field 3 is the state; a zombie has exited already.
+		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+			return false
+		}
+	}
+	return bytes.Contains(b, []byte(conf))
+}
+
+// stop sends SIGTERM, waits, then SIGKILL: a memstore OSD shuts down in well
+// under a second, but one stuck on an unreachable monitor never does.
+func stop(pid int, conf string, sig syscall.Signal) error {
+	if !alive(pid, conf) {
+		return nil
+	}
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid, conf) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			deadline = time.Now().Add(5 * time.Second)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// freePort asks the kernel for a free loopback port. There is a small race
+// until the monitor binds it; a taken port then fails the boot clearly.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// portFree tells whether a chosen port can still be bound.
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// freeRange finds n consecutive free ports for the OSD's messengers, so two
+// dev clusters on one machine never share the default 6800-7300 range.
+func freeRange(n int) (int, error) {
+	for tries := 0; tries < 50; tries++ {
+		base, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		if base+n > 65535 {
+			continue
+		}
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			ok = portFree(p)
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, errors.New("no free port range for the OSD")
+}
