@@ -1,0 +1,36 @@
+# cowdisk: every target works on a fresh Debian 12 machine as root.
+export PATH := /usr/local/go/bin:$(PATH)
+TAGS ?= $(shell scripts/ceph-build-tag 2>/dev/null)
+GO ?= go
+BIN := bin/cowdisk
+
+.PHONY: all deps build test test-unit fuzz demo bench test-faults clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+build: deps
+	$(GO) build -tags "$(TAGS)" -o $(BIN) ./cmd/cowdisk
+
+# Boots a throwaway cluster, runs every test (and short fuzz runs) against it,
+# and tears the cluster down even when tests fail.
+test: build
+	scripts/test.sh
+
+# Tests that need no cluster; a quick loop while editing.
+test-unit:
+	$(GO) test -tags "$(TAGS)" -short ./...
+
+fuzz: build
+	scripts/fuzz-short.sh
+
+demo: build
+	scripts/demo.sh
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	rm -rf bin

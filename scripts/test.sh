@@ -1,0 +1,15 @@
+#!/bin/sh
+# make test: boot a throwaway dev cluster, run every Go test against it, run
+# the short fuzz passes, and always stop the cluster.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+tags=$(scripts/ceph-build-tag)
+work=$(mktemp -d /tmp/cowdisk-test.XXXXXX)
+cleanup() { bin/cowdisk dev cluster down --dir "$work/cluster" || true; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
+bin/cowdisk dev cluster up --dir "$work/cluster" > "$work/env"
+. "$work/env"
+go vet -tags "$tags" ./...
+go test -tags "$tags" -count=1 -timeout 30m ./...
+scripts/fuzz-short.sh
