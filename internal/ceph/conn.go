@@ -1,0 +1,198 @@
+// Package ceph is cowdisk's only adapter to Ceph: it talks to librados and
+// librbd through go-ceph and hands the rest of the system plain Go types and
+// the sentinels of internal/errs.
+//
+// cgo calls ignore context cancellation, so every call here checks ctx
+// between steps, and the connection carries client-side timeouts that bound
+// how long a single librados call can block.
+package ceph
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ceph/go-ceph/rados"
+)
+
+// Config names a cluster and a cephx identity.
+type Config struct {
+	ConfPath, User, Keyring string // User without the "client." prefix
+	// Timeouts are applied before Connect; zero means 10s / 10s / 30s.
+	MountTimeout, MonOpTimeout, OSDOpTimeout time.Duration
+}
+
+// ConfigFromEnv reads CEPH_CONF, CEPH_USER (default admin) and CEPH_KEYRING.
+func ConfigFromEnv() Config {
+	c := Config{ConfPath: os.Getenv("CEPH_CONF"), User: os.Getenv("CEPH_USER"), Keyring: os.Getenv("CEPH_KEYRING")}
+	if c.User == "" {
+		c.User = "admin"
+	}
+	return c
+}
+
+func (c Config) withDefaults() Config {
+	if c.User == "" {
+		c.User = "admin"
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&c.MountTimeout, 10 * time.Second}, {&c.MonOpTimeout, 10 * time.Second}, {&c.OSDOpTimeout, 30 * time.Second}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	return c
+}
+
+// options are the librados settings applied before Connect. Without them a
+// call to an unreachable monitor or a stuck OSD blocks forever, and no
+// context can interrupt a cgo call.
+func (c Config) options() [][2]string {
+	opts := [][2]string{
+		{"client_mount_timeout", seconds(c.MountTimeout)},
+		{"rados_mon_op_timeout", seconds(c.MonOpTimeout)},
+		{"rados_osd_op_timeout", seconds(c.OSDOpTimeout)},
+	}
+	if c.Keyring != "" {
+		opts = append(opts, [2]string{"keyring", c.Keyring})
+	}
+	return opts
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%g", d.Seconds()) }
+
+// shared is one librados connection used by every Cluster handle with the
+// same (conf, user).
+type shared struct {
+	key  string
+	conn *rados.Conn
+	fsid string
+	refs int
+}
+
+var registry = struct {
+	sync.Mutex
+	conns map[string]*shared
+}{conns: map[string]*shared{}}
+
+// Cluster is a handle on a shared connection. Close drops this handle's
+// reference; the connection shuts down when the last handle is closed.
+type Cluster struct {
+	s    *shared
+	cfg  Config
+	once sync.Once
+}
+
+// Connect returns a handle on the shared connection for (conf, user),
+// connecting first if there is none. A librados connection is expensive
+// (threads, sockets, a map subscription), so one process keeps one per
+// identity, as ceph-csi's connection pool does.
+func Connect(ctx context.Context, cfg Config) (*Cluster, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	key := cfg.ConfPath + "\x00" + cfg.User
+	registry.Lock()
+	defer registry.Unlock()
+	s, ok := registry.conns[key]
+	if !ok {
+		var err error
+		if s, err = dial(cfg); err != nil {
+			return nil, err
+		}
+		s.key = key
+		registry.conns[key] = s
+	}
+	s.refs++
+	return &Cluster{s: s, cfg: cfg}, nil
+}
+
+// dial makes and connects a new librados connection.
+func dial(cfg Config) (*shared, error) {
+	what := fmt.Sprintf("cluster conf=%q user=%q", cfg.ConfPath, cfg.User)
+	conn, err := rados.NewConnWithUser(cfg.User)
+	if err != nil {
+		return nil, translate(err, "connect", what)
+	}
+	if err := configure(conn, cfg); err != nil {
+		conn.Shutdown()
+		return nil, translate(err, "configure", what)
+	}
+	if err := conn.Connect(); err != nil {
+		conn.Shutdown()
+		return nil, translate(err, "connect", what)
+	}
+	fsid, err := conn.GetFSID()
+	if err != nil {
+		conn.Shutdown()
+		return nil, translate(err, "read fsid of", what)
+	}
+	return &shared{conn: conn, fsid: fsid}, nil
+}
+
+func configure(conn *rados.Conn, cfg Config) error {
+	var err error
+	if cfg.ConfPath != "" {
+		err = conn.ReadConfigFile(cfg.ConfPath)
+	} else {
+		err = conn.ReadDefaultConfigFile()
+	}
+	if err != nil {
+		return fmt.Errorf("read %q: %w", cfg.ConfPath, err)
+	}
+	for _, o := range cfg.options() {
+		if err := conn.SetConfigOption(o[0], o[1]); err != nil {
+			return fmt.Errorf("set %s: %w", o[0], err)
+		}
+	}
+	return nil
+}
+
+// Close drops this handle's reference. Calling it twice is harmless.
+func (c *Cluster) Close() error {
+	c.once.Do(func() {
+		registry.Lock()
+		defer registry.Unlock()
+		c.s.refs--
+		if c.s.refs == 0 {
+			delete(registry.conns, c.s.key)
+			c.s.conn.Shutdown()
+		}
+	})
+	return nil
+}
+
+// FSID is the cluster's fsid, read once at connect time.
+func (c *Cluster) FSID() string { return c.s.fsid }
+
+// Config is the configuration this handle was opened with, defaults applied.
+func (c *Cluster) Config() Config { return c.cfg }
+
+// ioctx opens an I/O context on pool. A context is cheap (a pool id lookup
+// in the osdmap), and opening one per call means a pool that was deleted
+// and recreated is never reached through a stale handle.
+func (c *Cluster) ioctx(ctx context.Context, pool string) (*rados.IOContext, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	io, err := c.s.conn.OpenIOContext(pool)
+	if err != nil {
+		return nil, translate(err, "open", poolSpec(pool))
+	}
+	return io, nil
+}
+
+// withPool runs fn with an I/O context on pool.
+func (c *Cluster) withPool(ctx context.Context, pool string, fn func(*rados.IOContext) error) error {
+	io, err := c.ioctx(ctx, pool)
+	if err != nil {
+		return err
+	}
+	defer io.Destroy()
+	return fn(io)
+}
