@@ -1,0 +1,96 @@
+// Package catalog holds image records (metadata, status, locations) of the
+// image service. Catalog is the interface the API uses; SQLite is the default
+// implementation, and a shared database can replace it by implementing the
+// same few methods.
+package catalog
+
+import (
+	"context"
+	"time"
+)
+
+// Image statuses, as Glance names them.
+const (
+	StatusQueued  = "queued"
+	StatusSaving  = "saving"
+	StatusActive  = "active"
+	StatusKilled  = "killed"
+	StatusDeleted = "deleted"
+)
+
+// Visibilities, as Glance names them.
+const (
+	Private   = "private"
+	Shared    = "shared"
+	Community = "community"
+	Public    = "public"
+)
+
+// Location is where the store keeps an image's data.
+type Location struct {
+	URL      string            `json:"url"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+// Image is one catalog record. Nil pointers are "not set" (null in the API).
+type Image struct {
+	ID              string
+	Name            *string
+	Status          string
+	DiskFormat      *string
+	ContainerFormat *string
+	Size            *int64
+	VirtualSize     *int64
+	Checksum        *string // md5 hex
+	OSHashAlgo      *string
+	OSHashValue     *string
+	Owner           string
+	Visibility      string
+	Protected       bool
+	MinDisk         int
+	MinRAM          int
+	Tags            []string
+	Properties      map[string]string
+	Locations       []Location
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Filter selects images for List. Empty strings do not filter.
+type Filter struct {
+	// Project and Admin describe the caller. Admin sees every image; others
+	// see their own images, public ones, and community ones only when they
+	// ask for visibility=community (Glance keeps community images out of the
+	// default list).
+	Project string
+	Admin   bool
+
+	Name, Status, Visibility, Owner, DiskFormat string
+	Tags                                        []string
+
+	SortKey string // one of SortKeys; default created_at
+	SortDir string // asc or desc; default desc
+	Marker  string // id of the last image of the previous page
+	Limit   int    // >0
+}
+
+// SortKeys are the image fields List can sort by.
+var SortKeys = []string{"created_at", "updated_at", "name", "id", "status", "size",
+	"disk_format", "container_format", "visibility", "min_disk", "min_ram", "owner"}
+
+// Catalog stores image records. Implementations must be safe for concurrent use.
+type Catalog interface {
+	// Create inserts a new record; errs.ErrExists if the id was ever used.
+	Create(ctx context.Context, img Image) error
+	// Get returns a record, deleted ones included (the API decides what a
+	// deleted image means); errs.ErrNotFound if there is none.
+	Get(ctx context.Context, id string) (Image, error)
+	// List returns one page of non-deleted records; errs.ErrNotFound if the
+	// marker is unknown, errs.ErrInvalid for a bad sort key.
+	List(ctx context.Context, f Filter) ([]Image, error)
+	// Update reads the record, calls fn, and writes the result back in one
+	// transaction, so read-check-write sequences (status transitions) are
+	// atomic. fn's error aborts the update and is returned as is.
+	Update(ctx context.Context, id string, fn func(*Image) error) (Image, error)
+	Close() error
+}

@@ -1,0 +1,170 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite" (pure Go, no cgo)
+)
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+// Append only: never edit a step that has shipped.
+var migrations = []string{
+	`CREATE TABLE images (
+		id               TEXT PRIMARY KEY,
+		name             TEXT,
+		status           TEXT NOT NULL,
+		disk_format      TEXT,
+		container_format TEXT,
+		size             INTEGER,
+		virtual_size     INTEGER,
+		checksum         TEXT,
+		os_hash_algo     TEXT,
+		os_hash_value    TEXT,
+		owner            TEXT NOT NULL,
+		visibility       TEXT NOT NULL,
+		protected        INTEGER NOT NULL DEFAULT 0,
+		min_disk         INTEGER NOT NULL DEFAULT 0,
+		min_ram          INTEGER NOT NULL DEFAULT 0,
+		tags             TEXT NOT NULL DEFAULT '[]',
+		properties       TEXT NOT NULL DEFAULT '{}',
+		locations        TEXT NOT NULL DEFAULT '[]',
+		created_at       INTEGER NOT NULL,
+		updated_at       INTEGER NOT NULL
+	);
+	CREATE INDEX images_owner ON images(owner);
+	CREATE INDEX images_created ON images(created_at, id);`,
+}
+
+// SQLite is the embedded catalog: one database file, migrated on open.
+type SQLite struct {
+	db *sql.DB
+}
+
+var _ Catalog = (*SQLite)(nil)
+
+// OpenSQLite opens (creating if needed) the catalog file at path and brings
+// its schema up to date. path ":memory:" gives a private in-memory catalog.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if path != ":memory:" {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	// One connection serialises all access in this process: the catalog is
+	// tiny and writes are rare, and it makes Update's read-modify-write
+	// atomic without retry loops (and keeps ":memory:" one database).
+	db.SetMaxOpenConns(1)
+	s := &SQLite{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate catalog %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("catalog schema version %d is newer than this binary (%d): %w",
+			version, len(migrations), errs.ErrInvalid)
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		// PRAGMA does not take parameters; i+1 is our own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// Create inserts img.
+func (s *SQLite) Create(ctx context.Context, img Image) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM images WHERE id = ?", img.ID).Scan(&n); err != nil {
+		return fmt.Errorf("create image %s: %w", img.ID, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("image %s: %w", img.ID, errs.ErrExists)
+	}
+	if err := insert(ctx, s.db, img); err != nil {
+		return fmt.Errorf("create image %s: %w", img.ID, err)
+	}
+	return nil
+}
+
+// Get returns the record with this id.
+func (s *SQLite) Get(ctx context.Context, id string) (Image, error) {
+	return get(ctx, s.db, id)
+}
+
+// Update runs fn on the current record inside one transaction.
+func (s *SQLite) Update(ctx context.Context, id string, fn func(*Image) error) (Image, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, fmt.Errorf("update image %s: %w", id, err)
+	}
+	defer tx.Rollback() // no-op after Commit
+	img, err := get(ctx, tx, id)
+	if err != nil {
+		return Image{}, err
+	}
+	if err := fn(&img); err != nil {
+		return Image{}, err
+	}
+	img.ID = id // fn must not move the record
+	if err := insert(ctx, tx, img); err != nil {
+		return Image{}, fmt.Errorf("update image %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Image{}, fmt.Errorf("update image %s: %w", id, err)
+	}
+	return img, nil
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func get(ctx context.Context, q querier, id string) (Image, error) {
+	img, err := scan(q.QueryRowContext(ctx, "SELECT "+columns+" FROM images WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Image{}, fmt.Errorf("image %s: %w", id, errs.ErrNotFound)
+	}
+	if err != nil {
+		return Image{}, fmt.Errorf("get image %s: %w", id, err)
+	}
+	return img, nil
+}
