@@ -1,0 +1,58 @@
+// Package store defines where the image service keeps image data. The API
+// streams an upload (already inspected and hashed) into a Store and records
+// the returned location in the catalog; stores know nothing of HTTP, auth or
+// image formats.
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// Store keeps image data. Implementations: filestore, rbdstore.
+type Store interface {
+	// ID names the store in /v2/info/stores ("file", "rbd").
+	ID() string
+	// Put writes the data of image id from r. size is the declared length or
+	// -1 when unknown. Put makes the data visible under its final name only
+	// when r has been read to EOF without error; on any error nothing of the
+	// upload remains in the store.
+	Put(ctx context.Context, id string, r io.Reader, size int64) (Result, error)
+	// Open returns the data at a location Put returned.
+	Open(ctx context.Context, location string) (Object, error)
+	// Delete removes the data at location. Already gone is not an error.
+	// Data other images or disks depend on is left alone and an *InUseError
+	// returned.
+	Delete(ctx context.Context, location string) error
+}
+
+// Result describes stored data.
+type Result struct {
+	Size     int64             // bytes written
+	Location string            // URL for the catalog, e.g. rbd://fsid/pool/image/snap
+	Metadata map[string]string // location metadata shown to service callers
+}
+
+// Object is stored data opened for reading.
+type Object interface {
+	io.ReaderAt
+	Size() int64
+	Close() error
+}
+
+// InUseError says data cannot be removed because Count disks (clones)
+// depend on it. It matches errs.ErrInUse.
+type InUseError struct {
+	Location string
+	Count    int
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("%s has %d dependent disk(s): %v", e.Location, e.Count, errs.ErrInUse)
+}
+
+// Unwrap makes errors.Is(err, errs.ErrInUse) true.
+func (e *InUseError) Unwrap() error { return errs.ErrInUse }
