@@ -74,3 +74,9 @@ func poolSpec(pool string) string { return "pool " + pool }
 func isNotFound(err error) bool {
 	return err != nil && (errors.Is(err, errs.ErrNotFound) || errno(err, syscall.ENOENT))
 }
+
+// Errnos used in decisions, named once.
+const (
+	ebusy     = syscall.EBUSY
+	enotempty = syscall.ENOTEMPTY
+)

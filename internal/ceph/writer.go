@@ -1,0 +1,161 @@
+package ceph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ceph/go-ceph/rados"
+	"github.com/ceph/go-ceph/rbd"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// ImageWriter writes a new image under a temporary name and renames it into
+// place on Commit, so that no reader ever sees a half-written image under
+// its final name. WriteAt is safe for concurrent use: librbd serialises
+// requests on one image handle itself, and Grow excludes writers.
+type ImageWriter struct {
+	io              *rados.IOContext
+	img             *rbd.Image
+	pool, name, tmp string
+
+	mu      sync.RWMutex // WriteAt holds it shared, resizing exclusively
+	size    uint64
+	closed   bool
+	written  atomic.Uint64
+	finished atomic.Bool // Commit or Abort has run
+}
+
+// OpenWriter creates "<name>.tmp-<random>" in pool with size bytes and
+// opens it for writing.
+func (c *Cluster) OpenWriter(ctx context.Context, pool, name string, size uint64, o ImageOptions) (*ImageWriter, error) {
+	tmp := tempName(name)
+	if err := c.CreateImage(ctx, pool, tmp, size, o); err != nil {
+		return nil, err
+	}
+	io, err := c.ioctx(ctx, pool)
+	if err == nil {
+		var img *rbd.Image
+		if img, err = openImage(io, pool, tmp, "", false); err == nil {
+			return &ImageWriter{io: io, img: img, pool: pool, name: name, tmp: tmp, size: size}, nil
+		}
+		io.Destroy()
+	}
+	// Context is not reused: the temporary image must go even if ctx ended.
+	return nil, errors.Join(err, c.Remove(context.WithoutCancel(ctx), pool, tmp, RemoveOptions{Retries: -1}))
+}
+
+// TempName is the name the image has until Commit.
+func (w *ImageWriter) TempName() string { return w.tmp }
+
+// Written counts the bytes actually sent to the cluster (zeros skipped).
+func (w *ImageWriter) Written() uint64 { return w.written.Load() }
+
+// Size is the current size of the image.
+func (w *ImageWriter) Size() uint64 {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.size
+}
+
+// WriteAt writes p at off. An all-zero p is skipped: the new image reads
+// zeros there already. Writing past Size is errs.ErrInvalid; Grow first.
+func (w *ImageWriter) WriteAt(p []byte, off int64) (int, error) {
+	if allZero(p) {
+		return len(p), nil
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return 0, fmt.Errorf("ceph: write to %s after commit or abort: %w", w.spec(), errs.ErrInvalid)
+	}
+	if off < 0 || uint64(off)+uint64(len(p)) > w.size {
+		return 0, fmt.Errorf("ceph: write [%d,+%d) past the end (%d) of %s: %w", off, len(p), w.size, w.spec(), errs.ErrInvalid)
+	}
+	n, err := w.img.WriteAt(p, off)
+	w.written.Add(uint64(n))
+	return n, translate(err, fmt.Sprintf("write %d bytes at %d to", len(p), off), w.spec())
+}
+
+// Grow makes the image at least size bytes long.
+func (w *ImageWriter) Grow(size uint64) error {
+	return w.resize(size, false)
+}
+
+// Truncate sets the image size exactly, shrinking if needed: an import of
+// unknown length grows ahead of the data and trims at the end.
+func (w *ImageWriter) Truncate(size uint64) error {
+	return w.resize(size, true)
+}
+
+func (w *ImageWriter) resize(size uint64, shrink bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if size == w.size || (size < w.size && !shrink) {
+		return nil
+	}
+	if err := w.img.Resize(size); err != nil {
+		return translate(err, fmt.Sprintf("resize to %d bytes", size), w.spec())
+	}
+	w.size = size
+	return nil
+}
+
+// Commit flushes, closes and renames the image to its final name. If the
+// final name is taken (errs.ErrExists) or anything else fails, the
+// temporary image is removed: a failed Commit leaves nothing behind.
+func (w *ImageWriter) Commit(ctx context.Context) error {
+	if !w.finished.CompareAndSwap(false, true) {
+		return fmt.Errorf("ceph: commit of %s after commit or abort: %w", w.spec(), errs.ErrInvalid)
+	}
+	err := ctx.Err()
+	if err == nil {
+		err = translate(w.img.Flush(), "flush", w.spec())
+	}
+	if cerr := w.close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = translate(rbd.GetImage(w.io, w.tmp).Rename(w.name), "rename to "+w.name, w.spec())
+	}
+	if err != nil {
+		err = errors.Join(err, w.removeTemp())
+	}
+	w.io.Destroy()
+	return err
+}
+
+// Abort removes the temporary image. After Commit it does nothing.
+// It does not stop on ctx: leaving the temporary image behind is worse.
+func (w *ImageWriter) Abort(context.Context) error {
+	if !w.finished.CompareAndSwap(false, true) {
+		return nil
+	}
+	err := errors.Join(w.close(), w.removeTemp())
+	w.io.Destroy()
+	return err
+}
+
+// close closes the image handle once; later writes fail cleanly.
+func (w *ImageWriter) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	return translate(w.img.Close(), "close", w.spec())
+}
+
+func (w *ImageWriter) removeTemp() error {
+	err := rbd.RemoveImage(w.io, w.tmp)
+	if isNotFound(err) {
+		return nil
+	}
+	return translate(err, "remove temporary", imageSpec(w.pool, w.tmp))
+}
+
+func (w *ImageWriter) spec() string { return imageSpec(w.pool, w.tmp) }
