@@ -11,11 +11,11 @@ import (
 // ImageReader reads an image (or one of its snapshots). ReadAt is safe for
 // concurrent use; Read keeps its own offset and is not.
 type ImageReader struct {
-	io        *rados.IOContext
-	img       *rbd.Image
+	io         *rados.IOContext
+	img        *rbd.Image
 	pool, name string
-	size      int64
-	off       int64
+	size       int64
+	off        int64
 }
 
 // OpenReader opens pool/name (at snap, when not empty) read-only.

@@ -22,8 +22,8 @@ type ImageWriter struct {
 	img             *rbd.Image
 	pool, name, tmp string
 
-	mu      sync.RWMutex // WriteAt holds it shared, resizing exclusively
-	size    uint64
+	mu       sync.RWMutex // WriteAt holds it shared, resizing exclusively
+	size     uint64
 	closed   bool
 	written  atomic.Uint64
 	finished atomic.Bool // Commit or Abort has run

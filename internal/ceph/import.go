@@ -1,0 +1,222 @@
+package ceph
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// ImportOptions tune Import. Zero values: 4 workers, one object per chunk.
+type ImportOptions struct {
+	ImageOptions
+	Workers   int
+	ChunkSize int
+}
+
+// ImportResult describes an imported image. Written counts the bytes sent
+// to the cluster; the rest of Size was zeros and was skipped.
+type ImportResult struct {
+	Size, Written uint64
+	MD5, SHA512   string // hex
+}
+
+func (o ImportOptions) withDefaults() ImportOptions {
+	o.ImageOptions = o.ImageOptions.withDefaults()
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.ChunkSize <= 0 {
+		// Object-sized chunks: each write fills one object, which is
+		// the unit RBD allocates, so a zero chunk is a whole object saved.
+		o.ChunkSize = 1 << o.ObjectSizeOrder
+	}
+	return o
+}
+
+// Import streams r into a new image pool/name. size is the stream length,
+// or -1 when unknown (the image then grows ahead of the data and is trimmed
+// at the end). Several goroutines write object-sized chunks in parallel at
+// their offsets (go-ceph has no AIO, so this is where throughput comes
+// from), all-zero chunks are skipped, and md5 and sha512 are computed on the
+// way. Nothing touches local disk.
+//
+// The image is written under a temporary name and renamed into place only
+// after the last byte; on any error, or when ctx ends, it is removed. A
+// stream longer or shorter than a known size is errs.ErrChecksum.
+func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ImportOptions) (ImportResult, error) {
+	o = o.withDefaults()
+	w, err := c.OpenWriter(ctx, pool, name, uint64(max(size, 0)), o.ImageOptions)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res, err := (&importer{w: w, size: size, o: o}).run(ctx, r)
+	if err != nil {
+		return res, errors.Join(err, w.Abort(ctx))
+	}
+	return res, w.Commit(ctx)
+}
+
+// chunk is one buffer in flight. It goes back to the free list once the
+// two hashers and the writer are done with it.
+type chunk struct {
+	buf  []byte
+	n    int
+	off  int64
+	refs atomic.Int32
+}
+
+type importer struct {
+	w    *ImageWriter
+	size int64
+	o    ImportOptions
+
+	free    chan *chunk
+	once    sync.Once
+	failure error
+	cancel  context.CancelFunc
+}
+
+// fail records the first error and stops the pipeline.
+func (im *importer) fail(err error) {
+	im.once.Do(func() { im.failure = err; im.cancel() })
+}
+
+func (im *importer) release(c *chunk) {
+	if c.refs.Add(-1) == 0 {
+		im.free <- c
+	}
+}
+
+func (im *importer) run(ctx context.Context, r io.Reader) (ImportResult, error) {
+	ctx, im.cancel = context.WithCancel(ctx)
+	defer im.cancel()
+	// Workers+2 buffers bound memory and let the reader run one chunk
+	// ahead of every worker while the hashers catch up.
+	im.free = make(chan *chunk, im.o.Workers+2)
+	for range cap(im.free) {
+		im.free <- &chunk{buf: make([]byte, im.o.ChunkSize)}
+	}
+	md5h, shah := md5.New(), sha512.New()
+	work := make(chan *chunk, im.o.Workers)
+	hashes := []chan *chunk{make(chan *chunk, cap(im.free)), make(chan *chunk, cap(im.free))}
+	var wg sync.WaitGroup
+	for range im.o.Workers {
+		wg.Go(func() { im.writeLoop(ctx, work) })
+	}
+	for i, h := range []hash.Hash{md5h, shah} {
+		wg.Go(func() { im.hashLoop(h, hashes[i]) })
+	}
+	total, err := im.readLoop(ctx, r, work, hashes)
+	close(work)
+	for _, h := range hashes {
+		close(h)
+	}
+	wg.Wait()
+	if err != nil {
+		im.fail(err)
+	}
+	if im.failure == nil {
+		im.finish(ctx, total)
+	}
+	res := ImportResult{Size: uint64(total), Written: im.w.Written(),
+		MD5: hex.EncodeToString(md5h.Sum(nil)), SHA512: hex.EncodeToString(shah.Sum(nil))}
+	if im.failure != nil {
+		return res, im.failure
+	}
+	return res, nil
+}
+
+// readLoop reads the stream in chunks and hands each to a hasher pair and
+// a writer, in stream order for the hashers.
+func (im *importer) readLoop(ctx context.Context, r io.Reader, work chan<- *chunk, hashes []chan *chunk) (int64, error) {
+	var off int64
+	for {
+		var c *chunk
+		select {
+		case <-ctx.Done():
+			return off, ctx.Err()
+		case c = <-im.free:
+		}
+		n, err := io.ReadFull(r, c.buf)
+		if n > 0 {
+			if gerr := im.makeRoom(off + int64(n)); gerr != nil {
+				im.free <- c
+				return off, gerr
+			}
+			c.n, c.off = n, off
+			c.refs.Store(int32(1 + len(hashes)))
+			for _, h := range hashes {
+				h <- c
+			}
+			work <- c
+			off += int64(n)
+		} else {
+			im.free <- c
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return off, nil
+		case err != nil:
+			return off, fmt.Errorf("ceph: import into %s: read source at byte %d: %w", imageSpec(im.w.pool, im.w.name), off, err)
+		}
+	}
+}
+
+// makeRoom checks a known size, or grows the image ahead of an unknown one.
+func (im *importer) makeRoom(end int64) error {
+	if im.size >= 0 {
+		if end > im.size {
+			return fmt.Errorf("ceph: import into %s: source is longer than the declared %d bytes: %w",
+				imageSpec(im.w.pool, im.w.name), im.size, errs.ErrChecksum)
+		}
+		return nil
+	}
+	cur := im.w.Size()
+	if uint64(end) <= cur {
+		return nil
+	}
+	// Double, so an unknown-length stream costs log2(size) resizes.
+	return im.w.Grow(max(uint64(end), 2*cur))
+}
+
+func (im *importer) writeLoop(ctx context.Context, work <-chan *chunk) {
+	for c := range work {
+		if ctx.Err() == nil {
+			if _, err := im.w.WriteAt(c.buf[:c.n], c.off); err != nil {
+				im.fail(err)
+			}
+		}
+		im.release(c)
+	}
+}
+
+func (im *importer) hashLoop(h hash.Hash, in <-chan *chunk) {
+	for c := range in {
+		h.Write(c.buf[:c.n])
+		im.release(c)
+	}
+}
+
+// finish checks the length against a known size, or trims an unknown one.
+func (im *importer) finish(ctx context.Context, total int64) {
+	switch {
+	case ctx.Err() != nil:
+		im.fail(ctx.Err())
+	case im.size >= 0 && total != im.size:
+		im.fail(fmt.Errorf("ceph: import into %s: source ended at %d of the declared %d bytes: %w",
+			imageSpec(im.w.pool, im.w.name), total, im.size, errs.ErrChecksum))
+	case im.size < 0:
+		if err := im.w.Truncate(uint64(total)); err != nil {
+			im.fail(err)
+		}
+	}
+}
