@@ -1,0 +1,174 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// errStaleBase: a base exists for the image id but from other image data.
+var errStaleBase = errors.New("cached base is from different image data")
+
+// baseSnapName ties a base's snapshot to the image data it holds, so a base
+// made before the image changed is never mistaken for the current one.
+func baseSnapName(img Image) string {
+	h := img.HashValue
+	if h == "" {
+		h = img.Checksum
+	}
+	if h == "" {
+		return "snap"
+	}
+	return "snap-" + strings.ToLower(h[:min(len(h), 16)])
+}
+
+// ensureBase returns the snapshot of "<vms>/base_<id>", making it when it is
+// missing. Creation is exclusive across nodes: the base is written, checked
+// and snapshotted under a temporary name and renamed into place; a node that
+// loses the rename drops its copy and uses the winner's.
+func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
+	pool, name, snap := b.cfg.VMsPool, basePrefix+img.ID, baseSnapName(img)
+	ref := ceph.SnapRef{Pool: pool, Image: name, Snap: snap}
+	for {
+		snaps, err := b.c.ListSnapshots(ctx, pool, name)
+		if err == nil {
+			if slices.Contains(snaps, snap) {
+				return ref, nil
+			}
+			return b.replaceStaleBase(ctx, img, ref, snaps)
+		}
+		if !errors.Is(err, errs.ErrNotFound) {
+			return ceph.SnapRef{}, err
+		}
+		tmp := tempName(name, b.cfg.Node)
+		if _, err := b.fetchRaw(ctx, img, tmp); err != nil {
+			return ceph.SnapRef{}, err
+		}
+		err = b.c.CreateSnapshot(ctx, pool, tmp, snap)
+		if err == nil {
+			err = b.c.Rename(ctx, pool, tmp, name)
+		}
+		if err == nil {
+			b.log.InfoContext(ctx, "base created", "base", name, "snap", snap)
+			return ref, nil
+		}
+		b.remove(ctx, tmp)
+		if !errors.Is(err, errs.ErrExists) {
+			return ceph.SnapRef{}, err
+		}
+		b.log.InfoContext(ctx, "another node created the base first", "base", name)
+	}
+}
+
+// replaceStaleBase removes a base from older image data when no disk depends
+// on it, and reports errStaleBase otherwise (the caller then imports a
+// private copy rather than clone the wrong bytes).
+func (b *RBD) replaceStaleBase(ctx context.Context, img Image, want ceph.SnapRef, snaps []string) (ceph.SnapRef, error) {
+	stale := fmt.Errorf("base %s/%s has snapshots %v, not %s: %w", want.Pool, want.Image, snaps, want.Snap, errStaleBase)
+	for _, s := range snaps {
+		kids, err := b.c.Children(ctx, want.Pool, want.Image, s)
+		if err != nil {
+			return ceph.SnapRef{}, err
+		}
+		if len(kids) > 0 {
+			return ceph.SnapRef{}, stale
+		}
+	}
+	b.log.WarnContext(ctx, "removing stale base", "base", want.Image, "snaps", snaps, "want", want.Snap)
+	if err := b.c.Remove(ctx, want.Pool, want.Image, ceph.RemoveOptions{Retries: 1}); err != nil {
+		return ceph.SnapRef{}, err
+	}
+	return b.ensureBase(ctx, img)
+}
+
+// importDisk gives the disk a private copy of the image.
+func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, error) {
+	tmp := tempName(diskImageName(req.InstanceID, req.Name), b.cfg.Node)
+	virtual, err := b.fetchRaw(ctx, img, tmp)
+	if err != nil {
+		return Disk{}, err
+	}
+	size, err := diskSize(req, virtual)
+	if err != nil {
+		b.remove(ctx, tmp)
+		return Disk{}, err
+	}
+	return b.commitDisk(ctx, tmp, virtual, size, req)
+}
+
+// Bases lists "base_*" images with the disks cloned from them.
+func (b *RBD) Bases(ctx context.Context) ([]Base, error) {
+	names, err := b.c.ListImages(ctx, b.cfg.VMsPool)
+	if err != nil {
+		return nil, err
+	}
+	bases := []Base{}
+	for _, n := range names {
+		if !strings.HasPrefix(n, basePrefix) || ceph.IsTemp(n) {
+			continue
+		}
+		base, err := b.base(ctx, n)
+		if errors.Is(err, errs.ErrNotFound) {
+			continue // pruned meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		bases = append(bases, base)
+	}
+	return bases, nil
+}
+
+func (b *RBD) base(ctx context.Context, name string) (Base, error) {
+	pool := b.cfg.VMsPool
+	size, err := b.c.Stat(ctx, pool, name)
+	if err != nil {
+		return Base{}, err
+	}
+	snaps, err := b.c.ListSnapshots(ctx, pool, name)
+	if err != nil {
+		return Base{}, err
+	}
+	base := Base{ImageID: strings.TrimPrefix(name, basePrefix), Pool: pool, Image: name, SizeBytes: size.Size, Children: []string{}}
+	for _, s := range snaps {
+		base.Snapshot = s
+		kids, err := b.c.Children(ctx, pool, name, s)
+		if err != nil {
+			return Base{}, err
+		}
+		for _, k := range kids {
+			base.Children = append(base.Children, k.Pool+"/"+k.Name)
+		}
+	}
+	return base, nil
+}
+
+// Prune removes bases no disk depends on. A clone racing with the removal
+// makes the snapshot removal fail, and that base is kept.
+func (b *RBD) Prune(ctx context.Context) ([]string, error) {
+	bases, err := b.Bases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	removed := []string{}
+	for _, base := range bases {
+		if len(base.Children) > 0 {
+			continue
+		}
+		err := b.c.Remove(ctx, base.Pool, base.Image, ceph.RemoveOptions{Retries: 1})
+		if errors.Is(err, errs.ErrInUse) || errors.Is(err, errs.ErrBusy) {
+			b.log.InfoContext(ctx, "base gained a child, kept", "base", base.Image)
+			continue
+		}
+		if err != nil {
+			return removed, err
+		}
+		removed = append(removed, base.Pool+"/"+base.Image)
+	}
+	return removed, nil
+}

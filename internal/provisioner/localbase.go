@@ -1,0 +1,164 @@
+package provisioner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/cowdisk/cowdisk/internal/convert"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imageformat"
+)
+
+// ensureBase returns the raw base file for img, making it once.
+func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
+	base := filepath.Join(l.cfg.Dir, "bases", img.ID+"@"+baseSnapName(img)+".raw")
+	if _, err := os.Stat(base); err == nil {
+		return base, nil
+	}
+	if l.cfg.NeverDownload {
+		return "", fmt.Errorf("image %s has no local base and downloading is disabled: %w", img.ID, errs.ErrRefused)
+	}
+	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats)
+	if err != nil {
+		return "", err
+	}
+	defer dl.Close()
+	src, err := os.CreateTemp(filepath.Dir(base), img.ID+".tmp-src-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(src.Name())
+	defer src.Close()
+	if _, err := io.Copy(src, dl); err != nil {
+		return "", err
+	}
+	info, err := dl.finish()
+	if err != nil {
+		return "", err
+	}
+	raw := src.Name()
+	if !isRawFormat(img.DiskFormat) {
+		if raw, err = l.toRaw(ctx, src, info); err != nil {
+			return "", err
+		}
+		defer os.Remove(raw)
+	}
+	if err := os.Rename(raw, base); err != nil {
+		return "", err
+	}
+	l.log.InfoContext(ctx, "base created", "base", base)
+	return base, nil
+}
+
+// toRaw converts the checked source file into a new raw temporary file.
+func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info) (string, error) {
+	l.stats.Conversions.Add(1)
+	out, err := os.CreateTemp(filepath.Dir(src.Name()), "raw.tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer out.Close()
+	if err := out.Truncate(int64(info.VirtualSize)); err == nil {
+		w := countingWriterAt{w: out, n: &l.stats.BytesWritten}
+		if info.Format == imageformat.QCOW2 {
+			err = convert.QCOW2ToRaw(ctx, src, w, convert.Options{})
+		} else {
+			err = convert.ToRaw(ctx, src.Name(), info, w, convert.Options{})
+		}
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return "", err
+	}
+	return out.Name(), out.Close()
+}
+
+// Bases lists the raw bases with the overlays that use them.
+func (l *Local) Bases(ctx context.Context) ([]Base, error) {
+	paths, err := filepath.Glob(filepath.Join(l.cfg.Dir, "bases", "*@*.raw"))
+	if err != nil {
+		return nil, err
+	}
+	disks, err := l.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	bases := []Base{}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		id, _ := baseImageID(p)
+		snap := strings.TrimSuffix(strings.SplitN(filepath.Base(p), "@", 2)[1], ".raw")
+		b := Base{ImageID: id, Pool: filepath.Dir(p), Image: filepath.Base(p), Snapshot: snap, SizeBytes: uint64(st.Size()), Children: []string{}}
+		for _, d := range disks {
+			if d.Parent == p {
+				b.Children = append(b.Children, filepath.Join(d.Pool, d.Image))
+			}
+		}
+		bases = append(bases, b)
+	}
+	return bases, nil
+}
+
+// Prune removes bases without overlays.
+func (l *Local) Prune(ctx context.Context) ([]string, error) {
+	bases, err := l.Bases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	removed := []string{}
+	for _, b := range bases {
+		if len(b.Children) > 0 {
+			continue
+		}
+		p := filepath.Join(b.Pool, b.Image)
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
+type qemuImageInfo struct {
+	VirtualSize uint64 `json:"virtual-size"`
+	Backing     string `json:"full-backing-filename"`
+}
+
+// qemuInfo reads a local image's header with qemu-img (-U: a running VM
+// holds the lock on its disk).
+func qemuInfo(ctx context.Context, path string) (qemuImageInfo, error) {
+	var out bytes.Buffer
+	if err := qemuImg(ctx, &out, "info", "-U", "--output=json", "-f", "qcow2", path); err != nil {
+		return qemuImageInfo{}, err
+	}
+	var info qemuImageInfo
+	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
+		return qemuImageInfo{}, fmt.Errorf("qemu-img info %s: %w", path, err)
+	}
+	return info, nil
+}
+
+func qemuImg(ctx context.Context, stdout io.Writer, args ...string) error {
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "qemu-img", args...)
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("qemu-img %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}

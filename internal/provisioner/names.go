@@ -1,0 +1,71 @@
+package provisioner
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// Instance IDs are joined to disk names with "_" and whole instances are
+// deleted by that prefix, so an ID may not contain "_" (or it could match
+// another instance's disks) and may not be "base" (the cache's prefix).
+var (
+	instanceRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	diskRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$`)
+)
+
+const basePrefix = "base_"
+
+func validate(instanceID, name string) error {
+	if !instanceRE.MatchString(instanceID) || instanceID+"_" == basePrefix {
+		return fmt.Errorf("instance id %q: want 1-64 of [A-Za-z0-9-], not \"base\": %w", instanceID, errs.ErrInvalid)
+	}
+	if !diskRE.MatchString(name) || strings.Contains(name, ".tmp-") {
+		return fmt.Errorf("disk name %q: want 1-64 of [A-Za-z0-9.-]: %w", name, errs.ErrInvalid)
+	}
+	return nil
+}
+
+func validateRequest(r *Request) error {
+	if r.Name == "" {
+		r.Name = DefaultDiskName
+	}
+	if err := validate(r.InstanceID, r.Name); err != nil {
+		return err
+	}
+	if r.ImageID == "" || strings.ContainsAny(r.ImageID, "/@_ ") {
+		return fmt.Errorf("image id %q: %w", r.ImageID, errs.ErrInvalid)
+	}
+	return nil
+}
+
+// diskImageName is Nova's convention: "<instance-uuid>_<disk-name>".
+func diskImageName(instanceID, name string) string { return instanceID + "_" + name }
+
+// splitDiskName undoes diskImageName; ok is false for names that are not
+// instance disks (bases, temporaries, foreign images).
+func splitDiskName(image string) (instanceID, name string, ok bool) {
+	if strings.HasPrefix(image, basePrefix) || strings.Contains(image, ".tmp-") {
+		return "", "", false
+	}
+	instanceID, name, ok = strings.Cut(image, "_")
+	if !ok || validate(instanceID, name) != nil {
+		return "", "", false
+	}
+	return instanceID, name, true
+}
+
+// tempName makes a temporary name that says which node owns it, so a node
+// reaping its own leftovers at start never removes another node's work in a
+// shared pool.
+func tempName(final, node string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return final + tempMarker(node) + hex.EncodeToString(b)
+}
+
+func tempMarker(node string) string { return ".tmp-" + node + "-" }

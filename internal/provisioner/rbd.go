@@ -1,0 +1,345 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/convert"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imageformat"
+)
+
+// RBDConfig configures the RBD backend.
+type RBDConfig struct {
+	ImagesPool string // the image service's pool (default allow-list)
+	VMsPool    string // instance disks and bases
+	Allow      AllowList
+	// Node names this agent in temporary names (letters and digits only), so
+	// it reaps only its own leftovers in a shared pool.
+	Node string
+	// NeverDownload refuses the fallback (Nova's never_download_image_if_on_rbd).
+	NeverDownload bool
+	// SoftDepth warns and HardDepth flattens a new disk whose clone chain
+	// reaches it (ceph-csi's limits; deep chains slow every read).
+	SoftDepth, HardDepth int
+	ImportWorkers        int
+	TempDir              string // for formats qemu-img converts ("" = os.TempDir)
+	Limits               imageformat.Limits
+	Convert              convert.Options
+	Auth                 Auth // for the libvirt <disk>
+}
+
+// Auth is the cephx identity the hypervisor uses for the disk.
+type Auth struct {
+	User       string // without "client."
+	SecretUUID string // libvirt secret holding the key
+}
+
+var nodeRE = regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
+
+func (c *RBDConfig) defaults() error {
+	if c.VMsPool == "" || c.ImagesPool == "" {
+		return fmt.Errorf("rbd backend: images and vms pools are required: %w", errs.ErrInvalid)
+	}
+	if len(c.Allow.Pools) == 0 {
+		c.Allow.Pools = []string{c.ImagesPool}
+	}
+	if c.Allow.Snapshot == "" {
+		c.Allow.Snapshot = "snap"
+	}
+	if c.Node == "" {
+		c.Node = "node"
+	}
+	if !nodeRE.MatchString(c.Node) {
+		return fmt.Errorf("node name %q: want 1-32 letters or digits: %w", c.Node, errs.ErrInvalid)
+	}
+	if c.SoftDepth == 0 {
+		c.SoftDepth = 4
+	}
+	if c.HardDepth == 0 {
+		c.HardDepth = 8
+	}
+	return nil
+}
+
+// RBD keeps disks as RBD images "<vms-pool>/<instance>_<name>".
+type RBD struct {
+	c      Cluster
+	images ImageSource
+	cfg    RBDConfig
+	log    *slog.Logger
+	stats  Stats
+	bases  flight[ceph.SnapRef]
+}
+
+// NewRBD makes the RBD backend.
+func NewRBD(c Cluster, images ImageSource, cfg RBDConfig, log *slog.Logger) (*RBD, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &RBD{c: c, images: images, cfg: cfg, log: log.With("backend", "rbd", "pool", cfg.VMsPool)}, nil
+}
+
+// Stats are the backend's byte counters.
+func (b *RBD) Stats() *Stats { return &b.stats }
+
+// Create makes the disk, or returns it when it already exists from the same
+// image.
+func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
+	start := time.Now()
+	if err := validateRequest(&req); err != nil {
+		return Disk{}, err
+	}
+	if d, err := b.Get(ctx, req.InstanceID, req.Name); err == nil {
+		return sameDisk(d, req)
+	} else if !errors.Is(err, errs.ErrNotFound) {
+		return Disk{}, err
+	}
+	img, err := lookupImage(ctx, b.images, req.ImageID)
+	if err != nil {
+		return Disk{}, err
+	}
+	if _, err := diskSize(req, knownVirtualSize(img)); err != nil {
+		return Disk{}, err
+	}
+	parent, reasons, ok := chooseLocation(ctx, b.c, b.cfg.Allow, img, b.log)
+	method := MethodClone
+	var d Disk
+	switch {
+	case ok:
+		d, err = b.cloneDisk(ctx, parent, req)
+	case b.cfg.NeverDownload:
+		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
+	default:
+		method = MethodBaseClone
+		parent, err = b.bases.Do(ctx, img.ID, func(ctx context.Context) (ceph.SnapRef, error) { return b.ensureBase(ctx, img) })
+		if err == nil {
+			d, err = b.cloneDisk(ctx, parent, req)
+		} else if errors.Is(err, errStaleBase) {
+			method, reasons = MethodImport, append(reasons, err.Error())
+			d, err = b.importDisk(ctx, img, req)
+		}
+	}
+	if err != nil {
+		return Disk{}, err
+	}
+	if d.Existed {
+		return d, nil
+	}
+	d.Method, d.Reasons, d.Elapsed = method, reasons, time.Since(start)
+	b.log.InfoContext(ctx, "disk created", "instance", d.InstanceID, "disk", d.Image, "image_id", img.ID,
+		"method", method, "parent", d.Parent, "reasons", reasons, "elapsed", d.Elapsed)
+	return d, nil
+}
+
+// sameDisk is the idempotence rule: the same disk from the same image (and
+// size, when one is asked for) is returned as it is; anything else conflicts.
+func sameDisk(d Disk, req Request) (Disk, error) {
+	switch {
+	case d.ImageID == "":
+		return Disk{}, fmt.Errorf("disk %s/%s exists and its image can no longer be told (flattened): %w", d.Pool, d.Image, errs.ErrConflict)
+	case d.ImageID != req.ImageID:
+		return Disk{}, fmt.Errorf("disk %s/%s exists from image %s, not %s: %w", d.Pool, d.Image, d.ImageID, req.ImageID, errs.ErrConflict)
+	case req.SizeBytes != 0 && req.SizeBytes != d.SizeBytes:
+		return Disk{}, fmt.Errorf("disk %s/%s exists with %d bytes, not %d: %w", d.Pool, d.Image, d.SizeBytes, req.SizeBytes, errs.ErrConflict)
+	}
+	d.Existed = true
+	return d, nil
+}
+
+// cloneDisk clones parent under a temporary name, sizes it and renames it
+// into place, so a crash leaves only a temporary name behind.
+func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
+	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
+	if err != nil {
+		return Disk{}, err
+	}
+	size, err := diskSize(req, info.Size)
+	if err != nil {
+		return Disk{}, err
+	}
+	tmp := tempName(diskImageName(req.InstanceID, req.Name), b.cfg.Node)
+	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, tmp, ceph.ImageOptions{}); err != nil {
+		return Disk{}, err
+	}
+	return b.commitDisk(ctx, tmp, info.Size, size, req)
+}
+
+// commitDisk grows tmp to size, flattens it at the hard depth limit and
+// renames it to the disk's name. On any failure tmp is removed.
+func (b *RBD) commitDisk(ctx context.Context, tmp string, have, size uint64, req Request) (Disk, error) {
+	err := b.prepare(ctx, tmp, have, size)
+	final := diskImageName(req.InstanceID, req.Name)
+	if err == nil {
+		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, final)
+	}
+	if err != nil {
+		b.remove(ctx, tmp)
+		if errors.Is(err, errs.ErrExists) {
+			// A concurrent request made it first: answer as a repeat would.
+			d, gerr := b.Get(ctx, req.InstanceID, req.Name)
+			if gerr != nil {
+				return Disk{}, gerr
+			}
+			return sameDisk(d, req)
+		}
+		return Disk{}, err
+	}
+	return b.Get(ctx, req.InstanceID, req.Name)
+}
+
+func (b *RBD) prepare(ctx context.Context, tmp string, have, size uint64) error {
+	if size > have {
+		if err := b.c.Resize(ctx, b.cfg.VMsPool, tmp, size, false); err != nil {
+			return err
+		}
+	}
+	depth, err := b.c.CloneDepth(ctx, b.cfg.VMsPool, tmp)
+	if err != nil {
+		return err
+	}
+	switch {
+	case depth >= b.cfg.HardDepth:
+		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", tmp, "depth", depth, "limit", b.cfg.HardDepth)
+		return b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
+	case depth >= b.cfg.SoftDepth:
+		b.log.WarnContext(ctx, "clone depth at soft limit", "disk", tmp, "depth", depth, "limit", b.cfg.SoftDepth)
+	}
+	return nil
+}
+
+// remove cleans up after a failure; it must run even when ctx was canceled.
+func (b *RBD) remove(ctx context.Context, name string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := b.c.Remove(ctx, b.cfg.VMsPool, name, ceph.RemoveOptions{Retries: 3, Interval: time.Second, TrashAsLastResort: true}); err != nil {
+		b.log.ErrorContext(ctx, "cleanup failed", "image", name, "err", err)
+	}
+}
+
+// Get reads the disk from the cluster.
+func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
+	if err := validate(instanceID, name); err != nil {
+		return Disk{}, err
+	}
+	info, err := b.c.Stat(ctx, b.cfg.VMsPool, diskImageName(instanceID, name))
+	if err != nil {
+		return Disk{}, err
+	}
+	d := Disk{InstanceID: instanceID, Name: name, Pool: b.cfg.VMsPool, Image: info.Name, SizeBytes: info.Size}
+	if d.Image == "" {
+		d.Image = diskImageName(instanceID, name)
+	}
+	if p := info.Parent; p != nil {
+		d.Parent = p.Pool + "/" + p.Image + "@" + p.Snap
+		switch {
+		case p.Pool == b.cfg.VMsPool && strings.HasPrefix(p.Image, basePrefix):
+			d.ImageID, d.Method = strings.TrimPrefix(p.Image, basePrefix), MethodBaseClone
+		case slices.Contains(b.cfg.Allow.Pools, p.Pool):
+			d.ImageID, d.Method = p.Image, MethodClone
+		}
+	}
+	return d, nil
+}
+
+// List returns the disks of one instance, or all disks.
+func (b *RBD) List(ctx context.Context, instanceID string) ([]Disk, error) {
+	names, err := b.c.ListImages(ctx, b.cfg.VMsPool)
+	if err != nil {
+		return nil, err
+	}
+	disks := []Disk{}
+	for _, n := range names {
+		inst, name, ok := splitDiskName(n)
+		if !ok || (instanceID != "" && inst != instanceID) {
+			continue
+		}
+		d, err := b.Get(ctx, inst, name)
+		if errors.Is(err, errs.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		disks = append(disks, d)
+	}
+	return disks, nil
+}
+
+// Resize grows the disk; shrinking would destroy guest data and is refused.
+func (b *RBD) Resize(ctx context.Context, instanceID, name string, size uint64) (Disk, error) {
+	d, err := b.Get(ctx, instanceID, name)
+	if err != nil {
+		return Disk{}, err
+	}
+	if size < d.SizeBytes {
+		return Disk{}, fmt.Errorf("disk %s/%s: shrinking %d to %d bytes is refused: %w", d.Pool, d.Image, d.SizeBytes, size, errs.ErrTooSmall)
+	}
+	if size > d.SizeBytes {
+		if err := b.c.Resize(ctx, d.Pool, d.Image, size, false); err != nil {
+			return Disk{}, err
+		}
+	}
+	return b.Get(ctx, instanceID, name)
+}
+
+// Flatten copies the parent's data into the disk and detaches it.
+func (b *RBD) Flatten(ctx context.Context, instanceID, name string) (Disk, error) {
+	d, err := b.Get(ctx, instanceID, name)
+	if err != nil {
+		return Disk{}, err
+	}
+	if d.Parent != "" {
+		if err := b.c.Flatten(ctx, d.Pool, d.Image); err != nil {
+			return Disk{}, err
+		}
+	}
+	return b.Get(ctx, instanceID, name)
+}
+
+// Delete removes one disk (with retries, then the trash, for a VM that just
+// stopped and still has a watcher).
+func (b *RBD) Delete(ctx context.Context, instanceID, name string) error {
+	if err := validate(instanceID, name); err != nil {
+		return err
+	}
+	return b.c.Remove(ctx, b.cfg.VMsPool, diskImageName(instanceID, name), ceph.RemoveOptions{})
+}
+
+// DeleteInstance removes every disk of the instance, temporaries included.
+func (b *RBD) DeleteInstance(ctx context.Context, instanceID string) error {
+	if err := validate(instanceID, DefaultDiskName); err != nil {
+		return err
+	}
+	return b.c.CleanupInstance(ctx, b.cfg.VMsPool, instanceID)
+}
+
+// Reap removes the temporary names this node left in the vms pool.
+func (b *RBD) Reap(ctx context.Context) ([]string, error) {
+	names, err := b.c.ListImages(ctx, b.cfg.VMsPool)
+	if err != nil {
+		return nil, err
+	}
+	var reaped []string
+	for _, n := range names {
+		if !strings.Contains(n, tempMarker(b.cfg.Node)) {
+			continue
+		}
+		if err := b.c.Remove(ctx, b.cfg.VMsPool, n, ceph.RemoveOptions{Retries: 1, TrashAsLastResort: true}); err != nil {
+			return reaped, err
+		}
+		b.log.InfoContext(ctx, "reaped temporary image", "image", n)
+		reaped = append(reaped, n)
+	}
+	return reaped, nil
+}
