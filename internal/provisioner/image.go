@@ -14,8 +14,8 @@ type Image struct {
 	ID          string
 	Status      string // "active" when it has data
 	DiskFormat  string
-	Size        int64 // bytes of the stored file; 0 unknown
-	VirtualSize int64 // 0 unknown
+	Size        int64  // bytes of the stored file; 0 unknown
+	VirtualSize int64  // 0 unknown
 	Checksum    string // md5 hex (legacy)
 	HashAlgo    string // os_hash_algo, e.g. "sha512"
 	HashValue   string // os_hash_value
