@@ -1,0 +1,83 @@
+// Package api is the HTTP face of the image service: the subset of the
+// Glance v2 images API that clients (gophercloud, openstacksdk, Nova) use.
+// It is the only place that turns errs sentinels into HTTP status codes.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
+)
+
+// DefaultMaxImageSize is Glance's image_size_cap default (1 TiB).
+const DefaultMaxImageSize = 1 << 40
+
+// Config wires the API to its parts.
+type Config struct {
+	Catalog catalog.Catalog
+	Store   store.Store
+	Auth    auth.Authenticator
+	// ShowLocations shows direct_url and locations to admin and service
+	// callers (Glance's show_image_direct_url + show_multiple_locations).
+	// The provisioner needs them to clone instead of download.
+	ShowLocations bool
+	// MaxImageSize bounds uploads; zero means DefaultMaxImageSize.
+	MaxImageSize int64
+	// NewInspection returns the format check run on every upload; nil means
+	// the imageformat package's inspector.
+	NewInspection func() Inspection
+	Logger        *slog.Logger
+	// Registerer receives the metrics; nil means none are exported.
+	Registerer prometheus.Registerer
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	mux     *http.ServeMux
+}
+
+// New returns the API server; it is an http.Handler.
+func New(cfg Config) *Server {
+	if cfg.MaxImageSize <= 0 {
+		cfg.MaxImageSize = DefaultMaxImageSize
+	}
+	if cfg.NewInspection == nil {
+		cfg.NewInspection = NewFormatInspection
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /{$}", s.versions)
+	m.HandleFunc("GET /versions", s.versions)
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	m.Handle("POST /v2/images", s.authed(s.create))
+	m.Handle("GET /v2/images", s.authed(s.list))
+	m.Handle("GET /v2/images/{id}", s.authed(s.get))
+	m.Handle("PATCH /v2/images/{id}", s.authed(s.patch))
+	m.Handle("DELETE /v2/images/{id}", s.authed(s.delete))
+	m.Handle("PUT /v2/images/{id}/file", s.authed(s.upload))
+	m.Handle("GET /v2/images/{id}/file", s.authed(s.download))
+	m.Handle("GET /v2/info/stores", s.authed(s.stores))
+	m.HandleFunc("GET /v2/schemas/{kind}", s.schema)
+}
+
+// ServeHTTP implements http.Handler with request ids, logs and metrics
+// around every route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.observe(s.mux).ServeHTTP(w, r)
+}

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+)
+
+// lookup returns an image the caller may see. Malformed ids, deleted images
+// and other projects' private images are all plain 404s, so a caller cannot
+// probe for images it may not see.
+func (s *Server) lookup(ctx context.Context, p auth.Principal, id string) (catalog.Image, error) {
+	if _, err := parseID(id); err != nil {
+		return catalog.Image{}, fmt.Errorf("image %q: %w", id, errs.ErrNotFound)
+	}
+	img, err := s.cfg.Catalog.Get(ctx, id)
+	if err != nil {
+		return catalog.Image{}, err
+	}
+	if img.Status == catalog.StatusDeleted || !p.CanSee(img.Owner, img.Visibility) {
+		return catalog.Image{}, fmt.Errorf("image %s: %w", id, errs.ErrNotFound)
+	}
+	return img, nil
+}
+
+// lookupWritable is lookup plus the right to change the image (403 when
+// visible but not the caller's).
+func (s *Server) lookupWritable(ctx context.Context, p auth.Principal, id string) (catalog.Image, error) {
+	img, err := s.lookup(ctx, p, id)
+	if err == nil && !p.CanModify(img.Owner) {
+		err = fmt.Errorf("image %s belongs to another project or the role is read-only: %w", id, errs.ErrPermission)
+	}
+	return img, err
+}
+
+// parseID accepts UUIDs in canonical form only, so one image has one id.
+func parseID(s string) (string, error) {
+	u, err := uuid.Parse(s)
+	if err != nil || u.String() != s {
+		return "", fmt.Errorf("image id %q is not a canonical lower-case UUID: %w", s, errs.ErrInvalid)
+	}
+	return s, nil
+}
+
+// decodeObject reads a bounded JSON object body into raw fields.
+func decodeObject(r *http.Request, w http.ResponseWriter) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestJSON))
+	var m map[string]json.RawMessage
+	if err := dec.Decode(&m); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("request body must be a JSON object: %v: %w", err, errs.ErrInvalid)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("request body must be a JSON object, not null: %w", errs.ErrInvalid)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("trailing data after the JSON object: %w", errs.ErrInvalid)
+	}
+	return m, nil
+}
+
+// newImage builds a queued image from a create request body.
+func newImage(fields map[string]json.RawMessage, p auth.Principal) (catalog.Image, error) {
+	t := now()
+	img := catalog.Image{Status: catalog.StatusQueued, Owner: p.Project,
+		Visibility: catalog.Shared, // Glance's default since Ocata
+		Tags:       []string{}, Properties: map[string]string{}, CreatedAt: t, UpdatedAt: t}
+	if raw, ok := fields["id"]; ok {
+		var id string
+		if err := json.Unmarshal(raw, &id); err != nil {
+			return img, fmt.Errorf("id must be a string: %w", errs.ErrInvalid)
+		}
+		if _, err := parseID(id); err != nil {
+			return img, err
+		}
+		img.ID = id
+		delete(fields, "id")
+	} else {
+		img.ID = uuid.NewString()
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // deterministic: the same bad request gives the same error
+	for _, k := range keys {
+		if err := setField(&img, p, k, fields[k]); err != nil {
+			return img, err
+		}
+	}
+	return img, nil
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if !p.CanCreate() {
+		s.writeError(w, r, fmt.Errorf("creating images needs the member or admin role: %w", errs.ErrPermission))
+		return
+	}
+	fields, err := decodeObject(r, w)
+	if err == nil {
+		var img catalog.Image
+		if img, err = newImage(fields, p); err == nil {
+			if err = s.cfg.Catalog.Create(r.Context(), img); err == nil {
+				logger(r).Info("image created", "image", img.ID, "owner", img.Owner)
+				w.Header().Set("Location", "/v2/images/"+img.ID)
+				writeJSON(w, http.StatusCreated, s.view(img, p))
+				return
+			}
+		}
+	}
+	s.writeError(w, r, err)
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	img, err := s.lookup(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.view(img, p))
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	ctx := r.Context()
+	img, err := s.lookupWritable(ctx, p, r.PathValue("id"))
+	if err == nil && img.Protected {
+		err = fmt.Errorf("image %s is protected: %w", img.ID, errs.ErrPermission)
+	}
+	// Data first: if disks still depend on it the store refuses (409 with
+	// the count) and the record stays as it was.
+	for _, loc := range img.Locations {
+		if err != nil {
+			break
+		}
+		err = s.cfg.Store.Delete(ctx, loc.URL)
+	}
+	if err == nil {
+		_, err = s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
+			i.Status, i.Locations, i.UpdatedAt = catalog.StatusDeleted, nil, now()
+			return nil
+		})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	logger(r).Info("image deleted", "image", img.ID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writableStatus answers 409 for uploads to images past queued.
+func writableStatus(img *catalog.Image) error {
+	switch img.Status {
+	case catalog.StatusQueued:
+		return nil
+	case catalog.StatusDeleted:
+		return statusErr(http.StatusGone, "image %s was deleted", img.ID)
+	}
+	return fmt.Errorf("image %s is %s; data can be uploaded once, to a queued image: %w",
+		img.ID, img.Status, errs.ErrConflict)
+}

@@ -1,0 +1,186 @@
+package api
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
+)
+
+// declaredSize reads x-openstack-image-size and Content-Length; -1 when
+// neither is given (a chunked upload). Both given and different is refused.
+func declaredSize(r *http.Request) (int64, error) {
+	size := r.ContentLength // -1 for chunked bodies
+	if v := r.Header.Get("X-Openstack-Image-Size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("x-openstack-image-size %q: %w", v, errs.ErrInvalid)
+		}
+		if size >= 0 && size != n {
+			return 0, fmt.Errorf("x-openstack-image-size %d differs from Content-Length %d: %w", n, size, errs.ErrInvalid)
+		}
+		size = n
+	}
+	return size, nil
+}
+
+// limitedBody fails the upload as soon as more than max bytes arrive, so an
+// endless chunked body cannot fill the store.
+type limitedBody struct {
+	r        io.Reader
+	n, max   int64
+	declared bool
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		if l.declared {
+			return n, fmt.Errorf("more data than the declared %d bytes: %w", l.max, errs.ErrChecksum)
+		}
+		return n, statusErr(http.StatusRequestEntityTooLarge, "image larger than the limit of %d bytes", l.max)
+	}
+	return n, err
+}
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	start := time.Now()
+	img, err := s.receive(r, p)
+	if err != nil {
+		s.metrics.uploads.WithLabelValues(strconv.Itoa(status(err))).Inc()
+		s.writeError(w, r, err)
+		return
+	}
+	s.metrics.uploads.WithLabelValues("ok").Inc()
+	s.metrics.uploaded.Add(float64(*img.Size))
+	el := time.Since(start)
+	logger(r).Info("image uploaded", "image", img.ID, "bytes", *img.Size, "duration", el,
+		"MiB_per_s", float64(*img.Size)/(1<<20)/max(el.Seconds(), 1e-9))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// receive runs one upload: claim the image (queued -> saving), stream the
+// body through inspection and hashing into the store, check, and publish
+// (saving -> active). Every failure after the claim removes the stored data
+// and puts the image back to queued, so it can be uploaded again.
+func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, error) {
+	ctx := r.Context()
+	img, err := s.lookupWritable(ctx, p, r.PathValue("id"))
+	if err != nil {
+		return img, err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/octet-stream" {
+		return img, statusErr(http.StatusUnsupportedMediaType, "upload needs Content-Type application/octet-stream")
+	}
+	size, err := declaredSize(r)
+	if err != nil {
+		return img, err
+	}
+	if size > s.cfg.MaxImageSize {
+		return img, statusErr(http.StatusRequestEntityTooLarge, "declared size %d exceeds the limit of %d bytes",
+			size, s.cfg.MaxImageSize)
+	}
+	if img.DiskFormat == nil || img.ContainerFormat == nil {
+		return img, fmt.Errorf("set disk_format and container_format before uploading: %w", errs.ErrInvalid)
+	}
+	if img, err = s.setStatus(ctx, img.ID, catalog.StatusQueued, catalog.StatusSaving); err != nil {
+		return img, err
+	}
+	res, sums, vsize, err := s.stream(ctx, r.Body, img, size)
+	// From here the client may be gone; clean-up must still run.
+	bg := context.WithoutCancel(ctx)
+	if err == nil {
+		img, err = s.cfg.Catalog.Update(bg, img.ID, func(i *catalog.Image) error {
+			if i.Status != catalog.StatusSaving { // deleted while we were writing
+				return statusErr(http.StatusGone, "image %s was %s during the upload", i.ID, i.Status)
+			}
+			i.Status, i.Size, i.VirtualSize, i.UpdatedAt = catalog.StatusActive, &res.Size, vsize, now()
+			algo := "sha512"
+			i.Checksum, i.OSHashAlgo, i.OSHashValue = &sums[0], &algo, &sums[1]
+			i.Locations = []catalog.Location{{URL: res.Location, Metadata: res.Metadata}}
+			return nil
+		})
+		if err != nil {
+			if derr := s.cfg.Store.Delete(bg, res.Location); derr != nil {
+				logger(r).Error("stored data left behind", "image", img.ID, "location", res.Location, "err", derr)
+			}
+		}
+	}
+	if err != nil {
+		if _, qerr := s.setStatus(bg, img.ID, catalog.StatusSaving, catalog.StatusQueued); qerr != nil &&
+			!errors.Is(qerr, errs.ErrConflict) && status(qerr) != http.StatusGone {
+			logger(r).Error("image left in saving", "image", img.ID, "err", qerr)
+		}
+	}
+	return img, err
+}
+
+// stream writes the body into the store and returns the stored result,
+// md5 and sha512 hex, and the virtual size. Data that fails a check after
+// it was stored is deleted again.
+func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, size int64) (
+	store.Result, [2]string, *int64, error) {
+	var sums [2]string
+	limit := &limitedBody{r: body, max: s.cfg.MaxImageSize}
+	if size >= 0 {
+		limit.max, limit.declared = size, true
+	}
+	insp := s.cfg.NewInspection()
+	md, sh := md5.New(), sha512.New()
+	tee := io.TeeReader(limit, newParallelWriter(insp, md, sh))
+	res, err := s.cfg.Store.Put(ctx, img.ID, tee, size)
+	if err != nil {
+		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, uploadErr(err))
+	}
+	vsize, err := insp.Verdict(*img.DiskFormat)
+	if err == nil && size >= 0 && res.Size != size {
+		err = fmt.Errorf("received %d bytes, %d declared: %w", res.Size, size, errs.ErrChecksum)
+	}
+	if err != nil {
+		if derr := s.cfg.Store.Delete(context.WithoutCancel(ctx), res.Location); derr != nil {
+			err = fmt.Errorf("%w (and removing the data failed: %v)", err, derr)
+		}
+		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, err)
+	}
+	sums[0], sums[1] = hexSum(md), hexSum(sh)
+	return res, sums, &vsize, nil
+}
+
+// uploadErr turns a cut body (client gone, short chunked body) into a 400;
+// net/http reports those as io.ErrUnexpectedEOF.
+func uploadErr(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%v: body ended early: %w", err, errs.ErrInvalid)
+	}
+	return err
+}
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// setStatus moves an image from one status to another atomically.
+func (s *Server) setStatus(ctx context.Context, id, from, to string) (catalog.Image, error) {
+	return s.cfg.Catalog.Update(ctx, id, func(i *catalog.Image) error {
+		if i.Status != from {
+			if from == catalog.StatusQueued {
+				return writableStatus(i)
+			}
+			return fmt.Errorf("image %s is %s, not %s: %w", id, i.Status, from, errs.ErrConflict)
+		}
+		i.Status, i.UpdatedAt = to, now()
+		return nil
+	})
+}
