@@ -1,0 +1,163 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client talks to a node agent.
+type Client struct {
+	Base string // e.g. "http://127.0.0.1:9393"
+	HTTP *http.Client
+}
+
+// APIError is an error answer of the agent.
+type APIError struct {
+	Status int
+	ErrorDetail
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("agent: %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// do sends body (JSON unless nil) and decodes a 2xx answer into out (when
+// out is non-nil). It returns the status code.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.Base, "/")+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("agent at %s: %w", c.Base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var eb ErrorBody
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(raw, &eb) != nil || eb.Error.Code == "" {
+			eb.Error = ErrorDetail{Code: "http", Message: strings.TrimSpace(string(raw))}
+		}
+		return resp.StatusCode, &APIError{Status: resp.StatusCode, ErrorDetail: eb.Error}
+	}
+	switch v := out.(type) {
+	case nil:
+	case *string:
+		raw, err := io.ReadAll(resp.Body)
+		*v = string(raw)
+		return resp.StatusCode, err
+	default:
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return resp.StatusCode, fmt.Errorf("agent answer to %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func diskPath(instanceID, name string) string {
+	return "/v1/disks/" + url.PathEscape(instanceID) + "/" + url.PathEscape(name)
+}
+
+// CreateDisk creates a disk; created is false when it already existed.
+func (c *Client) CreateDisk(ctx context.Context, r CreateRequest) (d Disk, created bool, err error) {
+	code, err := c.do(ctx, http.MethodPost, "/v1/disks", r, &d)
+	return d, code == http.StatusCreated, err
+}
+
+// ListDisks lists the disks of one instance, or all when instanceID is "".
+func (c *Client) ListDisks(ctx context.Context, instanceID string) ([]Disk, error) {
+	var out []Disk
+	path := "/v1/disks"
+	if instanceID != "" {
+		path += "?instance_id=" + url.QueryEscape(instanceID)
+	}
+	_, err := c.do(ctx, http.MethodGet, path, nil, &out)
+	return out, err
+}
+
+// GetDisk reads one disk.
+func (c *Client) GetDisk(ctx context.Context, instanceID, name string) (Disk, error) {
+	var d Disk
+	_, err := c.do(ctx, http.MethodGet, diskPath(instanceID, name), nil, &d)
+	return d, err
+}
+
+// LibvirtXML is the disk's libvirt <disk> element; target may be "".
+func (c *Client) LibvirtXML(ctx context.Context, instanceID, name, target string) (string, error) {
+	var doc string
+	path := diskPath(instanceID, name) + "/libvirt"
+	if target != "" {
+		path += "?target=" + url.QueryEscape(target)
+	}
+	_, err := c.do(ctx, http.MethodGet, path, nil, &doc)
+	return doc, err
+}
+
+// Resize grows a disk.
+func (c *Client) Resize(ctx context.Context, instanceID, name string, size uint64) (Disk, error) {
+	var d Disk
+	_, err := c.do(ctx, http.MethodPost, diskPath(instanceID, name)+"/resize", ResizeRequest{SizeBytes: size}, &d)
+	return d, err
+}
+
+// Flatten detaches a disk from its parent.
+func (c *Client) Flatten(ctx context.Context, instanceID, name string) (Disk, error) {
+	var d Disk
+	_, err := c.do(ctx, http.MethodPost, diskPath(instanceID, name)+"/flatten", nil, &d)
+	return d, err
+}
+
+// DeleteDisk removes one disk.
+func (c *Client) DeleteDisk(ctx context.Context, instanceID, name string) error {
+	_, err := c.do(ctx, http.MethodDelete, diskPath(instanceID, name), nil, nil)
+	return err
+}
+
+// DeleteInstance removes every disk of an instance.
+func (c *Client) DeleteInstance(ctx context.Context, instanceID string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/v1/instances/"+url.PathEscape(instanceID)+"/disks", nil, nil)
+	return err
+}
+
+// Cache lists the cached bases.
+func (c *Client) Cache(ctx context.Context) ([]Base, error) {
+	var out []Base
+	_, err := c.do(ctx, http.MethodGet, "/v1/cache", nil, &out)
+	return out, err
+}
+
+// Prune removes unused bases.
+func (c *Client) Prune(ctx context.Context) (PruneResult, error) {
+	var out PruneResult
+	_, err := c.do(ctx, http.MethodPost, "/v1/cache/prune", nil, &out)
+	return out, err
+}
+
+// Stats reads the agent's byte counters.
+func (c *Client) Stats(ctx context.Context) (Stats, error) {
+	var out Stats
+	_, err := c.do(ctx, http.MethodGet, "/v1/stats", nil, &out)
+	return out, err
+}

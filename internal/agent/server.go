@@ -1,0 +1,219 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/provisioner"
+)
+
+// Server serves the node API over a backend.
+type Server struct {
+	b   provisioner.Backend
+	log *slog.Logger
+	m   *metrics
+	mux *http.ServeMux
+	// Health reports whether the backend's store answers (nil: always ok).
+	Health func(context.Context) error
+}
+
+// New builds the server and its routes.
+func New(b provisioner.Backend, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{b: b, log: log, m: newMetrics(b), mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /v1/disks", s.create)
+	s.mux.HandleFunc("GET /v1/disks", s.list)
+	s.mux.HandleFunc("GET /v1/disks/{instance_id}/{name}", s.get)
+	s.mux.HandleFunc("DELETE /v1/disks/{instance_id}/{name}", s.deleteOne)
+	s.mux.HandleFunc("GET /v1/disks/{instance_id}/{name}/libvirt", s.libvirt)
+	s.mux.HandleFunc("POST /v1/disks/{instance_id}/{name}/resize", s.resize)
+	s.mux.HandleFunc("POST /v1/disks/{instance_id}/{name}/flatten", s.flatten)
+	s.mux.HandleFunc("DELETE /v1/instances/{instance_id}/disks", s.deleteInstance)
+	s.mux.HandleFunc("GET /v1/cache", s.cache)
+	s.mux.HandleFunc("POST /v1/cache/prune", s.prune)
+	s.mux.HandleFunc("GET /v1/stats", s.stats)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// maxBody bounds request bodies; every body here is a few small fields.
+const maxBody = 64 << 10
+
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("request body: %v: %w", err, errs.ErrInvalid)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fail answers with the error's status and counts it by cause.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, op string, err error) {
+	code, cause := status(err)
+	s.m.failures.WithLabelValues(op, cause).Inc()
+	level := slog.LevelWarn
+	if code >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(r.Context(), level, "request failed", "op", op, "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	writeJSON(w, code, ErrorBody{Error: ErrorDetail{Code: cause, Message: err.Error()}})
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var req CreateRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, "create", err)
+		return
+	}
+	d, err := s.b.Create(r.Context(), provisioner.Request{InstanceID: req.InstanceID, Name: req.Name, ImageID: req.ImageID, SizeBytes: req.SizeBytes})
+	if err != nil {
+		s.fail(w, r, "create", err)
+		return
+	}
+	if d.Existed {
+		writeJSON(w, http.StatusOK, diskJSON(d))
+		return
+	}
+	s.m.created.WithLabelValues(string(d.Method)).Inc()
+	s.m.duration.WithLabelValues(string(d.Method)).Observe(time.Since(start).Seconds())
+	writeJSON(w, http.StatusCreated, diskJSON(d))
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	disks, err := s.b.List(r.Context(), r.URL.Query().Get("instance_id"))
+	if err != nil {
+		s.fail(w, r, "list", err)
+		return
+	}
+	out := make([]Disk, 0, len(disks))
+	for _, d := range disks {
+		out = append(out, diskJSON(d))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// disk answers with the disk an operation returns.
+func (s *Server) disk(w http.ResponseWriter, r *http.Request, op string, d provisioner.Disk, err error) {
+	if err != nil {
+		s.fail(w, r, op, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, diskJSON(d))
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	d, err := s.b.Get(r.Context(), r.PathValue("instance_id"), r.PathValue("name"))
+	s.disk(w, r, "get", d, err)
+}
+
+func (s *Server) resize(w http.ResponseWriter, r *http.Request) {
+	var req ResizeRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, "resize", err)
+		return
+	}
+	d, err := s.b.Resize(r.Context(), r.PathValue("instance_id"), r.PathValue("name"), req.SizeBytes)
+	s.disk(w, r, "resize", d, err)
+}
+
+func (s *Server) flatten(w http.ResponseWriter, r *http.Request) {
+	d, err := s.b.Flatten(r.Context(), r.PathValue("instance_id"), r.PathValue("name"))
+	s.disk(w, r, "flatten", d, err)
+}
+
+func (s *Server) libvirt(w http.ResponseWriter, r *http.Request) {
+	disk, err := s.b.Attachment(r.Context(), r.PathValue("instance_id"), r.PathValue("name"), r.URL.Query().Get("target"))
+	if err != nil {
+		s.fail(w, r, "libvirt", err)
+		return
+	}
+	doc, err := disk.Marshal()
+	if err != nil {
+		s.fail(w, r, "libvirt", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	_, _ = w.Write([]byte(doc + "\n"))
+}
+
+func (s *Server) deleteOne(w http.ResponseWriter, r *http.Request) {
+	if err := s.b.Delete(r.Context(), r.PathValue("instance_id"), r.PathValue("name")); err != nil {
+		s.fail(w, r, "delete", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request) {
+	if err := s.b.DeleteInstance(r.Context(), r.PathValue("instance_id")); err != nil {
+		s.fail(w, r, "delete_instance", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) cache(w http.ResponseWriter, r *http.Request) {
+	bases, err := s.b.Bases(r.Context())
+	if err != nil {
+		s.fail(w, r, "cache", err)
+		return
+	}
+	out := make([]Base, 0, len(bases))
+	for _, b := range bases {
+		out = append(out, Base{ImageID: b.ImageID, Pool: b.Pool, Image: b.Image, Snapshot: b.Snapshot, SizeBytes: b.SizeBytes, Children: b.Children})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) prune(w http.ResponseWriter, r *http.Request) {
+	removed, err := s.b.Prune(r.Context())
+	if err != nil {
+		s.fail(w, r, "prune", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, PruneResult{Removed: removed})
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	var out Stats
+	if src, ok := s.b.(StatsSource); ok {
+		st := src.Stats()
+		out = Stats{Downloads: st.Downloads.Load(), BytesDownloaded: st.BytesDownloaded.Load(),
+			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.Health != nil {
+		if err := s.Health(r.Context()); err != nil {
+			if !errors.Is(err, errs.ErrUnavailable) {
+				err = fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
+			}
+			s.fail(w, r, "healthz", err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
