@@ -1,0 +1,93 @@
+package convert
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// forEachChunk calls fn for every chunk of [0, size) from o.Workers
+// goroutines and returns the first error; it stops handing out chunks once
+// ctx is done or a call failed.
+func forEachChunk(ctx context.Context, size int64, o Options, fn func(off int64, buf []byte) error) error {
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunk := int64(o.ChunkSize)
+	for range o.Workers {
+		wg.Go(func() {
+			buf := make([]byte, chunk)
+			for ctx.Err() == nil {
+				off := next.Add(chunk) - chunk
+				if off >= size {
+					return
+				}
+				if err := fn(off, buf[:min(chunk, size-off)]); err != nil {
+					errOnce.Do(func() { first = err; cancel() })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// countingWriterAt counts the bytes written to w; all-zero buffers are
+// skipped so the target stays thin whatever the source.
+type countingWriterAt struct {
+	w       io.WriterAt
+	written atomic.Uint64
+}
+
+func (c *countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	if isZero(p) {
+		return len(p), nil
+	}
+	n, err := c.w.WriteAt(p, off)
+	c.written.Add(uint64(n))
+	if err == nil && n != len(p) {
+		err = fmt.Errorf("short write at %d: %d of %d bytes", off, n, len(p))
+	}
+	return n, err
+}
+
+var zeros = make([]byte, 1<<20)
+
+func isZero(p []byte) bool {
+	for len(p) > 0 {
+		n := min(len(p), len(zeros))
+		if !bytes.Equal(p[:n], zeros[:n]) {
+			return false
+		}
+		p = p[n:]
+	}
+	return true
+}
+
+// ctxReaderAt fails reads once ctx is done, so a conversion whose library
+// takes no context still stops promptly. It deliberately hides the
+// underlying type: no Close (the caller owns the file) and no Name (a
+// library cannot resolve paths relative to it).
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
+}
