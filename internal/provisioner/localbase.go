@@ -67,14 +67,8 @@ func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info) 
 		return "", err
 	}
 	defer out.Close()
-	if err := out.Truncate(int64(info.VirtualSize)); err == nil {
-		w := countingWriterAt{w: out, n: &l.stats.BytesWritten}
-		if info.Format == imageformat.QCOW2 {
-			err = convert.QCOW2ToRaw(ctx, src, w, convert.Options{})
-		} else {
-			err = convert.ToRaw(ctx, src.Name(), info, w, convert.Options{})
-		}
-	}
+	written, err := convert.ToRaw(ctx, src.Name(), info, out, convert.Options{Limits: l.cfg.Limits})
+	l.stats.BytesWritten.Add(int64(written))
 	if err != nil {
 		os.Remove(out.Name())
 		return "", err

@@ -10,17 +10,3 @@ type Stats struct {
 	Conversions     atomic.Int64 // non-raw images converted
 	BytesWritten    atomic.Int64 // bytes written into the disk store by the fallback
 }
-
-// countingWriterAt counts bytes handed to a WriterAt.
-type countingWriterAt struct {
-	w interface {
-		WriteAt(p []byte, off int64) (int, error)
-	}
-	n *atomic.Int64
-}
-
-func (c countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
-	n, err := c.w.WriteAt(p, off)
-	c.n.Add(int64(n))
-	return n, err
-}

@@ -85,7 +85,7 @@ func (b *RBD) convertStaged(ctx context.Context, dl *download, name string) (uin
 		return 0, err
 	}
 	defer src.Close()
-	return info.VirtualSize, b.writeRaw(ctx, name, info.VirtualSize, func(w io.WriterAt) error {
+	return info.VirtualSize, b.writeRaw(ctx, name, info.VirtualSize, func(w io.WriterAt) (uint64, error) {
 		return convert.QCOW2ToRaw(ctx, src, w, b.cfg.Convert)
 	})
 }
@@ -105,19 +105,21 @@ func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (ui
 	if err != nil {
 		return 0, err
 	}
-	return info.VirtualSize, b.writeRaw(ctx, name, info.VirtualSize, func(w io.WriterAt) error {
+	return info.VirtualSize, b.writeRaw(ctx, name, info.VirtualSize, func(w io.WriterAt) (uint64, error) {
 		return convert.ToRaw(ctx, f.Name(), info, w, b.cfg.Convert)
 	})
 }
 
 // writeRaw runs one conversion into a new RBD image pool/name of size bytes.
-func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(io.WriterAt) error) error {
+func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(io.WriterAt) (uint64, error)) error {
 	b.stats.Conversions.Add(1)
 	w, err := b.c.OpenWriter(ctx, b.cfg.VMsPool, name, size, ceph.ImageOptions{})
 	if err != nil {
 		return err
 	}
-	if err := conv(countingWriterAt{w: w, n: &b.stats.BytesWritten}); err != nil {
+	written, err := conv(w)
+	b.stats.BytesWritten.Add(int64(written))
+	if err != nil {
 		_ = w.Abort(context.WithoutCancel(ctx))
 		return fmt.Errorf("convert into %s/%s: %w", b.cfg.VMsPool, name, err)
 	}
