@@ -75,7 +75,9 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 }
 
 // DataURL is where the image's bytes are downloaded from.
-func (c *Client) DataURL(id string) string { return strings.TrimSuffix(c.Base, "/") + "/v2/images/" + id + "/file" }
+func (c *Client) DataURL(id string) string {
+	return strings.TrimSuffix(c.Base, "/") + "/v2/images/" + id + "/file"
+}
 
 // Header is what every request carries (the token, when there is one).
 func (c *Client) Header() http.Header {
