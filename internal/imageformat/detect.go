@@ -39,6 +39,9 @@ func magicAt(off int64, magic string) func(v *view) bool {
 // decide runs the detectors over a view whose size is known.
 func decide(v *view, l Limits) Info {
 	info := Info{Format: Raw, FileSize: uint64(v.size), VirtualSize: uint64(v.size), Safe: true}
+	if v.size == 0 {
+		return unsafe(info, "image is empty")
+	}
 	var matched []detector
 	for _, d := range detectors {
 		if d.match(v) {

@@ -33,7 +33,7 @@ func inspectBoth(t *testing.T, path string, l Limits) (Info, error) {
 func inspectBytes(t *testing.T, b []byte) (Info, error) {
 	t.Helper()
 	path := t.TempDir() + "/img"
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := writeFile(path, b); err != nil {
 		t.Fatal(err)
 	}
 	info, err := inspectBoth(t, path, Limits{})
@@ -43,3 +43,5 @@ func inspectBytes(t *testing.T, b []byte) (Info, error) {
 	}
 	return info, err
 }
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

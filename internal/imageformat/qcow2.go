@@ -43,14 +43,18 @@ func readQCOW2Header(v *view) (qcow2Header, error) {
 	if h.version != 3 {
 		return h, nil
 	}
-	b, err = v.at(0, qcow2V3HeaderLen+1)
+	b, err = v.at(0, qcow2V3HeaderLen)
 	if err != nil {
 		return h, err
 	}
 	h.incompatible = be.Uint64(b[72:])
 	h.headerLen = be.Uint32(b[100:])
 	if h.headerLen > qcow2V3HeaderLen {
-		h.compression = b[104]
+		c, err := v.at(qcow2V3HeaderLen, 1)
+		if err != nil {
+			return h, err
+		}
+		h.compression = c[0]
 	}
 	return h, nil
 }

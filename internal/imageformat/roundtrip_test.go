@@ -34,7 +34,7 @@ func TestDetectsRealImages(t *testing.T) {
 func TestDetectsLUKSAndRefusesQED(t *testing.T) {
 	dir := t.TempDir()
 	luks, qed := filepath.Join(dir, "l.luks"), filepath.Join(dir, "q.qed")
-	imagetest.Run(t, "create", "-f", "luks", "--object", "secret,id=s0,data=k", "-o", "key-secret=s0", luks, "1M")
+	imagetest.Run(t, "create", "-f", "luks", "--object", "secret,id=s0,data=k", "-o", "key-secret=s0,iter-time=10", luks, "1M")
 	imagetest.Run(t, "create", "-f", "qed", qed, "1M")
 	info, err := inspectBoth(t, luks, Limits{})
 	if err != nil || info.Format != LUKS || info.VirtualSize != 1<<20 {
