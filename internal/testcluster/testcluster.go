@@ -105,13 +105,13 @@ func Pools(t testing.TB, prefix string) (images, vms string) {
 		if err := c.CreatePool(ctx, p); err != nil {
 			t.Fatalf("testcluster: %v", err)
 		}
-		clear(ctx, t, c, p)
+		removeLeftovers(ctx, t, c, p)
 	}
 	return images, vms
 }
 
-// clear removes leftovers from pool, clones before their parents.
-func clear(ctx context.Context, t testing.TB, c *ceph.Cluster, pool string) {
+// removeLeftovers removes leftovers from pool, clones before their parents.
+func removeLeftovers(ctx context.Context, t testing.TB, c *ceph.Cluster, pool string) {
 	t.Helper()
 	for range 3 { // a parent goes once its clones went in an earlier round
 		names, err := c.ListImages(ctx, pool)

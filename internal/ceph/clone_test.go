@@ -1,0 +1,107 @@
+package ceph_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/testcluster"
+)
+
+// parentWithSnap imports data as a parent image with snapshot "snap".
+func parentWithSnap(t *testing.T, data []byte) (ceph.SnapRef, *ceph.Cluster) {
+	t.Helper()
+	ctx, c, images, _ := setup(t)
+	name := imageName(t, "-base")
+	importBytes(t, ctx, c, images, name, data)
+	if err := c.CreateSnapshot(ctx, images, name, "snap"); err != nil {
+		t.Fatal(err)
+	}
+	return ceph.SnapRef{Pool: images, Image: name, Snap: "snap"}, c
+}
+
+func TestCloneReadBack(t *testing.T) {
+	data := append(randomData(t, 5*mib+123), make([]byte, 3*mib)...)
+	parent, c := parentWithSnap(t, data)
+	ctx, _, _, vms := setup(t)
+	child := imageName(t, "_disk")
+	if err := c.Clone(ctx, parent, vms, child, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, vms, child)
+	if got := readAll(t, ctx, c, vms, child, ""); !bytes.Equal(got, data) {
+		t.Fatal("clone does not read back the parent's bytes")
+	}
+	info, err := c.Stat(ctx, vms, child)
+	if err != nil || info.Parent == nil || *info.Parent != parent || info.Overlap != uint64(len(data)) {
+		t.Fatalf("Stat = %+v (parent %v), %v", info, info.Parent, err)
+	}
+	if used, err := c.UsedBytes(ctx, vms, child); err != nil || used != 0 {
+		t.Fatalf("a fresh clone uses %d bytes (%v), want 0", used, err)
+	}
+	kids, err := c.Children(ctx, parent.Pool, parent.Image, parent.Snap)
+	if err != nil || len(kids) != 1 || kids[0] != (ceph.Child{Pool: vms, Name: child}) {
+		t.Fatalf("Children = %+v, %v", kids, err)
+	}
+	if d, err := c.CloneDepth(ctx, vms, child); err != nil || d != 1 {
+		t.Fatalf("CloneDepth = %d, %v", d, err)
+	}
+}
+
+func TestCloneFailuresLeaveNothing(t *testing.T) {
+	parent, c := parentWithSnap(t, randomData(t, mib))
+	ctx, _, images, vms := setup(t)
+	taken := imageName(t, "_taken")
+	if err := c.CreateImage(ctx, vms, taken, mib, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, vms, taken)
+	for _, tc := range []struct {
+		name   string
+		parent ceph.SnapRef
+		pool   string
+		child  string
+		want   error
+	}{
+		{"missing snapshot", ceph.SnapRef{Pool: parent.Pool, Image: parent.Image, Snap: "nosnap"}, vms, "c1", errs.ErrNotFound},
+		{"missing parent", ceph.SnapRef{Pool: parent.Pool, Image: "ghost", Snap: "snap"}, vms, "c2", errs.ErrNotFound},
+		{"missing parent pool", ceph.SnapRef{Pool: "no-such-pool", Image: parent.Image, Snap: "snap"}, vms, "c3", errs.ErrNotFound},
+		{"missing child pool", parent, "no-such-pool", "c4", errs.ErrNotFound},
+		{"existing name", parent, vms, taken, errs.ErrExists},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.Clone(ctx, tc.parent, tc.pool, tc.child, ceph.ImageOptions{})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Clone = %v, want %v", err, tc.want)
+			}
+			testcluster.AssertPoolClean(t, c, vms, taken)
+			testcluster.AssertPoolClean(t, c, images, parent.Image)
+		})
+	}
+	// The existing image must be untouched: still a plain image, no parent.
+	if info, err := c.Stat(ctx, vms, taken); err != nil || info.Parent != nil {
+		t.Fatalf("existing image changed: %+v, %v", info, err)
+	}
+}
+
+func TestFlatten(t *testing.T) {
+	data := randomData(t, 2*mib)
+	parent, c := parentWithSnap(t, data)
+	ctx, _, _, vms := setup(t)
+	child := imageName(t, "_disk")
+	if err := c.Clone(ctx, parent, vms, child, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, vms, child)
+	if err := c.Flatten(ctx, vms, child); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.CloneDepth(ctx, vms, child); err != nil || d != 0 {
+		t.Fatalf("depth after flatten = %d, %v", d, err)
+	}
+	if got := readAll(t, ctx, c, vms, child, ""); !bytes.Equal(got, data) {
+		t.Fatal("flattened clone lost data")
+	}
+}

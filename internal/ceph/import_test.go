@@ -1,0 +1,150 @@
+package ceph_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"io"
+	"testing"
+	"testing/iotest"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/testcluster"
+)
+
+// sparse builds objects of 4 MiB: data where pattern is true, zeros elsewhere.
+func sparse(t *testing.T, pattern []bool, tail int) []byte {
+	var b []byte
+	for _, data := range pattern {
+		if data {
+			b = append(b, randomData(t, 4*mib)...)
+		} else {
+			b = append(b, make([]byte, 4*mib)...)
+		}
+	}
+	return append(b, randomData(t, tail)...)
+}
+
+func TestImportReadBack(t *testing.T) {
+	data := sparse(t, []bool{true, false, false, true, false, true}, 12345)
+	for _, tc := range []struct {
+		name string
+		size int64
+		r    func() io.Reader
+	}{
+		{"known size", int64(len(data)), func() io.Reader { return bytes.NewReader(data) }},
+		{"unknown size", -1, func() io.Reader { return bytes.NewReader(data) }},
+		{"unknown size, short reads", -1, func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, c, images, _ := setup(t)
+			name := imageName(t, "")
+			res, err := c.Import(ctx, tc.r(), tc.size, images, name, ceph.ImportOptions{Workers: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			removeAtEnd(t, c, images, name)
+			m, s := md5.Sum(data), sha512.Sum512(data)
+			want := ceph.ImportResult{Size: uint64(len(data)), Written: 3*4*mib + 12345,
+				MD5: hex.EncodeToString(m[:]), SHA512: hex.EncodeToString(s[:])}
+			if res != want {
+				t.Fatalf("result %+v, want %+v", res, want)
+			}
+			if got := readAll(t, ctx, c, images, name, ""); !bytes.Equal(got, data) {
+				t.Fatal("imported image differs from the source")
+			}
+			used, err := c.UsedBytes(ctx, images, name)
+			if err != nil || used != want.Written {
+				t.Fatalf("UsedBytes = %d, %v; want %d (zeros must not be written)", used, err, want.Written)
+			}
+			testcluster.AssertPoolClean(t, c, images, name)
+		})
+	}
+}
+
+// failingReader returns data and then err.
+type failingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, f.err
+	}
+	return n, err
+}
+
+func TestImportFailuresLeaveNothing(t *testing.T) {
+	data := randomData(t, 10*mib)
+	broken := errors.New("connection reset by peer")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		r    io.Reader
+		size int64
+		want error
+	}{
+		{"stream fails half way", nil, &failingReader{bytes.NewReader(data[:5*mib]), broken}, int64(len(data)), broken},
+		{"stream fails, unknown size", nil, &failingReader{bytes.NewReader(data[:5*mib]), broken}, -1, broken},
+		{"stream shorter than size", nil, bytes.NewReader(data[:5*mib]), int64(len(data)), errs.ErrChecksum},
+		{"stream longer than size", nil, bytes.NewReader(data), 6 * mib, errs.ErrChecksum},
+		{"cancelled", cancelled, bytes.NewReader(data), int64(len(data)), context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, c, images, _ := setup(t)
+			if tc.ctx != nil {
+				ctx = tc.ctx
+			}
+			_, err := c.Import(ctx, tc.r, tc.size, images, imageName(t, ""), ceph.ImportOptions{})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Import = %v, want %v", err, tc.want)
+			}
+			testcluster.AssertPoolClean(t, c, images)
+		})
+	}
+}
+
+func TestImportCancelMidway(t *testing.T) {
+	ctx, c, images, _ := setup(t)
+	cctx, cancel := context.WithCancel(ctx)
+	r := &cancelAfter{r: bytes.NewReader(randomData(t, 32*mib)), left: 9 * mib, cancel: cancel}
+	_, err := c.Import(cctx, r, -1, images, imageName(t, ""), ceph.ImportOptions{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Import = %v, want context.Canceled", err)
+	}
+	testcluster.AssertPoolClean(t, c, images)
+}
+
+// cancelAfter cancels a context once left bytes were read.
+type cancelAfter struct {
+	r      io.Reader
+	left   int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.left -= n; c.left <= 0 {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestImportIntoExistingName(t *testing.T) {
+	ctx, c, images, _ := setup(t)
+	name := imageName(t, "")
+	importBytes(t, ctx, c, images, name, randomData(t, mib))
+	_, err := c.Import(ctx, bytes.NewReader(randomData(t, mib)), mib, images, name, ceph.ImportOptions{})
+	if !errors.Is(err, errs.ErrExists) {
+		t.Fatalf("Import over existing = %v, want ErrExists", err)
+	}
+	testcluster.AssertPoolClean(t, c, images, name)
+}

@@ -1,0 +1,126 @@
+package ceph_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/testcluster"
+)
+
+// TestRemoveWaitsForWatcher holds the image open (a watcher, like a VM that
+// is shutting down) and releases it while Remove is retrying.
+func TestRemoveWaitsForWatcher(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	name := imageName(t, "_disk")
+	if err := c.CreateImage(ctx, vms, name, mib, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	unwatch, err := c.OpenWatcher(ctx, vms, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(700*time.Millisecond, unwatch)
+	start := time.Now()
+	err = c.Remove(ctx, vms, name, ceph.RemoveOptions{Retries: 50, Interval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if took := time.Since(start); took < 500*time.Millisecond {
+		t.Fatalf("Remove returned after %v, before the watcher closed", took)
+	}
+	testcluster.AssertPoolClean(t, c, vms)
+}
+
+func TestRemoveBusy(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	for _, tc := range []struct {
+		name  string
+		o     ceph.RemoveOptions
+		want  error
+		trash bool
+	}{
+		{"gives up", ceph.RemoveOptions{Retries: 2, Interval: 50 * time.Millisecond}, errs.ErrBusy, false},
+		{"trash last", ceph.RemoveOptions{Retries: 1, Interval: 50 * time.Millisecond, TrashAsLastResort: true}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := imageName(t, "_disk")
+			if err := c.CreateImage(ctx, vms, name, mib, ceph.ImageOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			unwatch, err := c.OpenWatcher(ctx, vms, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Remove(ctx, vms, name, tc.o)
+			unwatch()
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("Remove = %v, want %v", err, tc.want)
+			}
+			trash, _ := c.ListTrash(ctx, vms)
+			if inTrash := slices.ContainsFunc(trash, func(e ceph.TrashEntry) bool { return e.Name == name }); inTrash != tc.trash {
+				t.Fatalf("in trash = %v, want %v", inTrash, tc.trash)
+			}
+			if err := c.Remove(ctx, vms, name, ceph.RemoveOptions{Retries: -1}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.TrashPurge(ctx, vms); err != nil {
+				t.Fatal(err)
+			}
+			testcluster.AssertPoolClean(t, c, vms)
+		})
+	}
+}
+
+func TestRemoveRefusesParent(t *testing.T) {
+	parent, c := parentWithSnap(t, randomData(t, mib))
+	ctx, _, images, vms := setup(t)
+	child := imageName(t, "_disk")
+	if err := c.Clone(ctx, parent, vms, child, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, vms, child)
+	err := c.Remove(ctx, images, parent.Image, ceph.RemoveOptions{Retries: -1})
+	if !errors.Is(err, errs.ErrInUse) {
+		t.Fatalf("Remove(parent) = %v, want ErrInUse", err)
+	}
+	if ok, err := c.Exists(ctx, parent.Pool, parent.Image, parent.Snap); !ok || err != nil {
+		t.Fatalf("parent snapshot gone after refused remove: %v, %v", ok, err)
+	}
+}
+
+func TestRemoveMissingIsFine(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	if err := c.Remove(ctx, vms, "never-was", ceph.RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCleanupInstance(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	const mine, other = "1111-aaaa", "2222-bbbb"
+	names := []string{mine + "_disk", mine + "_disk.local", mine + "_disk.tmp-0123", other + "_disk", mine + "x_disk"}
+	for _, n := range names {
+		if err := c.CreateImage(ctx, vms, n, mib, ceph.ImageOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.CreateSnapshot(ctx, vms, mine+"_disk", "s"); err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range names[3:] {
+		removeAtEnd(t, c, vms, keep)
+	}
+	for range 2 { // idempotent
+		if err := c.CleanupInstance(ctx, vms, mine); err != nil {
+			t.Fatal(err)
+		}
+		testcluster.AssertPoolClean(t, c, vms, names[3:]...)
+	}
+	if err := c.CleanupInstance(ctx, vms, ""); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("CleanupInstance(\"\") = %v, want ErrInvalid", err)
+	}
+}
