@@ -1,0 +1,127 @@
+package provisioner
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// qemuImage makes an image of format with a few MiB of data at offsets a
+// converter could get wrong, and returns its bytes and its raw rendering
+// by `qemu-img convert -O raw`.
+func qemuImage(t *testing.T, format string) (img, raw []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.raw")
+	data := make([]byte, 12*mib)
+	for i := range data {
+		if (i/mib)%3 != 1 { // leave every third MiB zero
+			data[i] = byte(i*7 + i/4096)
+		}
+	}
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "img."+format)
+	back := filepath.Join(dir, "back.raw")
+	for _, args := range [][]string{
+		{"convert", "-q", "-f", "raw", "-O", format, src, out},
+		{"convert", "-q", "-f", format, "-O", "raw", out, back},
+	} {
+		if b, err := exec.Command("qemu-img", args...).CombinedOutput(); err != nil {
+			t.Fatalf("qemu-img %v: %v %s", args, err, b)
+		}
+	}
+	img, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err = os.ReadFile(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img, raw
+}
+
+func md5Image(id, format string, data []byte) Image {
+	sum := md5.Sum(data)
+	return Image{ID: id, DiskFormat: format, Checksum: hex.EncodeToString(sum[:])}
+}
+
+func TestLocalBackend(t *testing.T) {
+	images := newFakeImages()
+	rendered := map[string][]byte{}
+	for _, format := range []string{"raw", "qcow2", "vmdk"} {
+		img, raw := qemuImage(t, format)
+		images.add(md5Image("img-"+format, format, img), img)
+		rendered[format] = raw
+	}
+	l, err := NewLocal(images, LocalConfig{Dir: t.TempDir()}, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, format := range []string{"raw", "qcow2", "vmdk"} {
+		t.Run(format, func(t *testing.T) {
+			want := rendered[format]
+			inst := "inst-" + format
+			d, err := l.Create(ctx, Request{InstanceID: inst, ImageID: "img-" + format, SizeBytes: 16 * mib})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.SizeBytes != 16*mib || d.ImageID != "img-"+format || d.Method != MethodBaseClone {
+				t.Fatalf("disk %+v", d)
+			}
+			got := readOverlay(t, filepath.Join(d.Pool, d.Image))
+			if !bytes.Equal(got[:len(want)], want) || !bytes.Equal(got[len(want):], make([]byte, len(got)-len(want))) {
+				t.Fatal("disk content differs from qemu-img convert -O raw of the image")
+			}
+			if again, err := l.Create(ctx, Request{InstanceID: inst, ImageID: "img-" + format}); err != nil || !again.Existed {
+				t.Fatalf("repeat: %+v %v", again, err)
+			}
+		})
+	}
+	if _, err := l.Create(ctx, Request{InstanceID: "small", ImageID: "img-raw", SizeBytes: mib}); !errors.Is(err, errs.ErrTooSmall) {
+		t.Fatalf("small: %v", err)
+	}
+	if d, err := l.Resize(ctx, "inst-raw", "disk", 20*mib); err != nil || d.SizeBytes != 20*mib {
+		t.Fatalf("resize: %+v %v", d, err)
+	}
+	if d, err := l.Flatten(ctx, "inst-raw", "disk"); err != nil || d.Parent != "" {
+		t.Fatalf("flatten: %+v %v", d, err)
+	}
+	if pruned, err := l.Prune(ctx); err != nil || len(pruned) != 1 {
+		t.Fatalf("prune: %v %v (want only the raw base, now unused)", pruned, err)
+	}
+	if err := l.DeleteInstance(ctx, "inst-qcow2"); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := l.List(ctx, ""); err != nil || len(list) != 2 {
+		t.Fatalf("list after delete: %+v %v", list, err)
+	}
+	if images.downloads != 3 {
+		t.Fatalf("%d downloads, want one per image", images.downloads)
+	}
+}
+
+// readOverlay renders a qcow2 overlay (with its backing file) as raw.
+func readOverlay(t *testing.T, path string) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out.raw")
+	if b, err := exec.Command("qemu-img", "convert", "-q", "-O", "raw", path, out).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img convert: %v %s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
