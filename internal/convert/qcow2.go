@@ -38,6 +38,9 @@ func QCOW2ToRaw(ctx context.Context, src io.ReaderAt, dst io.WriterAt, o Options
 // qcow2ToRaw converts an image already inspected as a safe qcow2.
 func qcow2ToRaw(ctx context.Context, src io.ReaderAt, info imageformat.Info, dst io.WriterAt, o Options) (uint64, error) {
 	img, err := qcow2.Open(ctxReaderAt{ctx: ctx, r: src}, noBackingFiles)
+	if ctx.Err() != nil { // the library does not wrap its reader's errors
+		return 0, fmt.Errorf("convert qcow2: %w", ctx.Err())
+	}
 	if err != nil {
 		return 0, fmt.Errorf("convert qcow2: %w: %w", errs.ErrUnsafeImage, err)
 	}
