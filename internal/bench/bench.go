@@ -1,0 +1,147 @@
+// Package bench is `cowdisk bench`: every way of getting a VM boot disk onto
+// RBD, measured side by side in one run on one cluster, against the targets
+// of issue 6.
+//
+// The servers run as child processes (`cowdisk serve images`, `cowdisk serve
+// node`), exactly as an operator runs them, and are driven over HTTP; the
+// floor is a bare clone through internal/ceph; the baselines are the rbd CLI
+// and qemu-img. Sub-packages hold the reusable pieces: the image generator,
+// statistics, the report writers, the baseline runners, process control and
+// a fixed-concurrency load runner.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/bench/imagegen"
+	"github.com/cowdisk/cowdisk/internal/bench/report"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	Bin          string  // the cowdisk binary the servers run from
+	ResultsDir   string  // results.md, results.json, time-to-ready.svg
+	WorkDir      string  // generated images, server state and logs, naive pipeline files
+	Sizes        []int64 // image virtual sizes
+	Reps         int     // repetitions of every path at every size
+	DataFraction float64 // share of each image holding data
+	// ClonesPerRep is how many clones one rep of the floor and clone paths
+	// makes in a row; clones are cheap, so their medians rest on more samples.
+	ClonesPerRep int
+	Concurrency  int   // throughput comparison (issue 6: 8)
+	Throughput   int   // disks in the throughput comparison
+	StormDisks   int   // disks in a boot storm (issue 6: 32)
+	StormSize    int64 // image size of the storms; 0 = largest of Sizes up to 1 GiB
+	ImagesPool   string
+	VMsPool      string
+	ObjectStore  string // of the dev cluster, for the report header
+	Log          *slog.Logger
+}
+
+// Defaults fills what the caller left zero.
+func (c *Config) Defaults() {
+	if c.Reps <= 0 {
+		c.Reps = 3
+	}
+	if c.DataFraction <= 0 {
+		c.DataFraction = 0.4
+	}
+	if c.ClonesPerRep <= 0 {
+		c.ClonesPerRep = 8
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 8
+	}
+	if c.Throughput <= 0 {
+		c.Throughput = 32
+	}
+	if c.StormDisks <= 0 {
+		c.StormDisks = 32
+	}
+	if c.ImagesPool == "" {
+		c.ImagesPool = "images"
+	}
+	if c.VMsPool == "" {
+		c.VMsPool = "vms"
+	}
+	if c.ObjectStore == "" {
+		c.ObjectStore = "memstore"
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	slices.Sort(c.Sizes)
+	if c.StormSize == 0 && len(c.Sizes) > 0 {
+		c.StormSize = c.Sizes[0]
+		for _, s := range c.Sizes {
+			if s <= 1<<30 {
+				c.StormSize = s
+			}
+		}
+	}
+}
+
+// Run measures everything and writes the results; the returned Result is
+// also what was written. A path that fails is recorded in Result.Errors and
+// the run goes on, so one broken path does not hide every other number.
+func Run(ctx context.Context, cfg Config) (*report.Result, error) {
+	cfg.Defaults()
+	if len(cfg.Sizes) == 0 {
+		return nil, fmt.Errorf("bench: no image sizes")
+	}
+	start := time.Now()
+	res := &report.Result{Started: start, Sizes: cfg.Sizes, Reps: cfg.Reps, Machine: machine(ctx, cfg.ObjectStore)}
+
+	cfg.Log.Info("generating images", "sizes", sizeList(cfg.Sizes), "data", cfg.DataFraction)
+	files := map[int64]imagegen.Files{}
+	for i, size := range cfg.Sizes {
+		f, err := imagegen.Ensure(ctx, filepath.Join(cfg.WorkDir, "images"), imagegen.Spec{Size: size, DataFraction: cfg.DataFraction, Seed: uint64(i + 1)})
+		if err != nil {
+			return nil, err
+		}
+		files[size] = f
+	}
+
+	e, err := startEnv(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer e.stop()
+
+	for _, size := range cfg.Sizes {
+		if err := e.measureSize(ctx, res, size, files[size]); err != nil {
+			return nil, err
+		}
+	}
+	e.measureConcurrency(ctx, res, files[cfg.StormSize])
+
+	res.WallSeconds = time.Since(start).Seconds()
+	res.Evaluate()
+	if err := res.WriteDir(cfg.ResultsDir); err != nil {
+		return res, err
+	}
+	return res, ctx.Err()
+}
+
+func sizeList(sizes []int64) []string {
+	var out []string
+	for _, s := range sizes {
+		out = append(out, report.HumanSize(s))
+	}
+	return out
+}
+
+// workDir makes (and returns) a sub-directory of the work dir.
+func (c Config) workDir(name string) (string, error) {
+	d := filepath.Join(c.WorkDir, name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", fmt.Errorf("work dir: %w", err)
+	}
+	return d, nil
+}

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/bench/imagegen"
+	"github.com/cowdisk/cowdisk/internal/bench/load"
+	"github.com/cowdisk/cowdisk/internal/bench/promtext"
+	rp "github.com/cowdisk/cowdisk/internal/bench/report"
+	"github.com/cowdisk/cowdisk/internal/ceph"
+)
+
+// measureConcurrency compares clone throughput with the floor at a fixed
+// concurrency and runs the two boot storms, on fresh uploads of one size.
+func (e *env) measureConcurrency(ctx context.Context, res *rp.Result, files imagegen.Files) {
+	size := e.cfg.StormSize
+	fail := func(what string, err error) {
+		e.cfg.Log.Error("concurrency run failed", "run", what, "err", err)
+		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", what, err))
+	}
+	raw, err := e.upload(ctx, "raw", files.Raw, size)
+	if err != nil {
+		fail("upload raw for storms", err)
+		return
+	}
+	defer e.deleteImage(raw)
+
+	e.cfg.Log.Info("throughput", "disks", e.cfg.Throughput, "concurrency", e.cfg.Concurrency)
+	if t, err := e.floorThroughput(ctx, raw.parent); err != nil {
+		fail("floor throughput", err)
+	} else {
+		res.Throughput = append(res.Throughput, t)
+	}
+	if s, err := e.storm(ctx, raw, e.cfg.Throughput, e.cfg.Concurrency); err != nil {
+		fail("clone throughput", err)
+	} else {
+		res.Throughput = append(res.Throughput, s.Throughput)
+	}
+
+	e.cfg.Log.Info("storm: clonable raw", "disks", e.cfg.StormDisks)
+	if s, err := e.storm(ctx, raw, e.cfg.StormDisks, e.cfg.StormDisks); err != nil {
+		fail("storm clonable raw", err)
+	} else {
+		s.Name = "clonable raw"
+		res.Storms = append(res.Storms, s)
+	}
+
+	// A new upload: no base of it can exist anywhere yet.
+	qcow, err := e.upload(ctx, "qcow2", files.QCOW2, size)
+	if err != nil {
+		fail("upload qcow2 for storm", err)
+		return
+	}
+	defer e.deleteImage(qcow)
+	e.cfg.Log.Info("storm: cold qcow2", "disks", e.cfg.StormDisks)
+	if s, err := e.storm(ctx, qcow, e.cfg.StormDisks, e.cfg.StormDisks); err != nil {
+		fail("storm cold qcow2", err)
+	} else {
+		s.Name = "cold qcow2"
+		res.Storms = append(res.Storms, s)
+	}
+}
+
+func (e *env) floorThroughput(ctx context.Context, parent ceph.SnapRef) (rp.Throughput, error) {
+	names := make([]string, e.cfg.Throughput)
+	for i := range names {
+		names[i] = "bench-floor-" + uuid.NewString()[:8]
+	}
+	defer func() {
+		for _, n := range names {
+			_ = e.removeImage(context.WithoutCancel(ctx), n) // not made: NotFound is nil
+		}
+	}()
+	r, err := load.Run(ctx, len(names), e.cfg.Concurrency, func(ctx context.Context, i int) error {
+		return e.cluster.Clone(ctx, parent, e.cfg.VMsPool, names[i], ceph.ImageOptions{})
+	})
+	if err != nil {
+		return rp.Throughput{}, err
+	}
+	return rp.NewThroughput(rp.PathFloor, e.cfg.Concurrency, r.Wall.Seconds(), r.Latencies), nil
+}
+
+// storm creates n disks of one image on the trusting node, concurrency at a
+// time, and reads from its /metrics how many downloads and conversions that
+// took. Everything it created is removed afterwards.
+func (e *env) storm(ctx context.Context, img uploaded, n, concurrency int) (rp.Storm, error) {
+	nd := e.clone
+	insts := make([]string, n)
+	for i := range insts {
+		insts[i] = uuid.NewString()
+	}
+	defer func() {
+		for _, inst := range insts {
+			_ = nd.api.DeleteInstance(context.WithoutCancel(ctx), inst)
+		}
+		_, _ = nd.api.Prune(context.WithoutCancel(ctx))
+	}()
+	before, err := promtext.Scrape(ctx, nd.metricsURL(), metricDownloads, metricConversions)
+	if err != nil {
+		return rp.Storm{}, err
+	}
+	var mu sync.Mutex
+	methods := map[string]int{}
+	r, err := load.Run(ctx, n, concurrency, func(ctx context.Context, i int) error {
+		d, _, err := nd.api.CreateDisk(ctx, agent.CreateRequest{InstanceID: insts[i], ImageID: img.ID})
+		if err == nil {
+			mu.Lock()
+			methods[d.Method]++
+			mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		return rp.Storm{}, err
+	}
+	after, err := promtext.Scrape(ctx, nd.metricsURL(), metricDownloads, metricConversions)
+	if err != nil {
+		return rp.Storm{}, err
+	}
+	return rp.Storm{
+		Format: img.format, Size: e.cfg.StormSize,
+		Throughput:  rp.NewThroughput(rp.PathClone, concurrency, r.Wall.Seconds(), r.Latencies),
+		Downloads:   after[metricDownloads] - before[metricDownloads],
+		Conversions: after[metricConversions] - before[metricConversions],
+		Methods:     methods,
+	}, nil
+}

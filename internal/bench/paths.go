@@ -1,0 +1,262 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/bench/baseline"
+	"github.com/cowdisk/cowdisk/internal/bench/glance"
+	"github.com/cowdisk/cowdisk/internal/bench/imagegen"
+	"github.com/cowdisk/cowdisk/internal/bench/procs"
+	"github.com/cowdisk/cowdisk/internal/bench/promtext"
+	rp "github.com/cowdisk/cowdisk/internal/bench/report"
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/rbdloc"
+)
+
+// Metric names of the agent's /metrics the benchmark reads.
+const (
+	metricDownloads   = "cowdisk_image_downloads_total"
+	metricConversions = "cowdisk_image_conversions_total"
+)
+
+// uploaded is one image in the image service.
+type uploaded struct {
+	glance.Image
+	format string
+	file   string // the local file it was uploaded from
+	parent ceph.SnapRef
+}
+
+// measureSize runs every path for one image size, rep after rep. Paths are
+// interleaved within a rep so slow drift of the cluster (memstore growing,
+// page cache) spreads over all of them instead of penalising the last.
+func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files imagegen.Files) error {
+	log := e.cfg.Log.With("size", rp.HumanSize(size))
+	log.Info("uploading images")
+	raw, err := e.upload(ctx, "raw", files.Raw, size)
+	if err != nil {
+		return err
+	}
+	defer e.deleteImage(raw)
+	qcow, err := e.upload(ctx, "qcow2", files.QCOW2, size)
+	if err != nil {
+		return err
+	}
+	defer e.deleteImage(qcow)
+
+	largest := size == e.cfg.Sizes[len(e.cfg.Sizes)-1]
+	for rep := range e.cfg.Reps {
+		log.Info("rep", "n", rep+1, "of", e.cfg.Reps)
+		e.record(res, rp.PathFloor, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.floorOnce(ctx, raw.parent) })
+		e.record(res, rp.PathClone, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.agentOnce(ctx, e.clone, raw.ID) })
+		for _, img := range []uploaded{raw, qcow} {
+			e.coldWarm(ctx, res, img, size, largest)
+		}
+		e.record(res, rp.PathRBD, rp.FormatRaw, size, 1, func() (float64, string, error) {
+			return e.baselineOnce(ctx, func(name string) (time.Duration, error) {
+				return e.tools.RBDImport(ctx, raw.file, e.cfg.VMsPool, name)
+			})
+		})
+		for _, img := range []uploaded{raw, qcow} {
+			e.record(res, rp.PathQemuRBD, img.format, size, 1, func() (float64, string, error) {
+				return e.baselineOnce(ctx, func(name string) (time.Duration, error) {
+					return e.tools.QemuToRBD(ctx, img.file, img.format, e.cfg.VMsPool, name)
+				})
+			})
+			e.record(res, rp.PathNaive, img.format, size, 1, func() (float64, string, error) { return e.naiveOnce(ctx, img) })
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record runs one measurement n times and files each sample (or the error).
+func (e *env) record(res *rp.Result, p rp.Path, format string, size int64, n int, once func() (float64, string, error)) {
+	for range n {
+		sec, method, err := once()
+		if err != nil {
+			msg := fmt.Sprintf("%s %s %s: %v", p, format, rp.HumanSize(size), err)
+			e.cfg.Log.Error("path failed", "path", p, "format", format, "size", rp.HumanSize(size), "err", err)
+			res.Errors = append(res.Errors, msg)
+			return
+		}
+		res.Add(p, format, size, sec, method)
+	}
+}
+
+func (e *env) upload(ctx context.Context, format, file string, size int64) (uploaded, error) {
+	img, err := e.images.Upload(ctx, fmt.Sprintf("bench-%s-%s", rp.HumanSize(size), format), format, file)
+	if err != nil {
+		return uploaded{}, err
+	}
+	u := uploaded{Image: img, format: format, file: file}
+	// The floor clones the very snapshot the image service published; the
+	// convention is the fallback if the service hides its locations.
+	u.parent = ceph.SnapRef{Pool: e.cfg.ImagesPool, Image: img.ID, Snap: "snap"}
+	if l, err := rbdloc.Parse(img.DirectURL); err == nil {
+		u.parent = ceph.SnapRef{Pool: l.Pool, Image: l.Image, Snap: l.Snapshot}
+	}
+	return u, nil
+}
+
+func (e *env) deleteImage(u uploaded) {
+	if err := e.images.Delete(context.Background(), u.ID); err != nil {
+		e.cfg.Log.Warn("delete image", "id", u.ID, "err", err)
+	}
+}
+
+// floorOnce times one bare clone through internal/ceph, the project's only
+// go-ceph wrapper, and removes it again (untimed).
+func (e *env) floorOnce(ctx context.Context, parent ceph.SnapRef) (float64, string, error) {
+	name := "bench-floor-" + uuid.NewString()[:8]
+	t0 := time.Now()
+	err := e.cluster.Clone(ctx, parent, e.cfg.VMsPool, name, ceph.ImageOptions{})
+	d := time.Since(t0).Seconds()
+	if err != nil {
+		return 0, "", err
+	}
+	return d, "", e.removeImage(ctx, name)
+}
+
+func (e *env) removeImage(ctx context.Context, name string) error {
+	return e.cluster.Remove(ctx, e.cfg.VMsPool, name, ceph.RemoveOptions{Retries: 5, Interval: time.Second, TrashAsLastResort: true})
+}
+
+// agentOnce times one POST /v1/disks from request to answer, then deletes
+// the instance's disks (untimed).
+func (e *env) agentOnce(ctx context.Context, n *node, imageID string) (float64, string, error) {
+	inst := uuid.NewString()
+	sec, d, err := createDisk(ctx, n, inst, imageID)
+	if err != nil {
+		return 0, "", err
+	}
+	return sec, d.Method, n.api.DeleteInstance(ctx, inst)
+}
+
+func createDisk(ctx context.Context, n *node, inst, imageID string) (float64, agent.Disk, error) {
+	t0 := time.Now()
+	d, _, err := n.api.CreateDisk(ctx, agent.CreateRequest{InstanceID: inst, ImageID: imageID})
+	sec := time.Since(t0).Seconds()
+	if err != nil {
+		return 0, d, fmt.Errorf("%s: create disk of image %s: %w", n.name, imageID, err)
+	}
+	return sec, d, nil
+}
+
+// coldWarm makes the first disk of img on the foreign node (no base exists:
+// cold) and then one on the second node (the base exists: warm), and prunes
+// the base so the next rep is cold again. At the largest size it also reads
+// the foreign node's peak RSS over the cold import.
+func (e *env) coldWarm(ctx context.Context, res *rp.Result, img uploaded, size int64, measureRSS bool) {
+	fail := func(p rp.Path, err error) {
+		e.cfg.Log.Error("path failed", "path", p, "format", img.format, "size", rp.HumanSize(size), "err", err)
+		res.Errors = append(res.Errors, fmt.Sprintf("%s %s %s: %v", p, img.format, rp.HumanSize(size), err))
+	}
+	pid := e.foreign.proc.PID()
+	if measureRSS {
+		if err := procs.ResetPeakRSS(pid); err != nil {
+			fail(rp.PathCold, err)
+			measureRSS = false
+		}
+	}
+	cold, warm := uuid.NewString(), uuid.NewString()
+	defer e.cleanupDisks(ctx, map[*node]string{e.foreign: cold, e.second: warm})
+
+	sec, method, err := e.withDownloads(ctx, e.foreign, func() (float64, agent.Disk, error) { return createDisk(ctx, e.foreign, cold, img.ID) })
+	if err != nil {
+		fail(rp.PathCold, err)
+		return
+	}
+	res.Add(rp.PathCold, img.format, size, sec, method)
+	if measureRSS {
+		if peak, err := procs.PeakRSS(pid); err == nil {
+			res.RSS = appendRSS(res.RSS, rp.RSS{Format: img.format, Size: size, PeakBytes: peak, Seconds: sec})
+		}
+	}
+	sec, method, err = e.withDownloads(ctx, e.second, func() (float64, agent.Disk, error) { return createDisk(ctx, e.second, warm, img.ID) })
+	if err != nil {
+		fail(rp.PathWarm, err)
+		return
+	}
+	res.Add(rp.PathWarm, img.format, size, sec, method)
+}
+
+// appendRSS keeps the highest peak per format and size over the reps.
+func appendRSS(all []rp.RSS, x rp.RSS) []rp.RSS {
+	for i := range all {
+		if all[i].Format == x.Format && all[i].Size == x.Size {
+			if x.PeakBytes > all[i].PeakBytes {
+				all[i] = x
+			}
+			return all
+		}
+	}
+	return append(all, x)
+}
+
+// withDownloads runs create and labels its method with the downloads it
+// caused on that node, so the JSON shows a cold disk really was cold and a
+// warm one moved no image byte.
+func (e *env) withDownloads(ctx context.Context, n *node, create func() (float64, agent.Disk, error)) (float64, string, error) {
+	before, err := promtext.Scrape(ctx, n.metricsURL(), metricDownloads)
+	if err != nil {
+		return 0, "", err
+	}
+	sec, d, err := create()
+	if err != nil {
+		return 0, "", err
+	}
+	after, err := promtext.Scrape(ctx, n.metricsURL(), metricDownloads)
+	if err != nil {
+		return 0, "", err
+	}
+	return sec, fmt.Sprintf("%s, %g download(s)", d.Method, after[metricDownloads]-before[metricDownloads]), nil
+}
+
+// cleanupDisks deletes the given instances' disks and prunes the now unused
+// bases, so the next cold measurement finds no base.
+func (e *env) cleanupDisks(ctx context.Context, instances map[*node]string) {
+	ctx = context.WithoutCancel(ctx)
+	for n, inst := range instances {
+		if err := n.api.DeleteInstance(ctx, inst); err != nil {
+			e.cfg.Log.Warn("delete instance", "node", n.name, "instance", inst, "err", err)
+		}
+	}
+	if _, err := e.foreign.api.Prune(ctx); err != nil {
+		e.cfg.Log.Warn("prune bases", "err", err)
+	}
+}
+
+// baselineOnce runs one baseline into a fresh name and removes the result.
+func (e *env) baselineOnce(ctx context.Context, run func(name string) (time.Duration, error)) (float64, string, error) {
+	name := "bench-base-" + uuid.NewString()[:8]
+	d, err := run(name)
+	rerr := e.removeImage(context.WithoutCancel(ctx), name)
+	if err != nil {
+		return 0, "", err
+	}
+	return d.Seconds(), "", rerr
+}
+
+func (e *env) naiveOnce(ctx context.Context, img uploaded) (float64, string, error) {
+	dir, err := e.cfg.workDir("naive")
+	if err != nil {
+		return 0, "", err
+	}
+	var tm baseline.Timing
+	sec, _, err := e.baselineOnce(ctx, func(name string) (time.Duration, error) {
+		var err error
+		tm, err = e.tools.Naive(ctx, baseline.Download{URL: e.images.DataURL(img.ID), Header: e.images.Header()}, img.format, dir, e.cfg.VMsPool, name)
+		return tm.Total, err
+	})
+	// The phases go into the JSON next to the total: whoever thinks the
+	// baseline should skip or add a step can recompute it.
+	return sec, fmt.Sprintf("download %.2fs, convert %.2fs, import %.2fs", tm.Download.Seconds(), tm.Convert.Seconds(), tm.Import.Seconds()), err
+}
