@@ -32,5 +32,10 @@ demo: build
 bench: build
 	scripts/bench.sh
 
+# Fault, load and tenant tests: daemons killed and restarted by pid on a
+# bluestore dev cluster of their own. `make test` runs them too.
+test-faults: build
+	scripts/test-faults.sh
+
 clean:
 	rm -rf bin
