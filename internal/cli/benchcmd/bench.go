@@ -42,7 +42,9 @@ Writes results.md, results.json and time-to-ready.svg to --results.`,
 					return fmt.Errorf("find the cowdisk binary: %w", err)
 				}
 			}
-			for _, d := range []*string{&cfg.WorkDir, &cfg.ResultsDir} {
+			// Absolute paths: the servers are children that may not share
+			// the caller's idea of "here".
+			for _, d := range []*string{&cfg.Bin, &cfg.WorkDir, &cfg.ResultsDir} {
 				if *d, err = filepath.Abs(*d); err != nil {
 					return err
 				}
