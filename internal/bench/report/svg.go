@@ -5,6 +5,8 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -20,6 +22,33 @@ const (
 )
 
 var palette = []string{"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"}
+
+// pathColor gives each path one colour; its raw and qcow2 lines differ only
+// in dashing, so a reader pairs them at a glance.
+func pathColor(p Path) string {
+	i := max(0, slices.Index(PathOrder, p))
+	return palette[i%len(palette)]
+}
+
+// ShortLabels name the paths in the chart legend, where space is scarce.
+var ShortLabels = map[Path]string{
+	PathFloor:   "floor: bare clone",
+	PathClone:   "cowdisk clone",
+	PathCold:    "cowdisk fallback cold",
+	PathWarm:    "cowdisk fallback warm",
+	PathRBD:     "rbd import (local raw)",
+	PathQemuRBD: "qemu-img → rbd:",
+	PathNaive:   "naive pipeline",
+}
+
+// decade labels a power of ten without false precision ("10 s", "100 ms").
+func decade(d float64) string {
+	v := math.Pow(10, d)
+	if v < 1 {
+		return strconv.FormatFloat(v*1000, 'f', -1, 64) + " ms"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64) + " s"
+}
 
 // line is one path+format drawn across sizes.
 type line struct {
@@ -58,14 +87,13 @@ func (r *Result) lines() []line {
 	var out []line
 	for _, p := range PathOrder {
 		for _, f := range []string{FormatRaw, FormatQCOW2} {
-			l := line{label: Labels[p] + " (" + f + ")", dashed: f == dashedFormat}
+			l := line{label: ShortLabels[p] + ", " + f, dashed: f == dashedFormat, color: pathColor(p)}
 			for _, size := range r.sortedSizes() {
 				if s := r.Find(p, f, size); s != nil && s.Summary.N > 0 && s.Summary.Min > 0 {
 					l.pts = append(l.pts, *s)
 				}
 			}
 			if len(l.pts) > 0 {
-				l.color = palette[len(out)%len(palette)]
 				out = append(out, l)
 			}
 		}
@@ -113,7 +141,7 @@ func axes(b *strings.Builder, sizes []int64, xs func(int64) float64, ys func(flo
 	for d := ylo; d <= yhi; d++ {
 		y := ys(math.Pow(10, d))
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", plotL, y, plotR, y)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", plotL-6, y, Duration(math.Pow(10, d)))
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", plotL-6, y, decade(d))
 	}
 	for _, s := range sizes {
 		x := xs(s)
