@@ -47,7 +47,7 @@ func translate(err error, op, what string) error {
 	var ce errorCoder
 	if errors.As(err, &ce) {
 		if s := sentinelFor(ce.ErrorCode()); s != nil {
-			return fmt.Errorf("ceph: %s %s: %w (%v)", op, what, s, err)
+			return fmt.Errorf("ceph: %s %s: %w (%w)", op, what, s, err)
 		}
 	}
 	return fmt.Errorf("ceph: %s %s: %w", op, what, err)

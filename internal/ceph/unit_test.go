@@ -1,0 +1,125 @@
+package ceph
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ceph/go-ceph/rbd"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// fakeCephError looks like a go-ceph error: it carries a negative errno.
+type fakeCephError int
+
+func (e fakeCephError) Error() string  { return fmt.Sprintf("rbd: ret=%d", int(e)) }
+func (e fakeCephError) ErrorCode() int { return int(e) }
+
+func TestTranslate(t *testing.T) {
+	for _, tc := range []struct {
+		in   error
+		want error
+	}{
+		{fakeCephError(-int(syscall.ENOENT)), errs.ErrNotFound},
+		{rbd.ErrNotFound, errs.ErrNotFound},
+		{fakeCephError(-int(syscall.EEXIST)), errs.ErrExists},
+		{fakeCephError(-int(syscall.EBUSY)), errs.ErrBusy},
+		{fakeCephError(-int(syscall.ENOTEMPTY)), errs.ErrInUse},
+		{fakeCephError(-int(syscall.EPERM)), errs.ErrPermission},
+		{fakeCephError(-int(syscall.EACCES)), errs.ErrPermission},
+		{fakeCephError(-int(syscall.ETIMEDOUT)), errs.ErrTimeout},
+		{fakeCephError(-int(syscall.EINVAL)), errs.ErrInvalid},
+		{fakeCephError(-int(syscall.ENOTCONN)), errs.ErrUnavailable},
+		{fmt.Errorf("wrapped: %w", fakeCephError(-int(syscall.EBUSY))), errs.ErrBusy},
+		{fakeCephError(-int(syscall.EIO)), nil},
+		{errors.New("plain"), nil},
+	} {
+		got := translate(tc.in, "open", imageSpec("p", "i"))
+		if tc.want != nil && !errors.Is(got, tc.want) {
+			t.Errorf("translate(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		if !errors.Is(got, tc.in) {
+			t.Errorf("translate(%v) = %v lost the original error", tc.in, got)
+		}
+		if !strings.Contains(got.Error(), "image p/i") {
+			t.Errorf("translate(%v) = %q does not name the image", tc.in, got)
+		}
+	}
+	if translate(nil, "x", "y") != nil {
+		t.Error("translate(nil) != nil")
+	}
+}
+
+func TestParseMonDump(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+		bad      bool
+	}{
+		{"v1 preferred", `{"mons":[{"name":"a","public_addrs":{"addrvec":[{"type":"v2","addr":"10.0.0.1:3300"},{"type":"v1","addr":"10.0.0.1:6789"}]}}]}`, []string{"10.0.0.1:6789"}, false},
+		{"v2 only", `{"mons":[{"name":"a","public_addrs":{"addrvec":[{"type":"v2","addr":"10.0.0.1:3300"}]}}]}`, []string{"10.0.0.1:3300"}, false},
+		{"three mons", `{"mons":[{"public_addrs":{"addrvec":[{"type":"v1","addr":"h1:1"}]}},{"public_addrs":{"addrvec":[{"type":"v1","addr":"h2:1"}]}},{"public_addrs":{"addrvec":[{"type":"v1","addr":"h3:1"}]}}]}`, []string{"h1:1", "h2:1", "h3:1"}, false},
+		{"none", `{"mons":[]}`, nil, true},
+		{"garbage", `{`, nil, true},
+	} {
+		got, err := parseMonDump([]byte(tc.in))
+		if (err != nil) != tc.bad || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: parseMonDump = %v, %v; want %v (error %v)", tc.name, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+func TestAllZero(t *testing.T) {
+	big := make([]byte, 3*len(zeroPage)+17)
+	for _, tc := range []struct {
+		name string
+		p    []byte
+		want bool
+	}{
+		{"empty", nil, true},
+		{"small zeros", make([]byte, 10), true},
+		{"big zeros", big, true},
+		{"last byte", append(slices.Clone(big[:len(big)-1]), 1), false},
+		{"first byte", append([]byte{1}, big...), false},
+		{"across pages", func() []byte { b := slices.Clone(big); b[len(zeroPage)+1] = 9; return b }(), false},
+	} {
+		if got := allZero(tc.p); got != tc.want {
+			t.Errorf("%s: allZero = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestRemoveOptionsDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		in, want RemoveOptions
+	}{
+		{RemoveOptions{}, RemoveOptions{12, 5 * time.Second, true}},
+		{RemoveOptions{Retries: 3}, RemoveOptions{3, 5 * time.Second, false}},
+		{RemoveOptions{Retries: -1}, RemoveOptions{0, 5 * time.Second, false}},
+		{RemoveOptions{Interval: time.Second, TrashAsLastResort: true}, RemoveOptions{12, time.Second, true}},
+	} {
+		if got := tc.in.withDefaults(); got != tc.want {
+			t.Errorf("%+v.withDefaults() = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestTempNames(t *testing.T) {
+	a, b := tempName("img"), tempName("img")
+	if a == b || !IsTemp(a) || !strings.HasPrefix(a, "img.tmp-") || IsTemp("img") {
+		t.Fatalf("tempName: %q %q", a, b)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c := Config{ConfPath: "/c", MonOpTimeout: 3 * time.Second}.withDefaults()
+	want := [][2]string{{"client_mount_timeout", "10"}, {"rados_mon_op_timeout", "3"}, {"rados_osd_op_timeout", "30"}}
+	if c.User != "admin" || !slices.Equal(c.options(), want) {
+		t.Fatalf("defaults: user %q options %v", c.User, c.options())
+	}
+}
