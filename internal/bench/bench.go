@@ -11,6 +11,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -46,33 +47,15 @@ type Config struct {
 
 // Defaults fills what the caller left zero.
 func (c *Config) Defaults() {
-	if c.Reps <= 0 {
-		c.Reps = 3
-	}
-	if c.DataFraction <= 0 {
-		c.DataFraction = 0.4
-	}
-	if c.ClonesPerRep <= 0 {
-		c.ClonesPerRep = 8
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = 8
-	}
-	if c.Throughput <= 0 {
-		c.Throughput = 32
-	}
-	if c.StormDisks <= 0 {
-		c.StormDisks = 32
-	}
-	if c.ImagesPool == "" {
-		c.ImagesPool = "images"
-	}
-	if c.VMsPool == "" {
-		c.VMsPool = "vms"
-	}
-	if c.ObjectStore == "" {
-		c.ObjectStore = "memstore"
-	}
+	setDefault(&c.Reps, 3)
+	setDefault(&c.DataFraction, 0.4)
+	setDefault(&c.ClonesPerRep, 8)
+	setDefault(&c.Concurrency, 8)
+	setDefault(&c.Throughput, 32)
+	setDefault(&c.StormDisks, 32)
+	setDefault(&c.ImagesPool, "images")
+	setDefault(&c.VMsPool, "vms")
+	setDefault(&c.ObjectStore, "memstore")
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
@@ -84,6 +67,14 @@ func (c *Config) Defaults() {
 				c.StormSize = s
 			}
 		}
+	}
+}
+
+// setDefault sets *p to v when it is zero (or negative, for numbers).
+func setDefault[T cmp.Ordered](p *T, v T) {
+	var zero T
+	if *p <= zero {
+		*p = v
 	}
 }
 

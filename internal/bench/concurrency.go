@@ -42,26 +42,29 @@ func (e *env) measureConcurrency(ctx context.Context, res *rp.Result, files imag
 		res.Throughput = append(res.Throughput, s.Throughput)
 	}
 
-	e.cfg.Log.Info("storm: clonable raw", "disks", e.cfg.StormDisks)
-	if s, err := e.storm(ctx, raw, e.cfg.StormDisks, e.cfg.StormDisks); err != nil {
-		fail("storm clonable raw", err)
-	} else {
-		s.Name = "clonable raw"
-		res.Storms = append(res.Storms, s)
-	}
-
-	// A new upload: no base of it can exist anywhere yet.
-	qcow, err := e.upload(ctx, "qcow2", files.QCOW2, size)
-	if err != nil {
-		fail("upload qcow2 for storm", err)
-		return
-	}
-	defer e.deleteImage(qcow)
-	e.cfg.Log.Info("storm: cold qcow2", "disks", e.cfg.StormDisks)
-	if s, err := e.storm(ctx, qcow, e.cfg.StormDisks, e.cfg.StormDisks); err != nil {
-		fail("storm cold qcow2", err)
-	} else {
-		s.Name = "cold qcow2"
+	// The qcow2 image is uploaded just before its storm: no base of it can
+	// exist anywhere yet, so the storm is cold.
+	storms := []struct {
+		name   string
+		format string
+		file   string
+	}{{"clonable raw", "raw", ""}, {"cold qcow2", "qcow2", files.QCOW2}}
+	for _, st := range storms {
+		img := raw
+		if st.file != "" {
+			if img, err = e.upload(ctx, st.format, st.file, size); err != nil {
+				fail("upload for storm "+st.name, err)
+				continue
+			}
+			defer e.deleteImage(img)
+		}
+		e.cfg.Log.Info("storm", "image", st.name, "disks", e.cfg.StormDisks)
+		s, err := e.storm(ctx, img, e.cfg.StormDisks, e.cfg.StormDisks)
+		if err != nil {
+			fail("storm "+st.name, err)
+			continue
+		}
+		s.Name = st.name
 		res.Storms = append(res.Storms, s)
 	}
 }

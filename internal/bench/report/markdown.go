@@ -58,13 +58,19 @@ func (r *Result) sortedSizes() []int64 {
 	return s
 }
 
+// sizeHeader writes a table header: the lead columns, then one per size.
+func sizeHeader(b *strings.Builder, lead []string, sizes []int64) {
+	cols := slices.Clone(lead)
+	for _, s := range sizes {
+		cols = append(cols, HumanSize(s))
+	}
+	b.WriteString("| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n")
+}
+
 func (r *Result) timeTable(b *strings.Builder) {
 	sizes := r.sortedSizes()
-	b.WriteString("### Time to ready\n\n| path | image |")
-	for _, s := range sizes {
-		fmt.Fprintf(b, " %s |", HumanSize(s))
-	}
-	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(sizes)) + "\n")
+	b.WriteString("### Time to ready\n\n")
+	sizeHeader(b, []string{"path", "image"}, sizes)
 	for _, p := range PathOrder {
 		for _, f := range []string{FormatRaw, FormatQCOW2} {
 			if !r.hasSeries(p, f) {
@@ -111,11 +117,8 @@ var ratioRows = []ratioRow{
 
 func (r *Result) ratioTable(b *strings.Builder) {
 	sizes := r.sortedSizes()
-	b.WriteString("### Ratios (median / median, same run; below 1 means the left side is faster)\n\n| ratio |")
-	for _, s := range sizes {
-		fmt.Fprintf(b, " %s |", HumanSize(s))
-	}
-	b.WriteString("\n|---|" + strings.Repeat("---|", len(sizes)) + "\n")
+	b.WriteString("### Ratios (median / median, same run; below 1 means the left side is faster)\n\n")
+	sizeHeader(b, []string{"ratio"}, sizes)
 	for _, row := range ratioRows {
 		if !r.hasSeries(row.a, row.af) || !r.hasSeries(row.b, row.bf) {
 			continue
