@@ -2,6 +2,7 @@ package ceph_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 
@@ -22,8 +23,9 @@ func parentWithSnap(t *testing.T, data []byte) (ceph.SnapRef, *ceph.Cluster) {
 	return ceph.SnapRef{Pool: images, Image: name, Snap: "snap"}, c
 }
 
-func TestCloneReadBack(t *testing.T) {
-	data := append(randomData(t, 5*mib+123), make([]byte, 3*mib)...)
+// cloneOf makes a parent from data and clones it into the vms pool.
+func cloneOf(t *testing.T, data []byte) (context.Context, *ceph.Cluster, ceph.SnapRef, string) {
+	t.Helper()
 	parent, c := parentWithSnap(t, data)
 	ctx, _, _, vms := setup(t)
 	child := imageName(t, "_disk")
@@ -31,6 +33,13 @@ func TestCloneReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	removeAtEnd(t, c, vms, child)
+	return ctx, c, parent, child
+}
+
+func TestCloneReadBack(t *testing.T) {
+	data := append(randomData(t, 5*mib+123), make([]byte, 3*mib)...)
+	ctx, c, parent, child := cloneOf(t, data)
+	vms := pools.vms
 	if got := readAll(t, ctx, c, vms, child, ""); !bytes.Equal(got, data) {
 		t.Fatal("clone does not read back the parent's bytes")
 	}
@@ -88,13 +97,8 @@ func TestCloneFailuresLeaveNothing(t *testing.T) {
 
 func TestFlatten(t *testing.T) {
 	data := randomData(t, 2*mib)
-	parent, c := parentWithSnap(t, data)
-	ctx, _, _, vms := setup(t)
-	child := imageName(t, "_disk")
-	if err := c.Clone(ctx, parent, vms, child, ceph.ImageOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	removeAtEnd(t, c, vms, child)
+	ctx, c, _, child := cloneOf(t, data)
+	vms := pools.vms
 	if err := c.Flatten(ctx, vms, child); err != nil {
 		t.Fatal(err)
 	}

@@ -65,10 +65,7 @@ func TestImageLifecycle(t *testing.T) {
 func TestExists(t *testing.T) {
 	ctx, c, pool, _ := setup(t)
 	name := imageName(t, "")
-	if err := c.CreateImage(ctx, pool, name, mib, ceph.ImageOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	removeAtEnd(t, c, pool, name)
+	newImage(t, ctx, c, pool, name, mib)
 	if err := c.CreateSnapshot(ctx, pool, name, "snap"); err != nil {
 		t.Fatal(err)
 	}

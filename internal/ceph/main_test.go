@@ -52,6 +52,15 @@ func removeAtEnd(t *testing.T, c *ceph.Cluster, pool, name string) {
 	})
 }
 
+// newImage creates an empty pool/name of size bytes, removed at the end.
+func newImage(t *testing.T, ctx context.Context, c *ceph.Cluster, pool, name string, size uint64) {
+	t.Helper()
+	if err := c.CreateImage(ctx, pool, name, size, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, pool, name)
+}
+
 // randomData returns n random bytes.
 func randomData(t testing.TB, n int) []byte {
 	b := make([]byte, n)

@@ -1,6 +1,7 @@
 package ceph_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -11,21 +12,28 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
+// busyImage creates pool/name and holds it open read-write (a watcher,
+// like a VM that is shutting down); call the returned func to close it.
+func busyImage(t *testing.T, ctx context.Context, c *ceph.Cluster, pool, name string) func() {
+	t.Helper()
+	if err := c.CreateImage(ctx, pool, name, mib, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	unwatch, err := c.OpenWatcher(ctx, pool, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unwatch
+}
+
 // TestRemoveWaitsForWatcher holds the image open (a watcher, like a VM that
 // is shutting down) and releases it while Remove is retrying.
 func TestRemoveWaitsForWatcher(t *testing.T) {
 	ctx, c, _, vms := setup(t)
 	name := imageName(t, "_disk")
-	if err := c.CreateImage(ctx, vms, name, mib, ceph.ImageOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	unwatch, err := c.OpenWatcher(ctx, vms, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.AfterFunc(700*time.Millisecond, unwatch)
+	time.AfterFunc(700*time.Millisecond, busyImage(t, ctx, c, vms, name))
 	start := time.Now()
-	err = c.Remove(ctx, vms, name, ceph.RemoveOptions{Retries: 50, Interval: 100 * time.Millisecond})
+	err := c.Remove(ctx, vms, name, ceph.RemoveOptions{Retries: 50, Interval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
@@ -48,14 +56,8 @@ func TestRemoveBusy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := imageName(t, "_disk")
-			if err := c.CreateImage(ctx, vms, name, mib, ceph.ImageOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			unwatch, err := c.OpenWatcher(ctx, vms, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = c.Remove(ctx, vms, name, tc.o)
+			unwatch := busyImage(t, ctx, c, vms, name)
+			err := c.Remove(ctx, vms, name, tc.o)
 			unwatch()
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("Remove = %v, want %v", err, tc.want)
@@ -76,14 +78,8 @@ func TestRemoveBusy(t *testing.T) {
 }
 
 func TestRemoveRefusesParent(t *testing.T) {
-	parent, c := parentWithSnap(t, randomData(t, mib))
-	ctx, _, images, vms := setup(t)
-	child := imageName(t, "_disk")
-	if err := c.Clone(ctx, parent, vms, child, ceph.ImageOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	removeAtEnd(t, c, vms, child)
-	err := c.Remove(ctx, images, parent.Image, ceph.RemoveOptions{Retries: -1})
+	ctx, c, parent, _ := cloneOf(t, randomData(t, mib))
+	err := c.Remove(ctx, parent.Pool, parent.Image, ceph.RemoveOptions{Retries: -1})
 	if !errors.Is(err, errs.ErrInUse) {
 		t.Fatalf("Remove(parent) = %v, want ErrInUse", err)
 	}

@@ -5,17 +5,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
 func TestSnapshots(t *testing.T) {
 	ctx, c, pool, _ := setup(t)
 	name := imageName(t, "")
-	if err := c.CreateImage(ctx, pool, name, mib, ceph.ImageOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	removeAtEnd(t, c, pool, name)
+	newImage(t, ctx, c, pool, name, mib)
 	steps := []struct {
 		what string
 		err  error
