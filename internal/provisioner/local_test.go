@@ -6,50 +6,12 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/provisioner/provtest"
 )
-
-// qemuImage makes an image of format with a few MiB of data at offsets a
-// converter could get wrong, and returns its bytes and its raw rendering
-// by `qemu-img convert -O raw`.
-func qemuImage(t *testing.T, format string) (img, raw []byte) {
-	t.Helper()
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.raw")
-	data := make([]byte, 12*mib)
-	for i := range data {
-		if (i/mib)%3 != 1 { // leave every third MiB zero
-			data[i] = byte(i*7 + i/4096)
-		}
-	}
-	if err := os.WriteFile(src, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "img."+format)
-	back := filepath.Join(dir, "back.raw")
-	for _, args := range [][]string{
-		{"convert", "-q", "-f", "raw", "-O", format, src, out},
-		{"convert", "-q", "-f", format, "-O", "raw", out, back},
-	} {
-		if b, err := exec.Command("qemu-img", args...).CombinedOutput(); err != nil {
-			t.Fatalf("qemu-img %v: %v %s", args, err, b)
-		}
-	}
-	img, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err = os.ReadFile(back)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img, raw
-}
 
 func md5Image(id, format string, data []byte) Image {
 	sum := md5.Sum(data)
@@ -60,7 +22,7 @@ func TestLocalBackend(t *testing.T) {
 	images := newFakeImages()
 	rendered := map[string][]byte{}
 	for _, format := range []string{"raw", "qcow2", "vmdk"} {
-		img, raw := qemuImage(t, format)
+		img, raw := provtest.QemuImage(t, format, 12*mib)
 		images.add(md5Image("img-"+format, format, img), img)
 		rendered[format] = raw
 	}
@@ -116,12 +78,6 @@ func TestLocalBackend(t *testing.T) {
 func readOverlay(t *testing.T, path string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.raw")
-	if b, err := exec.Command("qemu-img", "convert", "-q", "-O", "raw", path, out).CombinedOutput(); err != nil {
-		t.Fatalf("qemu-img convert: %v %s", err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	provtest.Run(t, "qemu-img", "convert", "-q", "-O", "raw", path, out)
+	return provtest.Read(t, out)
 }

@@ -1,0 +1,156 @@
+package provisioner_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/provisioner/provtest"
+	"github.com/cowdisk/cowdisk/internal/testcluster"
+)
+
+// Images made by qemu-img become disks whose bytes equal `qemu-img convert
+// -O raw` of the same file; a file-store location is refused as not rbd.
+func TestClusterFallbackContent(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	b := e.backend(t, svc.source(), nil)
+	ctx := context.Background()
+	for _, format := range []string{"raw", "qcow2", "vmdk"} {
+		t.Run(format, func(t *testing.T) {
+			img, want := provtest.QemuImage(t, format, 10*mib)
+			id := svc.upload(t, format, img)
+			d, err := b.Create(ctx, provisioner.Request{InstanceID: "fb-" + format, ImageID: id, SizeBytes: 12 * mib})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Method != provisioner.MethodBaseClone || d.Parent == "" || len(d.Reasons) == 0 ||
+				!strings.Contains(d.Reasons[0], "not an rbd snapshot location") {
+				t.Fatalf("disk %+v", d)
+			}
+			got := e.readDisk(t, d.Pool, d.Image)
+			if len(got) != 12*mib || !bytes.Equal(got[:len(want)], want) || !bytes.Equal(got[len(want):], make([]byte, len(got)-len(want))) {
+				t.Fatalf("disk content differs from qemu-img convert -O raw (len %d)", len(got))
+			}
+		})
+	}
+}
+
+// Sixteen first boots of one qcow2 image on a node share one download and
+// one conversion; every disk clones the one base.
+func TestClusterConcurrentFirstBoots(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	b := e.backend(t, svc.source(), nil)
+	img, _ := provtest.QemuImage(t, "qcow2", 8*mib)
+	id := svc.upload(t, "qcow2", img)
+	var wg sync.WaitGroup
+	out := make([]error, 16)
+	for i := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, out[i] = b.Create(context.Background(), provisioner.Request{InstanceID: fmt.Sprintf("boot-%02d", i), ImageID: id})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(out...); err != nil {
+		t.Fatal(err)
+	}
+	if dl, conv := b.Stats().Downloads.Load(), b.Stats().Conversions.Load(); dl != 1 || conv != 1 {
+		t.Fatalf("%d downloads and %d conversions, want 1 and 1", dl, conv)
+	}
+	bases, err := b.Bases(context.Background())
+	if err != nil || len(bases) != 1 || len(bases[0].Children) != 16 {
+		t.Fatalf("bases %+v %v", bases, err)
+	}
+}
+
+// A disk smaller than the image is refused before anything is created.
+func TestClusterTooSmall(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	b := e.backend(t, svc.source(), nil)
+	for _, format := range []string{"raw", "qcow2"} {
+		img, _ := provtest.QemuImage(t, format, 8*mib)
+		id := svc.upload(t, format, img)
+		_, err := b.Create(context.Background(), provisioner.Request{InstanceID: "small", ImageID: id, SizeBytes: 4 * mib})
+		if !errors.Is(err, errs.ErrTooSmall) || !strings.Contains(err.Error(), "disk smaller than image") {
+			t.Fatalf("%s: %v, want too small", format, err)
+		}
+		testcluster.AssertPoolClean(t, e.c, e.vmsPool)
+	}
+	if n := b.Stats().Downloads.Load(); n != 0 {
+		t.Fatalf("%d downloads for refused disks", n)
+	}
+}
+
+// Deleting an instance removes exactly its disks, twice is fine, and the
+// base the others clone stays.
+func TestClusterDeleteInstance(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	b := e.backend(t, svc.source(), nil)
+	img, _ := provtest.QemuImage(t, "raw", 4*mib)
+	id := svc.upload(t, "raw", img)
+	ctx := context.Background()
+	for _, r := range []provisioner.Request{{InstanceID: "del1"}, {InstanceID: "del1", Name: "disk.local"}, {InstanceID: "del10"}, {InstanceID: "del2"}} {
+		r.ImageID = id
+		if _, err := b.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := b.DeleteInstance(ctx, "del1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, "del10_disk", "del2_disk", "base_"+id)
+}
+
+// The libvirt <disk> parses back and names the pool, image and monitors.
+func TestClusterLibvirtXML(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	b := e.backend(t, svc.source(), func(c *provisioner.RBDConfig) {
+		c.Auth = provisioner.Auth{User: "admin", SecretUUID: "2a5b08e4-3dd0-4ecf-8f2a-5d6f2e8c9a11"}
+	})
+	img, _ := provtest.QemuImage(t, "raw", 4*mib)
+	id := svc.upload(t, "raw", img)
+	ctx := context.Background()
+	if _, err := b.Create(ctx, provisioner.Request{InstanceID: "xml1", ImageID: id}); err != nil {
+		t.Fatal(err)
+	}
+	disk, err := b.Attachment(ctx, "xml1", "disk", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := disk.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back libvirtxml.DomainDisk
+	if err := back.Unmarshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	mons, err := e.c.MonitorAddrs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []string
+	for _, h := range back.Source.Network.Hosts {
+		hosts = append(hosts, h.Name+":"+h.Port)
+	}
+	if back.Source.Network.Name != e.vmsPool+"/xml1_disk" || !slices.Equal(hosts, mons) || back.Source.Network.Auth.Secret.UUID == "" {
+		t.Fatalf("xml names %s %v, want %s/xml1_disk %v:\n%s", back.Source.Network.Name, hosts, e.vmsPool, mons, doc)
+	}
+}
