@@ -98,7 +98,9 @@ func TestDeleteDuringUpload(t *testing.T) {
 // inUse is a store whose data always has two dependent disks.
 type inUse struct{ store.Store }
 
-func (inUse) Delete(_ context.Context, loc string) error { return &store.InUseError{Location: loc, Count: 2} }
+func (inUse) Delete(_ context.Context, loc string) error {
+	return &store.InUseError{Location: loc, Count: 2}
+}
 
 func TestDeleteRefused(t *testing.T) {
 	ctx := context.Background()
@@ -164,4 +166,3 @@ func TestVersionsStoresMetrics(t *testing.T) {
 		t.Error("no request counter for GET /v2/info/stores")
 	}
 }
-

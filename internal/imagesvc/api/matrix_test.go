@@ -16,7 +16,10 @@ import (
 // of every visibility: what it may read, change and delete, and what it
 // lists. Another project's private image is 404, never 403.
 func TestAuthVisibilityMatrix(t *testing.T) {
-	type want struct{ get, download, patch, delete int; listed bool }
+	type want struct {
+		get, download, patch, delete int
+		listed                       bool
+	}
 	ok, nc, no, nf := http.StatusOK, http.StatusNoContent, http.StatusForbidden, http.StatusNotFound
 	full := want{ok, ok, ok, nc, true}
 	readOnly := want{ok, ok, no, no, true}

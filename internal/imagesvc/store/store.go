@@ -34,6 +34,15 @@ type Result struct {
 	Size     int64             // bytes written
 	Location string            // URL for the catalog, e.g. rbd://fsid/pool/image/snap
 	Metadata map[string]string // location metadata shown to service callers
+	// MD5 and SHA512 (hex) are set by stores that implement Hasher.
+	MD5, SHA512 string
+}
+
+// Hasher is implemented by stores whose Put already computes md5 and
+// sha512 of the data and returns them in Result, so the API does not hash
+// every byte a second time (on a small node the CPU is shared with Ceph).
+type Hasher interface {
+	HashesData() bool
 }
 
 // Object is stored data opened for reading.

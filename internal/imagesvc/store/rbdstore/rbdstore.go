@@ -1,0 +1,196 @@
+// Package rbdstore keeps images in Ceph RBD exactly as Glance's RBD store
+// does, so cowdisk nodes, Nova and Cinder can clone them: image
+// <pool>/<image-id> (format 2), snapshot "snap", location
+// rbd://<fsid>/<pool>/<image-id>/snap.
+package rbdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
+	"github.com/cowdisk/cowdisk/internal/rbdloc"
+)
+
+// SnapName is the snapshot every image gets, as glance_store names it.
+const SnapName = "snap"
+
+// DefaultChunkSize is glance_store's rbd_store_chunk_size (8 MiB); it is
+// also the object size, so a skipped zero chunk is one object not stored.
+const DefaultChunkSize = 8 << 20
+
+// Config chooses the pool and image layout.
+type Config struct {
+	Pool string
+	// ChunkSize is the object size and the write unit; a power of two
+	// from 4 KiB to 32 MiB. Zero means DefaultChunkSize.
+	ChunkSize int
+	// Features of new images; zero means layering only (what clones need).
+	Features uint64
+	// Workers writing in parallel; zero means ceph's default.
+	Workers int
+	// ProtectSnapshot protects "snap" after creating it. Clone format 1
+	// (clusters before mimic, or rbd_default_clone_format=1 on the
+	// cloning side, as older Nova/Cinder have) refuses an unprotected
+	// parent; format 2 does not care. glance_store always protects, and
+	// internal/ceph has no probe for the clone format, so the server turns
+	// this on by default.
+	ProtectSnapshot bool
+	// Remove controls retries when an image to delete is busy (open by a
+	// reader); zero means 5 tries 1 s apart, then the trash.
+	Remove ceph.RemoveOptions
+}
+
+// Store is an RBD pool of images.
+type Store struct {
+	c   *ceph.Cluster
+	cfg Config
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Hasher = (*Store)(nil)
+)
+
+// New returns a store in cfg.Pool of c; the pool must exist.
+func New(c *ceph.Cluster, cfg Config) (*Store, error) {
+	if cfg.Pool == "" {
+		return nil, fmt.Errorf("rbd store: no pool: %w", errs.ErrInvalid)
+	}
+	if cfg.ChunkSize == 0 {
+		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.ChunkSize < 4<<10 || cfg.ChunkSize > 32<<20 || bits.OnesCount(uint(cfg.ChunkSize)) != 1 {
+		return nil, fmt.Errorf("rbd store: chunk size %d is not a power of two from 4 KiB to 32 MiB: %w",
+			cfg.ChunkSize, errs.ErrInvalid)
+	}
+	if cfg.Remove == (ceph.RemoveOptions{}) {
+		// An image being read (a download, a node importing it) is busy
+		// for a moment; a DELETE request should not hang for a minute.
+		cfg.Remove = ceph.RemoveOptions{Retries: 5, Interval: time.Second, TrashAsLastResort: true}
+	}
+	return &Store{c: c, cfg: cfg}, nil
+}
+
+// ID implements store.Store.
+func (s *Store) ID() string { return "rbd" }
+
+// HashesData implements store.Hasher: ceph.Import hashes while it writes.
+func (s *Store) HashesData() bool { return true }
+
+func (s *Store) options() ceph.ImportOptions {
+	return ceph.ImportOptions{
+		ImageOptions: ceph.ImageOptions{Features: s.cfg.Features,
+			ObjectSizeOrder: bits.TrailingZeros(uint(s.cfg.ChunkSize))},
+		Workers: s.cfg.Workers, ChunkSize: s.cfg.ChunkSize,
+	}
+}
+
+// Put implements store.Store: a thin parallel import under a temporary
+// name (ceph.Import renames it into place only when complete), then the
+// snapshot. If the snapshot fails the image is removed again.
+func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (store.Result, error) {
+	res, err := s.c.Import(ctx, cutIsError{r}, size, s.cfg.Pool, id, s.options())
+	if err != nil {
+		return store.Result{}, fmt.Errorf("rbd store: %w", err)
+	}
+	err = s.c.CreateSnapshot(ctx, s.cfg.Pool, id, SnapName)
+	if err == nil && s.cfg.ProtectSnapshot {
+		err = s.c.ProtectSnapshot(ctx, s.cfg.Pool, id, SnapName)
+	}
+	if err != nil {
+		rerr := s.c.Remove(context.WithoutCancel(ctx), s.cfg.Pool, id, s.cfg.Remove)
+		return store.Result{}, fmt.Errorf("rbd store: %w", errors.Join(err, rerr))
+	}
+	loc := rbdloc.Location{FSID: s.c.FSID(), Pool: s.cfg.Pool, Image: id, Snapshot: SnapName}
+	return store.Result{Size: int64(res.Size), Location: loc.String(), MD5: res.MD5, SHA512: res.SHA512,
+		Metadata: map[string]string{"store": s.ID()}}, nil
+}
+
+// cutIsError keeps a body that ends early from passing for a complete one:
+// ceph.Import's io.ReadFull loop takes a bare io.ErrUnexpectedEOF from the
+// source as the normal short last chunk, and net/http reports a cut
+// chunked body exactly so. A wrapped error still matches errors.Is.
+type cutIsError struct{ r io.Reader }
+
+func (c cutIsError) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("image data ended early: %w", err)
+	}
+	return n, err
+}
+
+// locate parses a location and refuses any outside this cluster and pool,
+// so a tampered catalog row cannot make the service read or delete other
+// pools' images.
+func (s *Store) locate(location string) (rbdloc.Location, error) {
+	l, err := rbdloc.Parse(location)
+	if err != nil {
+		return l, fmt.Errorf("rbd store: %w", err)
+	}
+	if l.FSID != s.c.FSID() || l.Pool != s.cfg.Pool || l.Snapshot != SnapName || ceph.IsTemp(l.Image) {
+		return l, fmt.Errorf("rbd store: location %s is not an image of pool %s in cluster %s: %w",
+			location, s.cfg.Pool, s.c.FSID(), errs.ErrBadLocation)
+	}
+	return l, nil
+}
+
+// Open implements store.Store; reads come from the snapshot, which never
+// changes, through read-ahead.
+func (s *Store) Open(ctx context.Context, location string) (store.Object, error) {
+	l, err := s.locate(location)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.c.OpenReader(ctx, l.Pool, l.Image, l.Snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("rbd store: %w", err)
+	}
+	return newReadahead(r, s.cfg.ChunkSize, 4), nil
+}
+
+// Delete implements store.Store. Clones of the snapshot (disks) make it
+// an *store.InUseError with their number, and nothing is removed.
+func (s *Store) Delete(ctx context.Context, location string) error {
+	l, err := s.locate(location)
+	if err != nil {
+		return err
+	}
+	if err := s.refuseClones(ctx, l); err != nil {
+		return err
+	}
+	// Remove unprotects and removes the snapshots, then the image; it
+	// checks for clones again, so a clone made since the check above still
+	// stops it (ErrInUse), and a missing image is success.
+	err = s.c.Remove(ctx, l.Pool, l.Image, s.cfg.Remove)
+	if errors.Is(err, errs.ErrInUse) {
+		if cerr := s.refuseClones(ctx, l); cerr != nil {
+			return cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("rbd store: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) refuseClones(ctx context.Context, l rbdloc.Location) error {
+	kids, err := s.c.Children(ctx, l.Pool, l.Image, l.Snapshot)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil // image or snapshot already gone
+	}
+	if err != nil {
+		return fmt.Errorf("rbd store: %w", err)
+	}
+	if len(kids) > 0 {
+		return &store.InUseError{Location: l.String(), Count: len(kids)}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package rbdstore
+
+import (
+	"bytes"
+	"io"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
+)
+
+type countingSource struct {
+	*bytes.Reader
+	reads atomic.Int32
+}
+
+func (c *countingSource) ReadAt(p []byte, off int64) (int, error) {
+	c.reads.Add(1)
+	return c.Reader.ReadAt(p, off)
+}
+func (c *countingSource) Close() error { return nil }
+
+func TestReadahead(t *testing.T) {
+	data := storetest.Data(10<<20+5, 9)
+	for _, tc := range []struct {
+		name     string
+		read     func(r io.ReaderAt) []byte
+		want     []byte
+		maxReads int32
+	}{
+		{"sequential 32 KiB", func(r io.ReaderAt) []byte {
+			b, _ := io.ReadAll(io.NewSectionReader(r, 0, int64(len(data))))
+			return b
+		}, data, 11},
+		{"range in the middle", func(r io.ReaderAt) []byte {
+			b := make([]byte, 10)
+			r.ReadAt(b, 5<<20+3)
+			return b
+		}, data[5<<20+3 : 5<<20+13], 1},
+		{"across a block edge", func(r io.ReaderAt) []byte {
+			b := make([]byte, 100)
+			r.ReadAt(b, 1<<20-50)
+			return b
+		}, data[1<<20-50 : 1<<20+50], 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &countingSource{Reader: bytes.NewReader(data)}
+			ra := newReadahead(src, 1<<20, 4)
+			got := tc.read(ra)
+			ra.Close()
+			if !bytes.Equal(got, tc.want) {
+				t.Fatalf("read %d bytes, differ from source", len(got))
+			}
+			if n := src.reads.Load(); n > tc.maxReads {
+				t.Fatalf("%d reads from the source, want at most %d", n, tc.maxReads)
+			}
+		})
+	}
+	ra := newReadahead(&countingSource{Reader: bytes.NewReader(data)}, 1<<20, 4)
+	if n, err := ra.ReadAt(make([]byte, 10), int64(len(data))-5); n != 5 || err != io.EOF {
+		t.Fatalf("read over the end: %d %v", n, err)
+	}
+	ra.Close()
+}
