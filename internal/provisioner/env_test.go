@@ -22,6 +22,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/filestore"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store/rbdstore"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
@@ -58,8 +59,12 @@ func newClusterEnv(t testing.TB) *clusterEnv {
 type imageService struct {
 	srv *httptest.Server
 	sc  *gophercloud.ServiceClient
+	ids []string
 }
 
+// newImageService starts the service. Make it before the backend: its
+// cleanup, which deletes the uploaded images, must run after the disks
+// cloned from them are gone.
 func newImageService(t testing.TB, st store.Store) *imageService {
 	t.Helper()
 	cat, err := catalog.OpenSQLite(context.Background(), ":memory:")
@@ -72,7 +77,27 @@ func newImageService(t testing.TB, st store.Store) *imageService {
 	t.Cleanup(srv.Close)
 	pc := &gophercloud.ProviderClient{HTTPClient: *srv.Client()}
 	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: srv.URL + "/", ResourceBase: srv.URL + "/v2/", Type: "image"}
-	return &imageService{srv: srv, sc: sc}
+	s := &imageService{srv: srv, sc: sc}
+	t.Cleanup(func() {
+		for _, id := range s.ids {
+			if err := images.Delete(context.Background(), sc, id).ExtractErr(); err != nil {
+				t.Errorf("delete image %s: %v", id, err)
+			}
+		}
+	})
+	return s
+}
+
+// rbdService is the image service over an RBD store in the images pool, so
+// its images are cloneable.
+func (e *clusterEnv) rbdService(t testing.TB) *imageService {
+	t.Helper()
+	st, err := rbdstore.New(e.c, rbdstore.Config{Pool: e.imagesPool, ChunkSize: 4 * mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { testcluster.AssertPoolClean(t, e.c, e.imagesPool) })
+	return newImageService(t, st)
 }
 
 func fileService(t testing.TB) *imageService {
@@ -97,7 +122,7 @@ func (s *imageService) upload(t testing.TB, format string, data []byte) string {
 	if err := imagedata.Upload(ctx, s.sc, img.ID, bytes.NewReader(data)).ExtractErr(); err != nil {
 		t.Fatalf("upload %s: %v", format, err)
 	}
-	t.Cleanup(func() { _ = images.Delete(context.Background(), s.sc, img.ID).ExtractErr() })
+	s.ids = append(s.ids, img.ID)
 	return img.ID
 }
 
