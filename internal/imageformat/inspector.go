@@ -24,7 +24,7 @@ type Inspector struct {
 func NewInspector(l Limits) *Inspector {
 	i := &Inspector{lim: l}
 	i.v.size = -1
-	i.v.head.buf = make([]byte, headSize)
+	i.v.head.n = headSize
 	i.v.captured = headSize
 	return i
 }
@@ -81,7 +81,7 @@ func InspectReaderAt(ra io.ReaderAt, size int64, l Limits) (Info, error) {
 	if _, err := ra.ReadAt(v.head.buf, 0); err != nil && !errors.Is(err, io.EOF) {
 		return Info{}, fmt.Errorf("inspect image: read head: %w", err)
 	}
-	v.head.got = int(n)
+	v.head.n = int(n)
 	v.captured = int(n)
 	tailLen := min(size, tailSize)
 	v.tail = make([]byte, tailLen)
@@ -137,11 +137,12 @@ func (i *Inspector) consume(p []byte) {
 // fill appends to s the bytes of p (which starts at stream offset pos) that
 // continue s's contiguous fill.
 func fill(s *span, pos int64, p []byte) {
-	next := s.off + int64(s.got)
-	if s.got == len(s.buf) || next < pos || next >= pos+int64(len(p)) {
+	next := s.off + int64(len(s.buf))
+	if s.complete() || next < pos || next >= pos+int64(len(p)) {
 		return
 	}
-	s.got += copy(s.buf[s.got:], p[next-pos:])
+	p = p[next-pos:]
+	s.buf = append(s.buf, p[:min(len(p), s.n-len(s.buf))]...)
 }
 
 // nextBoundary is the next stream offset after which plan must run: the end
@@ -151,8 +152,8 @@ func (i *Inspector) nextBoundary() int64 {
 	ends := []*span{&i.v.head}
 	ends = append(ends, i.v.spans...)
 	for _, s := range ends {
-		end := s.off + int64(len(s.buf))
-		if s.got < len(s.buf) && end > i.pos && (b < 0 || end < b) {
+		end := s.off + int64(s.n)
+		if !s.complete() && end > i.pos && (b < 0 || end < b) {
 			b = end
 		}
 	}
@@ -160,11 +161,11 @@ func (i *Inspector) nextBoundary() int64 {
 }
 
 func (i *Inspector) atBoundary() bool {
-	if i.pos == int64(len(i.v.head.buf)) {
+	if i.pos == int64(i.v.head.n) {
 		return true
 	}
 	for _, s := range i.v.spans {
-		if i.pos == s.off+int64(len(s.buf)) {
+		if i.pos == s.off+int64(s.n) {
 			return true
 		}
 	}

@@ -29,19 +29,14 @@ func TestDetectsRealImages(t *testing.T) {
 	}
 }
 
-// TestDetectsLUKSAndRefusesQED covers the formats qemu-img creates but
-// cowdisk does not convert.
-func TestDetectsLUKSAndRefusesQED(t *testing.T) {
-	dir := t.TempDir()
-	luks, qed := filepath.Join(dir, "l.luks"), filepath.Join(dir, "q.qed")
-	imagetest.Run(t, "create", "-f", "luks", "--object", "secret,id=s0,data=k", "-o", "key-secret=s0,iter-time=10", luks, "1M")
+// TestRefusesRealQED: qemu-img's own qed is refused. (qemu-img's luks is
+// not made here: its key-derivation benchmark takes seconds and sometimes
+// fails outright under load; the luks parser is covered by the corpus.)
+func TestRefusesRealQED(t *testing.T) {
+	qed := filepath.Join(t.TempDir(), "q.qed")
 	imagetest.Run(t, "create", "-f", "qed", qed, "1M")
-	info, err := inspectBoth(t, luks, Limits{})
-	if err != nil || info.Format != LUKS || info.VirtualSize != 1<<20 {
-		t.Fatalf("luks: %+v %v", info, err)
-	}
-	info, err = inspectBoth(t, qed, Limits{})
-	if err == nil || info.Format != QED {
+	info, err := inspectBoth(t, qed, Limits{})
+	if err == nil || info.Format != QED || info.Reason != "qed images are not accepted" {
 		t.Fatalf("qed: %+v %v", info, err)
 	}
 }

@@ -35,15 +35,19 @@ var errNeedSize = &needError{off: -1}
 // errShort says a parser needs bytes beyond the end of the image.
 var errShort = errors.New("beyond end of image")
 
-// span is a captured region of the image, filled from its start.
+// span is a captured region of n bytes at off; buf holds what has been
+// filled so far, from the start (it grows as the stream passes, so a small
+// image never pays for the whole head window).
 type span struct {
 	off int64
+	n   int
 	buf []byte
-	got int
 }
 
+func (s *span) complete() bool { return len(s.buf) == s.n }
+
 func (s *span) slice(off int64, n int) ([]byte, bool) {
-	if off < s.off || off+int64(n) > s.off+int64(s.got) {
+	if off < s.off || off+int64(n) > s.off+int64(len(s.buf)) {
 		return nil, false
 	}
 	start := off - s.off
@@ -102,14 +106,14 @@ func (v *view) fetch(off int64, n int) ([]byte, error) {
 		return nil, fmt.Errorf("read image at %d: %w", off, err)
 	}
 	v.captured += n
-	v.spans = append(v.spans, &span{off: off, buf: b, got: n})
+	v.spans = append(v.spans, &span{off: off, n: n, buf: b})
 	return b, nil
 }
 
 // want registers a region to capture from the stream; false when over budget.
 func (v *view) want(off int64, n int) bool {
 	for _, s := range v.spans {
-		if s.off == off && len(s.buf) == n {
+		if s.off == off && s.n == n {
 			return true
 		}
 	}
@@ -117,6 +121,6 @@ func (v *view) want(off int64, n int) bool {
 		return false
 	}
 	v.captured += n
-	v.spans = append(v.spans, &span{off: off, buf: make([]byte, n)})
+	v.spans = append(v.spans, &span{off: off, n: n, buf: make([]byte, 0, n)})
 	return true
 }
