@@ -166,3 +166,28 @@ func TestVersionsStoresMetrics(t *testing.T) {
 		t.Error("no request counter for GET /v2/info/stores")
 	}
 }
+
+// selfHashed is a store that hashes itself (as rbdstore does via
+// ceph.Import); its sums are marked so the test sees which were used.
+type selfHashed struct{ store.Store }
+
+func (selfHashed) HashesData() bool { return true }
+
+func (s selfHashed) Put(ctx context.Context, id string, r io.Reader, size int64) (store.Result, error) {
+	res, err := s.Store.Put(ctx, id, r, size)
+	res.MD5, res.SHA512 = "md5-from-store", "sha512-from-store"
+	return res, err
+}
+
+func TestStoreHashesUsed(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(s store.Store) store.Store { return selfHashed{s} })
+	id := e.mkImage(t, tokAlice, images.CreateOpts{})
+	if err := imagedata.Upload(ctx, e.client(tokAlice), id, strings.NewReader("data")).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := images.Get(ctx, e.client(tokAlice), id).Extract()
+	if err != nil || img.Checksum != "md5-from-store" || img.Properties["os_hash_value"] != "sha512-from-store" {
+		t.Fatalf("%+v %v", img, err)
+	}
+}

@@ -141,8 +141,13 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 	}
 	insp := s.cfg.NewInspection()
 	md, sh := md5.New(), sha512.New()
-	tee := io.TeeReader(limit, newParallelWriter(insp, md, sh))
-	res, err := s.cfg.Store.Put(ctx, img.ID, tee, size)
+	h, selfHashing := s.cfg.Store.(store.Hasher)
+	selfHashing = selfHashing && h.HashesData()
+	sink := newParallelWriter(insp, md, sh)
+	if selfHashing {
+		sink = insp
+	}
+	res, err := s.cfg.Store.Put(ctx, img.ID, io.TeeReader(limit, sink), size)
 	if err != nil {
 		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, uploadErr(err))
 	}
@@ -157,6 +162,9 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, err)
 	}
 	sums[0], sums[1] = hexSum(md), hexSum(sh)
+	if selfHashing {
+		sums[0], sums[1] = res.MD5, res.SHA512
+	}
 	return res, sums, &vsize, nil
 }
 
