@@ -13,7 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
+	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/servecmd"
 )
 
@@ -35,6 +37,7 @@ func Root() *cobra.Command {
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	root.AddCommand(devcmd.Command(), servecmd.Command())
+	root.AddCommand(diskcmd.Command(), cachecmd.Command())
 	return root
 }
 

@@ -109,7 +109,7 @@ func fileService(t testing.TB) *imageService {
 	return newImageService(t, fs)
 }
 
-func (s *imageService) source() provisioner.ImageSource { return glanceSource{sc: s.sc} }
+func (s *imageService) source() provisioner.ImageSource { return provisioner.GlanceSource{Client: s.sc} }
 
 // upload creates an image and uploads data the way any Glance client does.
 func (s *imageService) upload(t testing.TB, format string, data []byte) string {
