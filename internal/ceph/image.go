@@ -175,7 +175,10 @@ func (c *Cluster) Size(ctx context.Context, pool, name string) (uint64, error) {
 }
 
 // UsedBytes is the number of bytes allocated in pool/name itself (not in
-// its parent), found by iterating its allocated extents.
+// its parent), found by iterating its allocated extents. Without the
+// fast-diff feature librbd reports each existing object from its start to
+// its last written byte, so this is exact for whole objects and an upper
+// bound for partly written ones.
 func (c *Cluster) UsedBytes(ctx context.Context, pool, name string) (uint64, error) {
 	var used uint64
 	err := c.withImage(ctx, pool, name, "", true, func(img *rbd.Image) error {

@@ -80,6 +80,41 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// TestImportSkipsZeroBlocks: inside a chunk only the data blocks are sent.
+func TestImportSkipsZeroBlocks(t *testing.T) {
+	ctx, c, images, _ := setup(t)
+	data := make([]byte, 8*mib)
+	copy(data[mib:], randomData(t, 8192))
+	copy(data[5*mib+4096:], randomData(t, 100))
+	name := imageName(t, "")
+	res := importBytes(t, ctx, c, images, name, data)
+	if res.Written != 8192+4096 {
+		t.Fatalf("wrote %d bytes, want %d", res.Written, 8192+4096)
+	}
+	if got := readAll(t, ctx, c, images, name, ""); !bytes.Equal(got, data) {
+		t.Fatal("imported image differs from the source")
+	}
+	// Without fast-diff, librbd reports each object from its start to its
+	// last written byte: two objects, each far from full.
+	used, err := c.UsedBytes(ctx, images, name)
+	if err != nil || used == 0 || used > 2*(mib+8192) {
+		t.Fatalf("UsedBytes = %d, %v; want two partly written objects", used, err)
+	}
+}
+
+func TestImportSkipHashes(t *testing.T) {
+	ctx, c, images, _ := setup(t)
+	name := imageName(t, "")
+	res, err := c.Import(ctx, bytes.NewReader(randomData(t, mib)), mib, images, name, ceph.ImportOptions{SkipHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, images, name)
+	if res.MD5 != "" || res.SHA512 != "" || res.Size != mib {
+		t.Fatalf("result %+v, want no hashes", res)
+	}
+}
+
 func TestImportFailuresLeaveNothing(t *testing.T) {
 	data := randomData(t, 10*mib)
 	broken := errors.New("connection reset by peer")

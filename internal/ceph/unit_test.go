@@ -1,6 +1,7 @@
 package ceph
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -121,5 +122,32 @@ func TestConfigDefaults(t *testing.T) {
 	want := [][2]string{{"client_mount_timeout", "10"}, {"rados_mon_op_timeout", "3"}, {"rados_osd_op_timeout", "30"}}
 	if c.User != "admin" || !slices.Equal(c.options(), want) {
 		t.Fatalf("defaults: user %q options %v", c.User, c.options())
+	}
+}
+
+func TestDataRuns(t *testing.T) {
+	const blk = sparseBlock
+	withData := func(size int, at ...int) []byte {
+		p := make([]byte, size)
+		for _, a := range at {
+			p[a] = 1
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		p    []byte
+		want []run
+	}{
+		{"all zero", make([]byte, 8*blk), nil},
+		{"one block", withData(8*blk, 3*blk+5), []run{{3 * blk, 4 * blk}}},
+		{"short tail", withData(2*blk+10, 2*blk+9), []run{{2 * blk, 2*blk + 10}}},
+		{"small gap merged", withData(64*blk, 0, 5*blk), []run{{0, 6 * blk}}},
+		{"wide gap split", withData(64*blk, 0, 40*blk), []run{{0, blk}, {40 * blk, 41 * blk}}},
+		{"full", bytes.Repeat([]byte{7}, 3*blk), []run{{0, 3 * blk}}},
+	} {
+		if got := dataRuns(tc.p); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: dataRuns = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

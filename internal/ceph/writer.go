@@ -61,10 +61,13 @@ func (w *ImageWriter) Size() uint64 {
 	return w.size
 }
 
-// WriteAt writes p at off. An all-zero p is skipped: the new image reads
-// zeros there already. Writing past Size is errs.ErrInvalid; Grow first.
+// WriteAt writes p at off. All-zero parts of p (in 4 KiB blocks) are
+// skipped: the new image reads zeros there already, and an object that is
+// never written takes no space. Writing past Size is errs.ErrInvalid; Grow
+// first.
 func (w *ImageWriter) WriteAt(p []byte, off int64) (int, error) {
-	if allZero(p) {
+	runs := dataRuns(p)
+	if len(runs) == 0 {
 		return len(p), nil
 	}
 	w.mu.RLock()
@@ -75,9 +78,14 @@ func (w *ImageWriter) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || uint64(off)+uint64(len(p)) > w.size {
 		return 0, fmt.Errorf("ceph: write [%d,+%d) past the end (%d) of %s: %w", off, len(p), w.size, w.spec(), errs.ErrInvalid)
 	}
-	n, err := w.img.WriteAt(p, off)
-	w.written.Add(uint64(n))
-	return n, translate(err, fmt.Sprintf("write %d bytes at %d to", len(p), off), w.spec())
+	for _, r := range runs {
+		n, err := w.img.WriteAt(p[r.start:r.end], off+int64(r.start))
+		w.written.Add(uint64(n))
+		if err != nil {
+			return r.start + n, translate(err, fmt.Sprintf("write %d bytes at %d to", r.end-r.start, off+int64(r.start)), w.spec())
+		}
+	}
+	return len(p), nil
 }
 
 // Grow makes the image at least size bytes long.
