@@ -1,0 +1,152 @@
+package servecmd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imagesvc"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
+)
+
+func init() { servers = append(servers, ImagesCommand) }
+
+// imagesEnvPrefix: every flag can also come from COWDISK_IMAGES_<FLAG>,
+// e.g. --rbd-pool from COWDISK_IMAGES_RBD_POOL. A flag on the command line wins.
+const imagesEnvPrefix = "COWDISK_IMAGES_"
+
+// rbdFeatureBits are librbd's feature bits by their rbd CLI names.
+var rbdFeatureBits = map[string]uint64{"layering": 1, "striping": 2, "exclusive-lock": 4,
+	"object-map": 8, "fast-diff": 16, "deep-flatten": 32}
+
+type imagesOptions struct {
+	cfg                         imagesvc.Config
+	dataDir, chunkSize, maxSize string
+	features                    []string
+}
+
+// ImagesCommand is `cowdisk serve images`: the Glance v2 image service.
+func ImagesCommand() *cobra.Command { return imagesCommand(imagesvc.Run) }
+
+// imagesCommand takes the runner so tests can see the resulting config.
+func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Command {
+	o := &imagesOptions{}
+	c := &cobra.Command{
+		Use:   "images",
+		Short: "Run the image service (Glance v2 images API; default 127.0.0.1:9292)",
+		Long: "Run the image service: the Glance v2 images API with an SQLite catalog and a file or RBD store.\n" +
+			"Every flag can also be set as " + imagesEnvPrefix + "<FLAG> (upper case, - as _).",
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd.Flags(), imagesEnvPrefix)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			return run(cmd.Context(), cfg)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:9292", "address to listen on")
+	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for the catalog and the file store")
+	f.StringVar(&o.cfg.DB, "db", "", "SQLite catalog file (default DATA-DIR/catalog.db)")
+	f.StringVar(&o.cfg.Store, "store", "file", "where image data goes: file or rbd")
+	f.StringVar(&o.cfg.FileDir, "file-dir", "", "file store directory (default DATA-DIR/images)")
+	f.StringVar(&o.cfg.RBD.Pool, "rbd-pool", "images", "RBD store pool")
+	f.StringVar(&o.chunkSize, "rbd-chunk-size", "8MiB", "RBD object size and write unit (power of two)")
+	f.StringSliceVar(&o.features, "rbd-features", []string{"layering"}, "features of new RBD images")
+	f.IntVar(&o.cfg.RBD.Workers, "rbd-workers", 0, "parallel writers per upload (0: default)")
+	f.BoolVar(&o.cfg.RBD.ProtectSnapshot, "rbd-protect-snapshot", true,
+		"protect each image's snapshot, as Glance does (needed by clone format 1)")
+	f.StringVar(&o.cfg.Ceph.ConfPath, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
+	f.StringVar(&o.cfg.Ceph.User, "ceph-user", "", "cephx user without client. (default: env CEPH_USER or admin)")
+	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only) or tokens")
+	f.StringVar(&o.cfg.TokensFile, "tokens-file", "", `tokens file: {"tokens":[{"token","project","roles"}]}`)
+	f.StringVar(&o.cfg.Project, "project", "cowdisk", "project of every caller with --auth none")
+	f.BoolVar(&o.cfg.AllowRemoteNoAuth, "allow-remote-noauth", false, "allow --auth none on a non-loopback address")
+	f.BoolVar(&o.cfg.ShowLocations, "show-locations", true, "show direct_url/locations to admin and service callers")
+	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
+	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
+	return c
+}
+
+func (o *imagesOptions) config() (imagesvc.Config, error) {
+	cfg := o.cfg
+	if cfg.DB == "" {
+		cfg.DB = filepath.Join(o.dataDir, "catalog.db")
+	}
+	if cfg.FileDir == "" {
+		cfg.FileDir = filepath.Join(o.dataDir, "images")
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o750); err != nil {
+		return cfg, err
+	}
+	env := ceph.ConfigFromEnv()
+	if cfg.Ceph.ConfPath == "" {
+		cfg.Ceph.ConfPath = env.ConfPath
+	}
+	if cfg.Ceph.User == "" {
+		cfg.Ceph.User = env.User
+	}
+	cfg.Ceph.Keyring = env.Keyring
+	chunk, err := humanize.ParseBytes(o.chunkSize)
+	if err != nil {
+		return cfg, fmt.Errorf("--rbd-chunk-size: %w", err)
+	}
+	cfg.RBD.ChunkSize = int(chunk)
+	for _, name := range o.features {
+		bit, ok := rbdFeatureBits[strings.TrimSpace(name)]
+		if !ok {
+			return cfg, fmt.Errorf("--rbd-features: unknown feature %q", name)
+		}
+		cfg.RBD.Features |= bit
+	}
+	if cfg.RBD.Features&rbdFeatureBits["layering"] == 0 {
+		return cfg, fmt.Errorf("--rbd-features must include layering: clones need it")
+	}
+	limit, err := humanize.ParseBytes(o.maxSize)
+	if err != nil {
+		return cfg, fmt.Errorf("--max-image-size: %w", err)
+	}
+	cfg.MaxImageSize = int64(limit)
+	if cfg.MaxImageSize == 0 {
+		cfg.MaxImageSize = api.DefaultMaxImageSize
+	}
+	cfg.Logger = slog.Default().With("component", "imagesvc")
+	return cfg, nil
+}
+
+// flagsFromEnv sets every flag not given on the command line from
+// PREFIX<NAME> in the environment.
+func flagsFromEnv(fs *pflag.FlagSet, prefix string) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		key := prefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(key); ok && !f.Changed && err == nil {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s: %w", key, serr)
+			}
+		}
+	})
+	return err
+}
+
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/cowdisk/imagesvc"
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".local", "share", "cowdisk", "imagesvc")
+	}
+	return "cowdisk-imagesvc"
+}

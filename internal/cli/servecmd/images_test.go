@@ -1,0 +1,52 @@
+package servecmd
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc"
+)
+
+func TestImagesConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want func(imagesvc.Config) bool
+		err  string
+	}{
+		{"env fills unset flags, flags win", map[string]string{"COWDISK_IMAGES_RBD_POOL": "glance",
+			"COWDISK_IMAGES_RBD_CHUNK_SIZE": "4MiB", "COWDISK_IMAGES_LISTEN": "127.0.0.1:1"},
+			[]string{"--listen", "127.0.0.1:2", "--rbd-features", "layering,exclusive-lock"},
+			func(c imagesvc.Config) bool {
+				return c.RBD.Pool == "glance" && c.RBD.ChunkSize == 4<<20 && c.Listen == "127.0.0.1:2" &&
+					c.RBD.Features == 5 && c.RBD.ProtectSnapshot && c.MaxImageSize == 1<<40 &&
+					c.DB == dir+"/catalog.db" && c.FileDir == dir+"/images"
+			}, ""},
+		{"bad env value", map[string]string{"COWDISK_IMAGES_RBD_WORKERS": "many"}, nil, nil, "COWDISK_IMAGES_RBD_WORKERS"},
+		{"unknown feature", nil, []string{"--rbd-features", "layering,turbo"}, nil, "turbo"},
+		{"layering required", nil, []string{"--rbd-features", "exclusive-lock"}, nil, "layering"},
+		{"bad size", nil, []string{"--max-image-size", "lots"}, nil, "max-image-size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var got imagesvc.Config
+			c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
+			c.SetArgs(append([]string{"--data-dir", dir}, tc.args...))
+			err := c.Execute()
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want one mentioning %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !tc.want(got) {
+				t.Fatalf("%v %+v", err, got)
+			}
+		})
+	}
+}
