@@ -1,7 +1,5 @@
 package bench
 
-import "path/filepath"
-
 // The command lines of the servers, in one place: they are the operator's
 // view of cowdisk, and the only thing here that must follow the servers'
 // flags when those change.
@@ -11,9 +9,9 @@ import "path/filepath"
 func imagesArgs(cfg Config, addr, dir string) []string {
 	return []string{"serve", "images",
 		"--listen", addr,
+		"--data-dir", dir,
 		"--store", "rbd",
-		"--pool", cfg.ImagesPool,
-		"--catalog", filepath.Join(dir, "catalog.db"),
+		"--rbd-pool", cfg.ImagesPool,
 		"--auth", "none",
 		"--show-locations",
 	}
@@ -25,10 +23,10 @@ func imagesArgs(cfg Config, addr, dir string) []string {
 func nodeArgs(cfg Config, addr, imagesURL, name, dir string, trusting bool) []string {
 	args := []string{"serve", "node",
 		"--listen", addr,
-		"--images-url", imagesURL,
+		"--image-service", imagesURL,
 		"--images-pool", cfg.ImagesPool,
 		"--vms-pool", cfg.VMsPool,
-		"--node", name,
+		"--node", name, // letters and digits only
 		"--temp-dir", dir,
 	}
 	if !trusting {

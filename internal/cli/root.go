@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cowdisk/cowdisk/internal/cli/benchcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
@@ -38,6 +39,7 @@ func Root() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	root.AddCommand(devcmd.Command(), servecmd.Command())
 	root.AddCommand(diskcmd.Command(), cachecmd.Command())
+	root.AddCommand(benchcmd.Command())
 	return root
 }
 
