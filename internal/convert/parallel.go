@@ -44,17 +44,14 @@ func forEachChunk(ctx context.Context, size int64, o Options, fn func(off int64,
 	return ctx.Err()
 }
 
-// countingWriterAt counts the bytes written to w; all-zero buffers are
-// skipped so the target stays thin whatever the source.
+// countingWriterAt counts the bytes written to w and turns a short write
+// into an error.
 type countingWriterAt struct {
 	w       io.WriterAt
 	written atomic.Uint64
 }
 
 func (c *countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
-	if isZero(p) {
-		return len(p), nil
-	}
 	n, err := c.w.WriteAt(p, off)
 	c.written.Add(uint64(n))
 	if err == nil && n != len(p) {

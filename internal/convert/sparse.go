@@ -32,6 +32,9 @@ func copySparse(ctx context.Context, f *os.File, size int64, dst io.WriterAt, o 
 		if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s at %d: %w", f.Name(), off, err)
 		}
+		if isZero(buf) {
+			return nil
+		}
 		if _, err := cw.WriteAt(buf, off); err != nil {
 			return fmt.Errorf("write at %d: %w", off, err)
 		}

@@ -39,44 +39,54 @@ func parseVHDX(v *view, info *Info) error {
 	if err != nil {
 		return err
 	}
-	table, err := v.at(metaOff, vhdxMetaTableLen)
+	sizeAt, err := vhdxMetadataItems(v, metaOff)
 	if err != nil {
 		return err
-	}
-	if string(table[:8]) != "metadata" {
-		return refuse("vhdx metadata table has no signature")
-	}
-	le := binary.LittleEndian
-	count := int(le.Uint16(table[10:]))
-	if count > vhdxMaxMetaItems {
-		return refuse("vhdx metadata table has %d entries", count)
-	}
-	sizeAt := int64(-1)
-	for i := range count {
-		e := table[32+32*i : 64+32*i]
-		id, off, flags := e[:16], int64(le.Uint32(e[16:])), le.Uint32(e[24:])
-		switch {
-		case bytes.Equal(id, vhdxParentGUID):
-			return refuse("vhdx has a parent locator (differencing disk)")
-		case bytes.Equal(id, vhdxDiskSizeGUID):
-			sizeAt = metaOff + off
-		case bytes.Equal(id, vhdxFileParamsGUID):
-			if err := checkVHDXFileParams(v, metaOff+off); err != nil {
-				return err
-			}
-		case !knownVHDXItem(id) && flags&vhdxMetaRequired != 0:
-			return refuse("vhdx has an unknown required metadata item")
-		}
-	}
-	if sizeAt < 0 {
-		return refuse("vhdx has no virtual disk size")
 	}
 	b, err := v.at(sizeAt, 8)
 	if err != nil {
 		return err
 	}
-	info.VirtualSize = le.Uint64(b)
+	info.VirtualSize = binary.LittleEndian.Uint64(b)
 	return nil
+}
+
+// vhdxMetadataItems walks the metadata table at metaOff, refuses parents and
+// unknown required items, and returns where the virtual disk size is.
+func vhdxMetadataItems(v *view, metaOff int64) (int64, error) {
+	table, err := v.at(metaOff, vhdxMetaTableLen)
+	if err != nil {
+		return 0, err
+	}
+	if string(table[:8]) != "metadata" {
+		return 0, refuse("vhdx metadata table has no signature")
+	}
+	le := binary.LittleEndian
+	count := int(le.Uint16(table[10:]))
+	if count > vhdxMaxMetaItems {
+		return 0, refuse("vhdx metadata table has %d entries", count)
+	}
+	sizeAt := int64(-1)
+	for i := range count {
+		e := table[32+32*i : 64+32*i]
+		id, off, flags := e[:16], metaOff+int64(le.Uint32(e[16:])), le.Uint32(e[24:])
+		switch {
+		case bytes.Equal(id, vhdxParentGUID):
+			return 0, refuse("vhdx has a parent locator (differencing disk)")
+		case bytes.Equal(id, vhdxDiskSizeGUID):
+			sizeAt = off
+		case bytes.Equal(id, vhdxFileParamsGUID):
+			if err := checkVHDXFileParams(v, off); err != nil {
+				return 0, err
+			}
+		case !knownVHDXItem(id) && flags&vhdxMetaRequired != 0:
+			return 0, refuse("vhdx has an unknown required metadata item")
+		}
+	}
+	if sizeAt < 0 {
+		return 0, refuse("vhdx has no virtual disk size")
+	}
+	return sizeAt, nil
 }
 
 // vhdxMetadataRegion finds the metadata region in the first region table and

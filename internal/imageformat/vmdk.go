@@ -93,26 +93,21 @@ func checkVMDKDescriptor(desc string) (string, error) {
 	createType, extents := "", 0
 	for _, line := range strings.Split(desc, "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if isVMDKExtent(line) {
+		switch {
+		case line == "" || line[0] == '#':
+		case isVMDKExtent(line):
 			if err := checkVMDKExtent(line); err != nil {
 				return "", err
 			}
 			extents++
-			continue
-		}
-		key, val, ok := strings.Cut(line, "=")
-		if !ok {
-			return "", refuse("vmdk descriptor has an unknown line %q", line)
-		}
-		key, val = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(val), `"`)
-		if err := checkVMDKKey(key, val); err != nil {
-			return "", err
-		}
-		if key == "createType" {
-			createType = val
+		default:
+			key, val, err := checkVMDKSetting(line)
+			if err != nil {
+				return "", err
+			}
+			if key == "createType" {
+				createType = val
+			}
 		}
 	}
 	switch {
@@ -122,6 +117,16 @@ func checkVMDKDescriptor(desc string) (string, error) {
 		return "", refuse("vmdk descriptor has no extents")
 	}
 	return createType, nil
+}
+
+// checkVMDKSetting checks a `key = "value"` line and returns key and value.
+func checkVMDKSetting(line string) (string, string, error) {
+	key, val, ok := strings.Cut(line, "=")
+	if !ok {
+		return "", "", refuse("vmdk descriptor has an unknown line %q", line)
+	}
+	key, val = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(val), `"`)
+	return key, val, checkVMDKKey(key, val)
 }
 
 func checkVMDKKey(key, val string) error {
