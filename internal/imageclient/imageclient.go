@@ -1,0 +1,165 @@
+// Package imageclient is the one way cowdisk talks to a Glance v2 image
+// service, its own or OpenStack's: a small interface over gophercloud, so
+// callers (the CLI, the provisioner) neither build URLs nor parse JSON.
+package imageclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// Client is a Glance v2 images client. Errors wrap errs sentinels
+// (ErrNotFound, ErrConflict, ErrPermission, ErrInvalid, ErrUnavailable).
+type Client interface {
+	Get(ctx context.Context, id string) (Image, error)
+	// List returns every image matching o, following next links.
+	List(ctx context.Context, o ListOptions) ([]Image, error)
+	Create(ctx context.Context, o CreateOptions) (Image, error)
+	// Upload sends r as the image data; size is its length or -1 when
+	// unknown (the body is then sent chunked).
+	Upload(ctx context.Context, id string, r io.Reader, size int64) error
+	// Download streams the image data; the caller closes it. An image
+	// without data is errs.ErrNotFound.
+	Download(ctx context.Context, id string) (io.ReadCloser, error)
+	Delete(ctx context.Context, id string) error
+	Update(ctx context.Context, id string, u Update) (Image, error)
+}
+
+// Image is an image record. Locations and DirectURL are filled only when
+// the service shows them to this caller (service or admin role).
+type Image struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Status          string            `json:"status"`
+	DiskFormat      string            `json:"disk_format"`
+	ContainerFormat string            `json:"container_format"`
+	Size            int64             `json:"size"`
+	VirtualSize     int64             `json:"virtual_size"`
+	Checksum        string            `json:"checksum"`
+	OSHashAlgo      string            `json:"os_hash_algo"`
+	OSHashValue     string            `json:"os_hash_value"`
+	Owner           string            `json:"owner"`
+	Visibility      string            `json:"visibility"`
+	Protected       bool              `json:"protected"`
+	MinDisk         int               `json:"min_disk"`
+	MinRAM          int               `json:"min_ram"`
+	Tags            []string          `json:"tags"`
+	Properties      map[string]string `json:"properties,omitempty"`
+	DirectURL       string            `json:"direct_url,omitempty"`
+	Locations       []Location        `json:"locations,omitempty"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+}
+
+// Location is one place the service keeps the data.
+type Location struct {
+	URL      string         `json:"url"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+// CreateOptions describe a new image; empty fields are left to the service.
+type CreateOptions struct {
+	ID, Name, DiskFormat, ContainerFormat, Visibility string
+	Tags                                              []string
+	MinDisk, MinRAM                                   int
+	Protected                                         bool
+	Properties                                        map[string]string
+}
+
+// ListOptions filter a list; empty fields do not filter.
+type ListOptions struct {
+	Name, Status, Visibility, Owner, DiskFormat string
+	Tags                                        []string
+	SortKey, SortDir                            string
+	PageSize                                    int // per request; 0: the service's default
+	Max                                         int // stop after this many; 0: all
+}
+
+// Update changes an image; nil fields stay as they are.
+type Update struct {
+	Name, Visibility *string
+	Tags             []string // replaces all tags when not nil
+	MinDisk, MinRAM  *int
+	Protected        *bool
+	Set              map[string]string // custom properties to add or replace
+	Remove           []string          // custom properties to remove
+}
+
+// Options tune New.
+type Options struct {
+	HTTPClient *http.Client // default: http.DefaultClient's transport, no overall timeout
+	UserAgent  string
+}
+
+// New returns a client for the Glance endpoint (with or without a trailing
+// /v2) that sends token as X-Auth-Token.
+func New(endpoint, token string, o Options) (Client, error) {
+	if endpoint == "" {
+		return nil, fmt.Errorf("image service endpoint not set: %w", errs.ErrInvalid)
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(endpoint, "/"), "/v2") + "/"
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return nil, fmt.Errorf("image service endpoint %q is not an http(s) URL: %w", endpoint, errs.ErrInvalid)
+	}
+	pc := &gophercloud.ProviderClient{}
+	if o.HTTPClient != nil {
+		pc.HTTPClient = *o.HTTPClient
+	}
+	if o.UserAgent != "" {
+		pc.UserAgent.Prepend(o.UserAgent)
+	}
+	pc.SetToken(token)
+	return &glance{sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
+		ResourceBase: base + "v2/", Type: "image"}}, nil
+}
+
+// translate turns gophercloud's HTTP errors into sentinels, with the
+// service's message.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ue gophercloud.ErrUnexpectedResponseCode
+	if !errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w: %v", what, errs.ErrUnavailable, err)
+	}
+	var s error
+	switch code := ue.Actual; {
+	case code == http.StatusNotFound, code == http.StatusGone:
+		s = errs.ErrNotFound
+	case code == http.StatusConflict:
+		s = errs.ErrConflict
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		s = errs.ErrPermission
+	case code >= 500:
+		s = errs.ErrUnavailable
+	default:
+		s = errs.ErrInvalid
+	}
+	return fmt.Errorf("%s: %w (HTTP %d: %s)", what, s, ue.Actual, message(ue.Body))
+}
+
+// message pulls "message" out of a Glance error body, or returns the body.
+func message(body []byte) string {
+	var m struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &m) == nil && m.Message != "" {
+		return m.Message
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
