@@ -54,21 +54,13 @@ func parseVHDX(v *view, info *Info) error {
 // vhdxMetadataItems walks the metadata table at metaOff, refuses parents and
 // unknown required items, and returns where the virtual disk size is.
 func vhdxMetadataItems(v *view, metaOff int64) (int64, error) {
-	table, err := v.at(metaOff, vhdxMetaTableLen)
+	entries, err := vhdxTable(v, vhdxMetaTable, metaOff)
 	if err != nil {
 		return 0, err
 	}
-	if string(table[:8]) != "metadata" {
-		return 0, refuse("vhdx metadata table has no signature")
-	}
 	le := binary.LittleEndian
-	count := int(le.Uint16(table[10:]))
-	if count > vhdxMaxMetaItems {
-		return 0, refuse("vhdx metadata table has %d entries", count)
-	}
 	sizeAt := int64(-1)
-	for i := range count {
-		e := table[32+32*i : 64+32*i]
+	for _, e := range entries {
 		id, off, flags := e[:16], metaOff+int64(le.Uint32(e[16:])), le.Uint32(e[24:])
 		switch {
 		case bytes.Equal(id, vhdxParentGUID):
@@ -92,21 +84,13 @@ func vhdxMetadataItems(v *view, metaOff int64) (int64, error) {
 // vhdxMetadataRegion finds the metadata region in the first region table and
 // refuses unknown required regions, as qemu does.
 func vhdxMetadataRegion(v *view) (int64, error) {
-	b, err := v.at(vhdxRegionTable, vhdxRegionLen)
+	entries, err := vhdxTable(v, vhdxRegions, vhdxRegionTable)
 	if err != nil {
 		return 0, err
 	}
-	if string(b[:4]) != "regi" {
-		return 0, refuse("vhdx region table has no signature")
-	}
 	le := binary.LittleEndian
-	count := int(le.Uint32(b[8:]))
-	if count > vhdxMaxRegions {
-		return 0, refuse("vhdx region table has %d entries", count)
-	}
 	meta := int64(-1)
-	for i := range count {
-		e := b[16+32*i : 48+32*i]
+	for _, e := range entries {
 		switch {
 		case bytes.Equal(e[:16], vhdxMetadataGUID):
 			meta = int64(le.Uint64(e[16:]))
@@ -119,6 +103,41 @@ func vhdxMetadataRegion(v *view) (int64, error) {
 		return 0, refuse("vhdx has no metadata region")
 	}
 	return meta, nil
+}
+
+// vhdxTableKind describes the two tables of 32-byte entries in a vhdx.
+type vhdxTableKind struct {
+	name, signature string
+	size            int
+	count           func([]byte) int // entry count from the table bytes
+	first, max      int              // offset of the first entry, most entries
+}
+
+var (
+	vhdxRegions = vhdxTableKind{"region table", "regi", vhdxRegionLen,
+		func(b []byte) int { return int(binary.LittleEndian.Uint32(b[8:])) }, 16, vhdxMaxRegions}
+	vhdxMetaTable = vhdxTableKind{"metadata table", "metadata", vhdxMetaTableLen,
+		func(b []byte) int { return int(binary.LittleEndian.Uint16(b[10:])) }, 32, vhdxMaxMetaItems}
+)
+
+// vhdxTable reads a table at off and returns its entries.
+func vhdxTable(v *view, k vhdxTableKind, off int64) ([][]byte, error) {
+	b, err := v.at(off, k.size)
+	if err != nil {
+		return nil, err
+	}
+	if string(b[:len(k.signature)]) != k.signature {
+		return nil, refuse("vhdx %s has no signature", k.name)
+	}
+	count := k.count(b)
+	if count > k.max {
+		return nil, refuse("vhdx %s has %d entries", k.name, count)
+	}
+	entries := make([][]byte, count)
+	for i := range entries {
+		entries[i] = b[k.first+32*i : k.first+32*i+32]
+	}
+	return entries, nil
 }
 
 func checkVHDXFileParams(v *view, off int64) error {
