@@ -1,0 +1,125 @@
+// Package imagecmd is `cowdisk image ...`: create, upload, list, show,
+// download, delete and update images on any Glance v2 endpoint (cowdisk's
+// own image service or OpenStack's), through internal/imageclient.
+package imagecmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cowdisk/cowdisk/internal/imageclient"
+)
+
+// options are the flags every image command shares.
+type options struct {
+	endpoint, token string
+	json            bool
+	progress        string // auto, always, never
+}
+
+// Command is `cowdisk image`.
+func Command() *cobra.Command {
+	o := &options{}
+	c := &cobra.Command{
+		Use:   "image",
+		Short: "Manage images on a Glance v2 image service",
+		Long: "Manage images on a Glance v2 image service (cowdisk serve images, or OpenStack Glance).\n" +
+			"The endpoint comes from --endpoint, COWDISK_IMAGE_URL or OS_IMAGE_URL; the token from\n" +
+			"--token, OS_TOKEN or COWDISK_IMAGE_TOKEN (cowdisk's service with --auth none needs none).",
+	}
+	f := c.PersistentFlags()
+	f.StringVar(&o.endpoint, "endpoint", firstEnv("http://127.0.0.1:9292", "COWDISK_IMAGE_URL", "OS_IMAGE_URL"),
+		"image service URL")
+	f.StringVar(&o.token, "token", firstEnv("", "OS_TOKEN", "COWDISK_IMAGE_TOKEN"), "X-Auth-Token")
+	f.BoolVar(&o.json, "json", false, "print JSON")
+	f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
+	c.AddCommand(createCmd(o), uploadCmd(o), listCmd(o), showCmd(o), downloadCmd(o), deleteCmd(o), updateCmd(o))
+	return c
+}
+
+func firstEnv(def string, keys ...string) string {
+	for _, k := range keys {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return def
+}
+
+func (o *options) client() (imageclient.Client, error) {
+	return imageclient.New(o.endpoint, o.token, imageclient.Options{UserAgent: "cowdisk-cli"})
+}
+
+// print writes one image (show, create, update) as JSON or as a field list.
+func (o *options) print(w io.Writer, img imageclient.Image) error {
+	if o.json {
+		return writeJSON(w, img)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+	row("id", img.ID)
+	row("name", img.Name)
+	row("status", img.Status)
+	row("disk_format", img.DiskFormat)
+	row("container_format", img.ContainerFormat)
+	row("size", img.Size)
+	row("virtual_size", img.VirtualSize)
+	row("checksum", img.Checksum)
+	row(img.OSHashAlgo, img.OSHashValue)
+	row("owner", img.Owner)
+	row("visibility", img.Visibility)
+	row("protected", img.Protected)
+	row("min_disk", img.MinDisk)
+	row("min_ram", img.MinRAM)
+	row("tags", strings.Join(img.Tags, ","))
+	for k, v := range img.Properties {
+		row(k, v)
+	}
+	if img.DirectURL != "" {
+		row("direct_url", img.DirectURL)
+	}
+	row("created_at", img.CreatedAt)
+	row("updated_at", img.UpdatedAt)
+	return tw.Flush()
+}
+
+// printList writes images as JSON or as a table.
+func (o *options) printList(w io.Writer, imgs []imageclient.Image) error {
+	if o.json {
+		if imgs == nil {
+			imgs = []imageclient.Image{}
+		}
+		return writeJSON(w, imgs)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tFORMAT\tSIZE\tVISIBILITY")
+	for _, i := range imgs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", i.ID, i.Name, i.Status, i.DiskFormat, i.Size, i.Visibility)
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// properties parses repeated k=v flags.
+func properties(kvs []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--property %q: want key=value", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
