@@ -16,6 +16,10 @@ import (
 // refuses format 2 (OSDs older than mimic) does it protect the snapshot and
 // make a format-1 clone.
 //
+// The format is set explicitly: librbd's "auto" picks format 1 whenever
+// require_min_compat_client is below mimic, which is the default even on a
+// fresh pacific cluster, so "auto" would protect snapshots for nothing.
+//
 // Clone never overwrites: a taken name is errs.ErrExists. If anything fails
 // after the child was created (including ctx ending during the call), the
 // child is removed again, so a failed Clone leaves nothing behind.
