@@ -31,7 +31,7 @@ func (e *env) measureConcurrency(ctx context.Context, res *rp.Result, files imag
 	defer e.deleteImage(raw)
 
 	e.cfg.Log.Info("throughput", "disks", e.cfg.Throughput, "concurrency", e.cfg.Concurrency)
-	if t, err := e.floorThroughput(ctx, raw.parent); err != nil {
+	if t, err := e.floorThroughput(ctx, raw); err != nil {
 		fail("floor throughput", err)
 	} else {
 		res.Throughput = append(res.Throughput, t)
@@ -69,7 +69,7 @@ func (e *env) measureConcurrency(ctx context.Context, res *rp.Result, files imag
 	}
 }
 
-func (e *env) floorThroughput(ctx context.Context, parent ceph.SnapRef) (rp.Throughput, error) {
+func (e *env) floorThroughput(ctx context.Context, img uploaded) (rp.Throughput, error) {
 	names := make([]string, e.cfg.Throughput)
 	for i := range names {
 		names[i] = "bench-floor-" + uuid.NewString()[:8]
@@ -80,7 +80,7 @@ func (e *env) floorThroughput(ctx context.Context, parent ceph.SnapRef) (rp.Thro
 		}
 	}()
 	r, err := load.Run(ctx, len(names), e.cfg.Concurrency, func(ctx context.Context, i int) error {
-		return e.cluster.Clone(ctx, parent, e.cfg.VMsPool, names[i], ceph.ImageOptions{})
+		return e.cluster.Clone(ctx, img.parent, e.cfg.VMsPool, names[i], ceph.ImageOptions{ObjectSizeOrder: img.order})
 	})
 	if err != nil {
 		return rp.Throughput{}, err

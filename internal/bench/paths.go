@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,10 @@ type uploaded struct {
 	format string
 	file   string // the local file it was uploaded from
 	parent ceph.SnapRef
+	// order is the parent's object size (log2). The floor clones with it,
+	// as librbd (and `rbd clone`, and Nova) does when no order is given: a
+	// child with smaller objects than the parent's stripe unit is EINVAL.
+	order int
 }
 
 // measureSize runs every path for one image size, rep after rep. Paths are
@@ -52,7 +57,7 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 	largest := size == e.cfg.Sizes[len(e.cfg.Sizes)-1]
 	for rep := range e.cfg.Reps {
 		log.Info("rep", "n", rep+1, "of", e.cfg.Reps)
-		e.record(res, rp.PathFloor, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.floorOnce(ctx, raw.parent) })
+		e.record(res, rp.PathFloor, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.floorOnce(ctx, raw) })
 		e.record(res, rp.PathClone, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.agentOnce(ctx, e.clone, raw.ID) })
 		for _, img := range []uploaded{raw, qcow} {
 			e.coldWarm(ctx, res, img, size, largest)
@@ -103,6 +108,13 @@ func (e *env) upload(ctx context.Context, format, file string, size int64) (uplo
 	if l, err := rbdloc.Parse(img.DirectURL); err == nil {
 		u.parent = ceph.SnapRef{Pool: l.Pool, Image: l.Image, Snap: l.Snapshot}
 	}
+	if format == "raw" {
+		info, err := e.cluster.Stat(ctx, u.parent.Pool, u.parent.Image)
+		if err != nil {
+			return u, fmt.Errorf("floor parent of image %s: %w", img.ID, err)
+		}
+		u.order = bits.TrailingZeros64(info.ObjectSize)
+	}
 	return u, nil
 }
 
@@ -114,10 +126,10 @@ func (e *env) deleteImage(u uploaded) {
 
 // floorOnce times one bare clone through internal/ceph, the project's only
 // go-ceph wrapper, and removes it again (untimed).
-func (e *env) floorOnce(ctx context.Context, parent ceph.SnapRef) (float64, string, error) {
+func (e *env) floorOnce(ctx context.Context, img uploaded) (float64, string, error) {
 	name := "bench-floor-" + uuid.NewString()[:8]
 	t0 := time.Now()
-	err := e.cluster.Clone(ctx, parent, e.cfg.VMsPool, name, ceph.ImageOptions{})
+	err := e.cluster.Clone(ctx, img.parent, e.cfg.VMsPool, name, ceph.ImageOptions{ObjectSizeOrder: img.order})
 	d := time.Since(t0).Seconds()
 	if err != nil {
 		return 0, "", err

@@ -12,6 +12,7 @@ func imagesArgs(cfg Config, addr, dir string) []string {
 		"--data-dir", dir,
 		"--store", "rbd",
 		"--rbd-pool", cfg.ImagesPool,
+		"--rbd-chunk-size", cfg.ImagesChunkSize,
 		"--auth", "none",
 		"--show-locations",
 	}
