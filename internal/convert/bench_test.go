@@ -19,8 +19,8 @@ import (
 //
 //	go test -run '^$' -bench Convert1GiB -benchtime 3x ./internal/convert
 //
-// COWDISK_BENCH_SIZE (bytes) overrides the size; sub-benchmarks cover plain
-// and zlib-compressed qcow2.
+// COWDISK_BENCH_SIZE (bytes) overrides the size; sub-benchmarks cover plain,
+// zlib- and zstd-compressed qcow2.
 func BenchmarkConvert1GiB(b *testing.B) {
 	size := int64(1 << 30)
 	if s, err := strconv.ParseInt(os.Getenv("COWDISK_BENCH_SIZE"), 10, 64); err == nil {
@@ -29,7 +29,11 @@ func BenchmarkConvert1GiB(b *testing.B) {
 	dir := b.TempDir()
 	src := filepath.Join(dir, "src.raw")
 	imagetest.WriteSource(b, src, size, 40, 1)
-	for _, v := range []imagetest.Variant{{Name: "qcow2", Format: "qcow2"}, {Name: "qcow2-zlib", Format: "qcow2", Options: []string{"-c"}}} {
+	for _, v := range []imagetest.Variant{
+		{Name: "qcow2", Format: "qcow2"},
+		{Name: "qcow2-zlib", Format: "qcow2", Options: []string{"-c"}},
+		{Name: "qcow2-zstd", Format: "qcow2", Options: []string{"-c", "-o", "compression_type=zstd"}},
+	} {
 		img := imagetest.Make(b, dir, src, v)
 		b.Run(v.Name, func(b *testing.B) { benchConvert(b, img, size) })
 	}
