@@ -66,12 +66,15 @@ func (c Config) options() [][2]string {
 func seconds(d time.Duration) string { return fmt.Sprintf("%g", d.Seconds()) }
 
 // shared is one librados connection used by every Cluster handle with the
-// same (conf, user).
+// same (conf, user). ready is closed when dialing ended; then either conn
+// and fsid or err are set.
 type shared struct {
-	key  string
-	conn *rados.Conn
-	fsid string
-	refs int
+	key   string
+	ready chan struct{}
+	conn  *rados.Conn
+	fsid  string
+	err   error
+	refs  int // guarded by registry
 }
 
 var registry = struct {
@@ -91,48 +94,99 @@ type Cluster struct {
 // connecting first if there is none. A librados connection is expensive
 // (threads, sockets, a map subscription), so one process keeps one per
 // identity, as ceph-csi's connection pool does.
+//
+// Dialing runs in its own goroutine: librados cannot be interrupted, but
+// the caller can stop waiting when ctx ends, and a slow cluster never
+// blocks Connect calls for other clusters.
 func Connect(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	s := acquire(cfg)
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		release(s)
+		return nil, ctx.Err()
+	}
+	if s.err != nil {
+		release(s)
+		return nil, s.err
+	}
+	return &Cluster{s: s, cfg: cfg}, nil
+}
+
+// acquire takes a reference on the entry for cfg, starting a dial if
+// there is no entry.
+func acquire(cfg Config) *shared {
 	key := cfg.ConfPath + "\x00" + cfg.User
 	registry.Lock()
 	defer registry.Unlock()
 	s, ok := registry.conns[key]
 	if !ok {
-		var err error
-		if s, err = dial(cfg); err != nil {
-			return nil, err
-		}
-		s.key = key
+		s = &shared{key: key, ready: make(chan struct{})}
 		registry.conns[key] = s
+		go s.dial(cfg)
 	}
 	s.refs++
-	return &Cluster{s: s, cfg: cfg}, nil
+	return s
+}
+
+// dial connects s. A failed entry is dropped at once so that the next
+// Connect tries again; waiters that already hold it see the error.
+func (s *shared) dial(cfg Config) {
+	conn, fsid, err := dial(cfg)
+	registry.Lock()
+	defer registry.Unlock()
+	s.conn, s.fsid, s.err = conn, fsid, err
+	if err != nil {
+		delete(registry.conns, s.key)
+	}
+	close(s.ready)
+	if err == nil && s.refs == 0 { // every waiter gave up
+		delete(registry.conns, s.key)
+		conn.Shutdown()
+	}
+}
+
+// release drops one reference and shuts the connection down with the last.
+func release(s *shared) {
+	registry.Lock()
+	defer registry.Unlock()
+	s.refs--
+	select {
+	case <-s.ready:
+	default:
+		return // still dialing; dial shuts down if nobody is left
+	}
+	if s.refs == 0 && s.err == nil {
+		delete(registry.conns, s.key)
+		s.conn.Shutdown()
+	}
 }
 
 // dial makes and connects a new librados connection.
-func dial(cfg Config) (*shared, error) {
+func dial(cfg Config) (*rados.Conn, string, error) {
 	what := fmt.Sprintf("cluster conf=%q user=%q", cfg.ConfPath, cfg.User)
 	conn, err := rados.NewConnWithUser(cfg.User)
 	if err != nil {
-		return nil, translate(err, "connect", what)
+		return nil, "", translate(err, "connect", what)
 	}
 	if err := configure(conn, cfg); err != nil {
 		conn.Shutdown()
-		return nil, translate(err, "configure", what)
+		return nil, "", translate(err, "configure", what)
 	}
 	if err := conn.Connect(); err != nil {
 		conn.Shutdown()
-		return nil, translate(err, "connect", what)
+		return nil, "", translate(err, "connect", what)
 	}
 	fsid, err := conn.GetFSID()
 	if err != nil {
 		conn.Shutdown()
-		return nil, translate(err, "read fsid of", what)
+		return nil, "", translate(err, "read fsid of", what)
 	}
-	return &shared{conn: conn, fsid: fsid}, nil
+	return conn, fsid, nil
 }
 
 func configure(conn *rados.Conn, cfg Config) error {
@@ -155,15 +209,7 @@ func configure(conn *rados.Conn, cfg Config) error {
 
 // Close drops this handle's reference. Calling it twice is harmless.
 func (c *Cluster) Close() error {
-	c.once.Do(func() {
-		registry.Lock()
-		defer registry.Unlock()
-		c.s.refs--
-		if c.s.refs == 0 {
-			delete(registry.conns, c.s.key)
-			c.s.conn.Shutdown()
-		}
-	})
+	c.once.Do(func() { release(c.s) })
 	return nil
 }
 
