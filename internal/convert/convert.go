@@ -29,10 +29,11 @@ type WriterAt interface{ io.WriterAt }
 
 // Defaults for zero Options fields.
 const (
-	DefaultWorkers      = 4
-	DefaultChunkSize    = 4 << 20 // RBD's default object size: one write per object
-	DefaultCPUSeconds   = 600
-	DefaultAddressSpace = 2 << 30
+	DefaultWorkers          = 4
+	DefaultChunkSize        = 4 << 20 // RBD's default object size: one write per object
+	DefaultCPUSeconds       = 60      // plus DefaultCPUSecondsPerGiB for each GiB of virtual size
+	DefaultCPUSecondsPerGiB = 10
+	DefaultAddressSpace     = 2 << 30
 )
 
 // Options tunes a conversion; the zero value is sensible.
@@ -42,7 +43,10 @@ type Options struct {
 	// ChunkSize is the unit of reading, zero detection and writing; use the
 	// target's object size so a skipped chunk is a whole unallocated object.
 	ChunkSize int
-	// CPUSeconds caps qemu-img's CPU time (prlimit --cpu).
+	// CPUSeconds caps qemu-img's CPU time (prlimit --cpu). Zero means
+	// DefaultCPUSeconds plus DefaultCPUSecondsPerGiB per GiB of virtual size:
+	// decompressing a streamOptimized vmdk takes a few seconds per GiB, a
+	// hostile image that spins takes forever.
 	CPUSeconds int
 	// AddressSpaceBytes caps qemu-img's address space (prlimit --as).
 	AddressSpaceBytes uint64
@@ -60,9 +64,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ChunkSize <= 0 {
 		o.ChunkSize = DefaultChunkSize
-	}
-	if o.CPUSeconds <= 0 {
-		o.CPUSeconds = DefaultCPUSeconds
 	}
 	if o.AddressSpaceBytes == 0 {
 		o.AddressSpaceBytes = DefaultAddressSpace

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageformat"
@@ -27,6 +28,9 @@ func qemuImgToRaw(ctx context.Context, src string, info imageformat.Info, dst io
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	if o.CPUSeconds <= 0 {
+		o.CPUSeconds = DefaultCPUSeconds + int(info.VirtualSize>>30)*DefaultCPUSecondsPerGiB
+	}
 	if err := runQemuImg(ctx, src, tmp.Name(), info.Format, o); err != nil {
 		return 0, err
 	}
@@ -62,6 +66,7 @@ func runQemuImg(ctx context.Context, src, out string, f imageformat.Format, o Op
 		"--", o.QemuImg, "convert", "-f", f.QemuName(), "-O", "raw", absSrc, absOut,
 	}
 	cmd := exec.CommandContext(ctx, o.Prlimit, args...)
+	cmd.WaitDelay = 5 * time.Second // prlimit execs qemu-img: a cancel kills qemu-img itself
 	var stderr tailBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
