@@ -95,6 +95,32 @@ func TestCloneFailuresLeaveNothing(t *testing.T) {
 	}
 }
 
+// endsOnceExists is a context that ends as soon as pool/name exists: it
+// stands for a caller that gives up while librbd is making the clone.
+type endsOnceExists struct {
+	context.Context
+	c          *ceph.Cluster
+	pool, name string
+}
+
+func (e endsOnceExists) Err() error {
+	if ok, _ := e.c.Exists(context.Background(), e.pool, e.name, ""); ok {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestCloneCancelledAfterCreateRemovesChild(t *testing.T) {
+	parent, c := parentWithSnap(t, randomData(t, mib))
+	ctx, _, _, vms := setup(t)
+	child := imageName(t, "_disk")
+	err := c.Clone(endsOnceExists{ctx, c, vms, child}, parent, vms, child, ceph.ImageOptions{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Clone = %v, want context.Canceled", err)
+	}
+	testcluster.AssertPoolClean(t, c, vms)
+}
+
 func TestFlatten(t *testing.T) {
 	data := randomData(t, 2*mib)
 	ctx, c, _, child := cloneOf(t, data)
