@@ -60,6 +60,11 @@ func (o ImportOptions) withDefaults() ImportOptions {
 // stream longer or shorter than a known size is errs.ErrChecksum.
 func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ImportOptions) (ImportResult, error) {
 	o = o.withDefaults()
+	// Fail fast on a taken name instead of after streaming the whole
+	// image; Commit still refuses to overwrite if the name is taken later.
+	if taken, err := c.Exists(ctx, pool, name, ""); err != nil || taken {
+		return ImportResult{}, errors.Join(err, existsErr(taken, pool, name))
+	}
 	w, err := c.OpenWriter(ctx, pool, name, uint64(max(size, 0)), o.ImageOptions)
 	if err != nil {
 		return ImportResult{}, err
@@ -71,8 +76,15 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 	return res, w.Commit(ctx)
 }
 
+func existsErr(taken bool, pool, name string) error {
+	if !taken {
+		return nil
+	}
+	return fmt.Errorf("ceph: import into %s: %w", imageSpec(pool, name), errs.ErrExists)
+}
+
 // chunk is one buffer in flight. It goes back to the free list once the
-// two hashers and the writer are done with it.
+// hashers and the writer are done with it.
 type chunk struct {
 	buf  []byte
 	n    int
@@ -137,14 +149,15 @@ func (im *importer) run(ctx context.Context, r io.Reader) (ImportResult, error) 
 	if im.failure == nil {
 		im.finish(ctx, total)
 	}
+	return im.result(total, hs), im.failure
+}
+
+func (im *importer) result(total int64, hs []hash.Hash) ImportResult {
 	res := ImportResult{Size: uint64(total), Written: im.w.Written()}
 	if len(hs) == 2 {
 		res.MD5, res.SHA512 = hex.EncodeToString(hs[0].Sum(nil)), hex.EncodeToString(hs[1].Sum(nil))
 	}
-	if im.failure != nil {
-		return res, im.failure
-	}
-	return res, nil
+	return res
 }
 
 // readLoop reads the stream in chunks and hands each to a hasher pair and
