@@ -39,7 +39,9 @@ func FuzzVHDX(f *testing.F) {
 // FuzzInspect runs the whole detection over arbitrary bytes, streamed in
 // odd-sized writes and through random access.
 func FuzzInspect(f *testing.F) {
-	for _, s := range [][]byte{nil, qcow2Image(), isoImage(patch{0, qcow2Image()[:4096]}), vmdkStreamImage(), randomBytes(999)} {
+	seeds := [][]byte{nil, qcow2Image()[:512], vmdkImage(vmdkSparseDesc)[:2048], vhdImage()[:1024], luksImage()[:1024],
+		vdiImage()[:512], gptImage()[:1024], str("QED\x00"), randomBytes(999)}
+	for _, s := range seeds {
 		f.Add(s, uint16(4096))
 	}
 	f.Fuzz(func(t *testing.T, img []byte, chunk uint16) {
@@ -68,7 +70,7 @@ func fuzzHeadTail(f *testing.F, format Format, seeds ...[]byte) {
 		if allZero(tail) {
 			tail = nil
 		}
-		f.Add(bytes.TrimRight(s[:min(len(s), 64<<10)], "\x00"), tail, uint32(len(s)))
+		f.Add(bytes.TrimRight(s[:min(len(s), 16<<10)], "\x00"), tail, uint32(len(s)))
 	}
 	f.Fuzz(func(t *testing.T, head, tail []byte, size uint32) {
 		head, tail = cut(head, fuzzMaxSize/2), cut(tail, fuzzMaxSize/2)

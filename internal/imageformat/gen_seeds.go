@@ -63,10 +63,10 @@ func main() {
 	}
 }
 
-// write stores b as a (head, tail, size) seed: the first 64 KiB without
+// write stores b as a (head, tail, size) seed: the first 16 KiB without
 // trailing zeros, the last 2 KiB unless all zero, and the size.
 func write(target, name string, b []byte) error {
-	head := bytes.TrimRight(b[:min(len(b), 64<<10)], "\x00")
+	head := bytes.TrimRight(b[:min(len(b), 16<<10)], "\x00")
 	tail := b[len(b)-min(len(b), 2<<10):]
 	if len(bytes.Trim(tail, "\x00")) == 0 {
 		tail = nil
