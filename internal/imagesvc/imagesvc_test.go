@@ -49,7 +49,7 @@ func startRBD(t testing.TB) (*Service, *ceph.Cluster, string, string) {
 	os.WriteFile(tokens, []byte(`{"tokens":[{"token":"member","project":"p1","roles":["member"]},
 		{"token":"svc","project":"svc","roles":["service"]}]}`), 0o600)
 	s, err := Start(context.Background(), Config{Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "c.db"),
-		Store: "rbd", RBD: rbdstore.Config{Pool: pools.images, ProtectSnapshot: true}, Ceph: testcluster.Config(t),
+		Store: "rbd", RBD: benchRBD(rbdstore.Config{Pool: pools.images, ProtectSnapshot: true}), Ceph: testcluster.Config(t),
 		Auth: "tokens", TokensFile: tokens, ShowLocations: true, ShutdownTimeout: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
@@ -207,4 +207,12 @@ func TestConfigRefused(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
+}
+
+// benchRBD lets the benchmark try other write sizes and worker counts
+// (COWDISK_BENCH_WRITE_SIZE, COWDISK_BENCH_WORKERS); tests use the defaults.
+func benchRBD(c rbdstore.Config) rbdstore.Config {
+	fmt.Sscan(os.Getenv("COWDISK_BENCH_WRITE_SIZE"), &c.WriteSize)
+	fmt.Sscan(os.Getenv("COWDISK_BENCH_WORKERS"), &c.Workers)
+	return c
 }

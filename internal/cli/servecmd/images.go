@@ -30,6 +30,7 @@ var rbdFeatureBits = map[string]uint64{"layering": 1, "striping": 2, "exclusive-
 type imagesOptions struct {
 	cfg                         imagesvc.Config
 	dataDir, chunkSize, maxSize string
+	writeSize                   string
 	features                    []string
 }
 
@@ -63,7 +64,8 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.StringVar(&o.cfg.Store, "store", "file", "where image data goes: file or rbd")
 	f.StringVar(&o.cfg.FileDir, "file-dir", "", "file store directory (default DATA-DIR/images)")
 	f.StringVar(&o.cfg.RBD.Pool, "rbd-pool", "images", "RBD store pool")
-	f.StringVar(&o.chunkSize, "rbd-chunk-size", "8MiB", "RBD object size and write unit (power of two)")
+	f.StringVar(&o.chunkSize, "rbd-chunk-size", "8MiB", "RBD object size (power of two)")
+	f.StringVar(&o.writeSize, "rbd-write-size", "4MiB", "unit of parallel writes (power of two, at most the chunk size)")
 	f.StringSliceVar(&o.features, "rbd-features", []string{"layering"}, "features of new RBD images")
 	f.IntVar(&o.cfg.RBD.Workers, "rbd-workers", 0, "parallel writers per upload (0: default)")
 	f.BoolVar(&o.cfg.RBD.ProtectSnapshot, "rbd-protect-snapshot", true,
@@ -104,6 +106,11 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 		return cfg, fmt.Errorf("--rbd-chunk-size: %w", err)
 	}
 	cfg.RBD.ChunkSize = int(chunk)
+	write, err := humanize.ParseBytes(o.writeSize)
+	if err != nil {
+		return cfg, fmt.Errorf("--rbd-write-size: %w", err)
+	}
+	cfg.RBD.WriteSize = int(min(write, chunk))
 	for _, name := range o.features {
 		bit, ok := rbdFeatureBits[strings.TrimSpace(name)]
 		if !ok {

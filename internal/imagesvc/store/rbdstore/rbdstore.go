@@ -25,6 +25,15 @@ const SnapName = "snap"
 // also the object size, so a skipped zero chunk is one object not stored.
 const DefaultChunkSize = 8 << 20
 
+// DefaultWriteSize and DefaultWorkers gave the best upload rate on the
+// dev cluster (1 OSD): 4 MiB writes, 8 in flight, beat one 8 MiB object per
+// write with 4 in flight by 10-40%; more workers or smaller writes lost
+// again. go-ceph has no AIO, so in-flight writes are goroutines.
+const (
+	DefaultWriteSize = 4 << 20
+	DefaultWorkers   = 8
+)
+
 // Config chooses the pool and image layout.
 type Config struct {
 	Pool string
@@ -33,7 +42,10 @@ type Config struct {
 	ChunkSize int
 	// Features of new images; zero means layering only (what clones need).
 	Features uint64
-	// Workers writing in parallel; zero means ceph's default.
+	// WriteSize is the unit of the parallel writes (a power of two, at most
+	// ChunkSize); zero means DefaultWriteSize or ChunkSize if smaller.
+	WriteSize int
+	// Workers writing in parallel; zero means DefaultWorkers.
 	Workers int
 	// ProtectSnapshot protects "snap" after creating it. Clone format 1
 	// (clusters before mimic, or rbd_default_clone_format=1 on the
@@ -70,6 +82,16 @@ func New(c *ceph.Cluster, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("rbd store: chunk size %d is not a power of two from 4 KiB to 32 MiB: %w",
 			cfg.ChunkSize, errs.ErrInvalid)
 	}
+	if cfg.WriteSize == 0 {
+		cfg.WriteSize = min(DefaultWriteSize, cfg.ChunkSize)
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.WriteSize < 4<<10 || cfg.WriteSize > cfg.ChunkSize || bits.OnesCount(uint(cfg.WriteSize)) != 1 {
+		return nil, fmt.Errorf("rbd store: write size %d is not a power of two from 4 KiB to the chunk size: %w",
+			cfg.WriteSize, errs.ErrInvalid)
+	}
 	if cfg.Remove == (ceph.RemoveOptions{}) {
 		// An image being read (a download, a node importing it) is busy
 		// for a moment; a DELETE request should not hang for a minute.
@@ -88,7 +110,7 @@ func (s *Store) options() ceph.ImportOptions {
 	return ceph.ImportOptions{
 		ImageOptions: ceph.ImageOptions{Features: s.cfg.Features,
 			ObjectSizeOrder: bits.TrailingZeros(uint(s.cfg.ChunkSize))},
-		Workers: s.cfg.Workers, ChunkSize: s.cfg.ChunkSize,
+		Workers: s.cfg.Workers, ChunkSize: s.cfg.WriteSize,
 	}
 }
 

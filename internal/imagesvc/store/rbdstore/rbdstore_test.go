@@ -160,3 +160,26 @@ func TestDeleteWithClones(t *testing.T) {
 		testcluster.AssertPoolClean(t, c, vms)
 	}
 }
+
+func TestConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg Config
+		ok  bool
+	}{
+		{Config{Pool: "p"}, true},
+		{Config{Pool: "p", ChunkSize: 1 << 20}, true},
+		{Config{}, false},
+		{Config{Pool: "p", ChunkSize: 3 << 20}, false},
+		{Config{Pool: "p", ChunkSize: 64 << 20}, false},
+		{Config{Pool: "p", ChunkSize: 1 << 20, WriteSize: 2 << 20}, false},
+		{Config{Pool: "p", WriteSize: 1000}, false},
+	} {
+		s, err := New(nil, tc.cfg)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errs.ErrInvalid)) {
+			t.Errorf("%+v: %v", tc.cfg, err)
+		}
+		if err == nil && (s.cfg.WriteSize > s.cfg.ChunkSize || s.cfg.Workers != DefaultWorkers) {
+			t.Errorf("%+v: defaults %+v", tc.cfg, s.cfg)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package imagesvc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
+)
+
+// BenchmarkUploadVsRBDImport uploads one raw image (1 GiB by default, ~40%
+// data in runs of 64 KiB..1 MiB, the rest zeros) through the API into the
+// RBD store, then imports the same file with `rbd import` (the baseline),
+// in one run against the same cluster, and reports both rates and their
+// ratio. Run it with -benchtime 1x:
+//
+//	go test -tags pacific -run XXX -bench UploadVsRBDImport -benchtime 1x ./internal/imagesvc/
+//
+// COWDISK_BENCH_SIZE (bytes) changes the size.
+func BenchmarkUploadVsRBDImport(b *testing.B) {
+	size := int64(1 << 30)
+	if v := os.Getenv("COWDISK_BENCH_SIZE"); v != "" {
+		fmt.Sscan(v, &size)
+	}
+	path := filepath.Join(b.TempDir(), "bench.raw")
+	if err := os.WriteFile(path, storetest.Data(int(size), 42), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	s, c, pool, _ := startRBD(b)
+	cl, err := imageclient.New("http://"+s.Addr(), "member", imageclient.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var apiTime, rbdTime time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		img, err := cl.Create(ctx, imageclient.CreateOptions{Name: "bench", DiskFormat: "raw", ContainerFormat: "bare"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		err = cl.Upload(ctx, img.ID, f, size)
+		apiTime += time.Since(start)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cl.Delete(ctx, img.ID); err != nil {
+			b.Fatal(err)
+		}
+
+		name := fmt.Sprintf("bench-rbd-import-%d", i)
+		start = time.Now()
+		out, err := exec.Command("rbd", "import", "--dest-pool", pool, "--object-size", "8M",
+			"--image-feature", "layering", path, name).CombinedOutput()
+		rbdTime += time.Since(start)
+		if err != nil {
+			b.Fatalf("rbd import: %v: %s", err, out)
+		}
+		if err := c.Remove(ctx, pool, name, ceph.RemoveOptions{Retries: -1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mib := float64(size) * float64(b.N) / (1 << 20)
+	b.ReportMetric(mib/apiTime.Seconds(), "api-MiB/s")
+	b.ReportMetric(mib/rbdTime.Seconds(), "rbd-import-MiB/s")
+	b.ReportMetric(rbdTime.Seconds()/apiTime.Seconds(), "api/rbd-import")
+}
