@@ -103,17 +103,19 @@ func ToRaw(ctx context.Context, src string, info imageformat.Info, dst io.Writer
 		return 0, fmt.Errorf("convert %s: %w: inspected as %s of %d bytes, now %s of %d bytes",
 			src, errs.ErrFormatMismatch, info.Format, info.VirtualSize, now.Format, now.VirtualSize)
 	}
-	return convertFile(ctx, f, src, now, dst, o)
+	return convertFile(ctx, f, now, dst, o)
 }
 
-func convertFile(ctx context.Context, f *os.File, src string, info imageformat.Info, dst io.WriterAt, o Options) (uint64, error) {
+// convertFile converts the open, inspected file f; nothing reopens it by
+// name, so it cannot be swapped between inspection and conversion.
+func convertFile(ctx context.Context, f *os.File, info imageformat.Info, dst io.WriterAt, o Options) (uint64, error) {
 	switch info.Format {
 	case imageformat.Raw, imageformat.GPT, imageformat.ISO:
 		return copySparse(ctx, f, int64(info.VirtualSize), dst, o)
 	case imageformat.QCOW2:
 		return qcow2ToRaw(ctx, f, info, dst, o)
 	case imageformat.VMDK, imageformat.VHD, imageformat.VHDX, imageformat.VDI:
-		return qemuImgToRaw(ctx, src, info, dst, o)
+		return qemuImgToRaw(ctx, f, info, dst, o)
 	}
-	return 0, fmt.Errorf("convert %s: %w: %s images cannot be converted to raw", src, errs.ErrInvalid, info.Format)
+	return 0, fmt.Errorf("convert %s: %w: %s images cannot be converted to raw", f.Name(), errs.ErrInvalid, info.Format)
 }

@@ -21,10 +21,10 @@ var qemuFormats = map[imageformat.Format]bool{
 
 // qemuImgToRaw runs qemu-img convert into a temporary raw file, which is
 // removed whatever happens, checks its size and copies it into dst thin.
-func qemuImgToRaw(ctx context.Context, src string, info imageformat.Info, dst io.WriterAt, o Options) (uint64, error) {
+func qemuImgToRaw(ctx context.Context, src *os.File, info imageformat.Info, dst io.WriterAt, o Options) (uint64, error) {
 	tmp, err := os.CreateTemp(o.TempDir, "cowdisk-convert-*.raw")
 	if err != nil {
-		return 0, fmt.Errorf("convert %s: %w", src, err)
+		return 0, fmt.Errorf("convert %s: %w", src.Name(), err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -36,44 +36,42 @@ func qemuImgToRaw(ctx context.Context, src string, info imageformat.Info, dst io
 	}
 	fi, err := tmp.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("convert %s: %w", src, err)
+		return 0, fmt.Errorf("convert %s: %w", src.Name(), err)
 	}
 	if uint64(fi.Size()) != info.VirtualSize {
 		return 0, fmt.Errorf("convert %s: %w: qemu-img produced %d bytes, virtual size is %d",
-			src, errs.ErrUnsafeImage, fi.Size(), info.VirtualSize)
+			src.Name(), errs.ErrUnsafeImage, fi.Size(), info.VirtualSize)
 	}
 	return copySparse(ctx, tmp, fi.Size(), dst, o)
 }
 
 // runQemuImg converts src to raw at out with the detected format given
-// explicitly (-f) and prlimit capping CPU seconds and address space.
-// Absolute paths keep qemu from reading "json:" or "nbd:" pseudo-filenames.
-func runQemuImg(ctx context.Context, src, out string, f imageformat.Format, o Options) error {
+// explicitly (-f) and prlimit capping CPU seconds and address space. qemu-img
+// reads the already inspected file through /dev/fd/3, not by its name, and
+// gets absolute paths only, never a "json:" or "nbd:" pseudo-filename.
+func runQemuImg(ctx context.Context, src *os.File, out string, f imageformat.Format, o Options) error {
 	if !qemuFormats[f] {
-		return fmt.Errorf("convert %s: %w: qemu-img is not used for %s", src, errs.ErrInvalid, f)
-	}
-	absSrc, err := filepath.Abs(src)
-	if err != nil {
-		return fmt.Errorf("convert %s: %w", src, err)
+		return fmt.Errorf("convert %s: %w: qemu-img is not used for %s", src.Name(), errs.ErrInvalid, f)
 	}
 	absOut, err := filepath.Abs(out)
 	if err != nil {
-		return fmt.Errorf("convert %s: %w", src, err)
+		return fmt.Errorf("convert %s: %w", src.Name(), err)
 	}
 	args := []string{
 		"--cpu=" + strconv.Itoa(o.CPUSeconds),
 		"--as=" + strconv.FormatUint(o.AddressSpaceBytes, 10),
-		"--", o.QemuImg, "convert", "-f", f.QemuName(), "-O", "raw", absSrc, absOut,
+		"--", o.QemuImg, "convert", "-f", f.QemuName(), "-O", "raw", "/dev/fd/3", absOut,
 	}
 	cmd := exec.CommandContext(ctx, o.Prlimit, args...)
-	cmd.WaitDelay = 5 * time.Second // prlimit execs qemu-img: a cancel kills qemu-img itself
+	cmd.ExtraFiles = []*os.File{src} // fd 3 in the child
+	cmd.WaitDelay = 5 * time.Second  // prlimit execs qemu-img: a cancel kills qemu-img itself
 	var stderr tailBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("convert %s: %w", src, ctx.Err())
+			return fmt.Errorf("convert %s: %w", src.Name(), ctx.Err())
 		}
-		return fmt.Errorf("convert %s: qemu-img convert -f %s: %w: %s", src, f.QemuName(), err, stderr.String())
+		return fmt.Errorf("convert %s: qemu-img convert -f %s: %w: %s", src.Name(), f.QemuName(), err, stderr.String())
 	}
 	return nil
 }

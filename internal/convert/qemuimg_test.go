@@ -13,7 +13,7 @@ import (
 
 // TestQemuImgCommandLine records the command ToRaw runs (through a wrapper
 // named as Prlimit): limits first, then qemu-img with -f of the detected
-// format and absolute paths, and the CPU limit scaled by virtual size.
+// format, the inspected file as /dev/fd/3 and an absolute output path.
 func TestQemuImgCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.raw")
@@ -37,7 +37,7 @@ func TestQemuImgCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := strings.Fields(string(readFile(t, log)))
-	want := []string{"--cpu=60", "--as=2147483648", "--", "qemu-img", "convert", "-f", "vpc", "-O", "raw", img}
+	want := []string{"--cpu=60", "--as=2147483648", "--", "qemu-img", "convert", "-f", "vpc", "-O", "raw", "/dev/fd/3"}
 	if len(args) != len(want)+1 || strings.Join(args[:len(want)], " ") != strings.Join(want, " ") || !filepath.IsAbs(args[len(want)]) {
 		t.Fatalf("ran %q, want %q and an absolute output path", args, want)
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imageformat/imagetest"
 )
 
-// TestToRawMatchesQemuImg: every variant, at sizes around cluster and
-// sector boundaries, converts to exactly the bytes `qemu-img convert -O raw`
-// produces from the same file.
+// TestToRawMatchesQemuImg: every variant converts to exactly the bytes
+// `qemu-img convert -O raw` produces from the same file; the formats whose
+// size is rounded (qcow2 clusters, vhd CHS geometry) also at sizes just
+// around a cluster boundary.
 func TestToRawMatchesQemuImg(t *testing.T) {
 	sizes := []int64{64<<10 - 512, 64 << 10, 64<<10 + 512, 2<<20 + 512, 5<<20 + 4096}
 	for _, size := range sizes {
@@ -22,6 +23,9 @@ func TestToRawMatchesQemuImg(t *testing.T) {
 		src := filepath.Join(dir, "src.raw")
 		imagetest.WriteSource(t, src, size, 40, uint64(size))
 		for _, v := range imagetest.Variants() {
+			if size != sizes[len(sizes)-1] && v.Format != "qcow2" && v.Name != "vhd" {
+				continue
+			}
 			t.Run(fmt.Sprintf("%s/%d", v.Name, size), func(t *testing.T) {
 				t.Parallel()
 				path := imagetest.Make(t, dir, src, v)
