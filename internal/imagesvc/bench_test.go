@@ -11,6 +11,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store/rbdstore"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
 )
 
@@ -18,7 +19,8 @@ import (
 // data in runs of 64 KiB..1 MiB, the rest zeros) through the API into the
 // RBD store, then imports the same file with `rbd import` (the baseline),
 // in one run against the same cluster, and reports both rates and their
-// ratio. Run it with -benchtime 1x:
+// ratio. For locating the cost it also times ceph.Import of the file with
+// and without hashing (the store's data path without HTTP). Run it with -benchtime 1x:
 //
 //	go test -tags pacific -run XXX -bench UploadVsRBDImport -benchtime 1x ./internal/imagesvc/
 //
@@ -39,6 +41,7 @@ func BenchmarkUploadVsRBDImport(b *testing.B) {
 	}
 	ctx := context.Background()
 	var apiTime, rbdTime time.Duration
+	importTime := map[bool]time.Duration{}
 	b.ResetTimer()
 	for i := range b.N {
 		img, err := cl.Create(ctx, imageclient.CreateOptions{Name: "bench", DiskFormat: "raw", ContainerFormat: "bare"})
@@ -60,6 +63,27 @@ func BenchmarkUploadVsRBDImport(b *testing.B) {
 			b.Fatal(err)
 		}
 
+		// The store's data path without HTTP, with and without the hashes
+		// the API must compute (Glance's checksum and os_hash_value).
+		for _, skip := range []bool{false, true} {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			start = time.Now()
+			_, err = c.Import(ctx, f, size, pool, "bench-import", ceph.ImportOptions{
+				ImageOptions: ceph.ImageOptions{ObjectSizeOrder: 23}, ChunkSize: rbdstore.DefaultWriteSize,
+				Workers: rbdstore.DefaultWorkers, SkipHashes: skip})
+			importTime[skip] += time.Since(start)
+			f.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Remove(ctx, pool, "bench-import", ceph.RemoveOptions{Retries: -1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+
 		name := fmt.Sprintf("bench-rbd-import-%d", i)
 		start = time.Now()
 		out, err := exec.Command("rbd", "import", "--dest-pool", pool, "--object-size", "8M",
@@ -75,5 +99,7 @@ func BenchmarkUploadVsRBDImport(b *testing.B) {
 	mib := float64(size) * float64(b.N) / (1 << 20)
 	b.ReportMetric(mib/apiTime.Seconds(), "api-MiB/s")
 	b.ReportMetric(mib/rbdTime.Seconds(), "rbd-import-MiB/s")
+	b.ReportMetric(mib/importTime[false].Seconds(), "ceph.Import-MiB/s")
+	b.ReportMetric(mib/importTime[true].Seconds(), "ceph.Import-nohash-MiB/s")
 	b.ReportMetric(rbdTime.Seconds()/apiTime.Seconds(), "api/rbd-import")
 }
