@@ -17,6 +17,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
+	"github.com/cowdisk/cowdisk/internal/cli/imagecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/servecmd"
 )
 
@@ -38,7 +39,7 @@ func Root() *cobra.Command {
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	root.AddCommand(devcmd.Command(), servecmd.Command())
-	root.AddCommand(diskcmd.Command(), cachecmd.Command())
+	root.AddCommand(imagecmd.Command(), diskcmd.Command(), cachecmd.Command())
 	root.AddCommand(benchcmd.Command())
 	return root
 }
