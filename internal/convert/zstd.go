@@ -31,9 +31,9 @@ const (
 // is at most a cluster plus a few sectors (2 MiB + 256 KiB here), so reading
 // it whole is bounded.
 func zstdReader(r io.Reader) (io.ReadCloser, error) {
-	compressed, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	compressed, err := readCluster(r, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read zstd cluster: %w", err)
+		return nil, err
 	}
 	f, err := elf.NewFile(bytes.NewReader(zstdELF(compressed)))
 	if err != nil || len(f.Sections) != 2 {
