@@ -4,16 +4,25 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync/atomic"
 
 	"github.com/lima-vm/go-qcow2reader/convert"
 	"github.com/lima-vm/go-qcow2reader/image"
 	"github.com/lima-vm/go-qcow2reader/image/qcow2"
+	qlog "github.com/lima-vm/go-qcow2reader/log"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageformat"
 )
+
+// go-qcow2reader prints warnings about its own experimental features (extended
+// L2 entries) and the dirty bit with the standard logger; the inspector has
+// already judged the image, so they are debug output of cowdisk's logger.
+func init() {
+	qlog.SetWarnFunc(func(s string) { slog.Debug("go-qcow2reader", "warning", s) })
+}
 
 // QCOW2ToRaw converts a qcow2 image read through src (a local file, an RBD
 // image reader, anything positional) to raw in dst, without a temporary
