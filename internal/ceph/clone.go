@@ -54,7 +54,7 @@ func (c *Cluster) Clone(ctx context.Context, parent SnapRef, pool, name string, 
 }
 
 func clone(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name string, o ImageOptions, format uint64) error {
-	ro, err := o.rbdOptions()
+	ro, err := o.rbdOptions(true)
 	if err != nil {
 		return err
 	}

@@ -135,3 +135,25 @@ func TestFlatten(t *testing.T) {
 		t.Fatal("flattened clone lost data")
 	}
 }
+
+// TestCloneInheritsParentObjectSize: Glance's RBD store writes 8 MiB objects;
+// a clone that asked for 4 MiB objects was refused by librbd (EINVAL).
+func TestCloneInheritsParentObjectSize(t *testing.T) {
+	ctx, c, images, vms := setup(t)
+	parent := imageName(t, "-big")
+	if err := c.CreateImage(ctx, images, parent, 16*mib, ceph.ImageOptions{ObjectSizeOrder: 23}); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, images, parent)
+	if err := c.CreateSnapshot(ctx, images, parent, "snap"); err != nil {
+		t.Fatal(err)
+	}
+	child := imageName(t, "_disk")
+	if err := c.Clone(ctx, ceph.SnapRef{Pool: images, Image: parent, Snap: "snap"}, vms, child, ceph.ImageOptions{}); err != nil {
+		t.Fatalf("clone of an 8 MiB-object parent: %v", err)
+	}
+	removeAtEnd(t, c, vms, child)
+	if info, err := c.Stat(ctx, vms, child); err != nil || info.ObjectSize != 8*mib {
+		t.Fatalf("child object size = %d (%v), want the parent's 8 MiB", info.ObjectSize, err)
+	}
+}

@@ -48,14 +48,24 @@ func (o ImageOptions) withDefaults() ImageOptions {
 	return o
 }
 
+type imageOption struct {
+	k rbd.ImageOption
+	v uint64
+}
+
 // rbdOptions builds librbd image options; the caller must Destroy them.
-func (o ImageOptions) rbdOptions() (*rbd.ImageOptions, error) {
+// A clone with no explicit object size inherits its parent's: librbd
+// refuses (EINVAL) a child whose objects are smaller than the parent's, and
+// Glance's store writes 8 MiB objects while our default is 4 MiB.
+func (o ImageOptions) rbdOptions(clone bool) (*rbd.ImageOptions, error) {
+	inherit := clone && o.ObjectSizeOrder == 0
 	o = o.withDefaults()
+	opts := []imageOption{{rbd.ImageOptionFormat, 2}, {rbd.ImageOptionFeatures, o.Features}}
+	if !inherit {
+		opts = append(opts, imageOption{rbd.ImageOptionOrder, uint64(o.ObjectSizeOrder)})
+	}
 	ro := rbd.NewRbdImageOptions()
-	for _, kv := range []struct {
-		k rbd.ImageOption
-		v uint64
-	}{{rbd.ImageOptionFormat, 2}, {rbd.ImageOptionFeatures, o.Features}, {rbd.ImageOptionOrder, uint64(o.ObjectSizeOrder)}} {
+	for _, kv := range opts {
 		if err := ro.SetUint64(kv.k, kv.v); err != nil {
 			ro.Destroy()
 			return nil, err
@@ -203,7 +213,7 @@ func (c *Cluster) UsedBytes(ctx context.Context, pool, name string) (uint64, err
 // CreateImage creates an empty format-2 image. It never overwrites.
 func (c *Cluster) CreateImage(ctx context.Context, pool, name string, size uint64, o ImageOptions) error {
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		ro, err := o.rbdOptions()
+		ro, err := o.rbdOptions(false)
 		if err != nil {
 			return translate(err, "options for", imageSpec(pool, name))
 		}
