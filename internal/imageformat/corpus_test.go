@@ -102,6 +102,7 @@ func TestCorpusAccepted(t *testing.T) {
 		{"luks", luksImage(), LUKS, 4096},
 		{"gpt", gptImage(), GPT, 64 << 10},
 		{"iso", isoImage(), ISO, 64 << 10},
+		{"udf iso", build(64<<10, patch{0x8000, str("\x00BEA01\x01")}, patch{0x8800, str("\x00NSR02\x01")}), ISO, 64 << 10},
 		{"hybrid iso with gpt is iso", isoImage(patch{0, gptImage()[:4096]}), ISO, 64 << 10},
 		{"7 random bytes", str("\x01\x02\x03\x04\x05\x06\x07"), Raw, 7},
 		{"random bytes", randomBytes(1<<20 + 3), Raw, 1<<20 + 3},

@@ -24,9 +24,15 @@ var detectors = []detector{
 	{VHDX, magicAt(0, "vhdxfile"), parseVHDX},
 	{VMDK, matchVMDK, parseVMDK},
 	{VDI, magicAt(0x40, "\x7f\x10\xda\xbe"), parseVDI},
-	{ISO, magicAt(0x8001, "CD001"), parseISO},
+	{ISO, matchISO, parseISO},
 	{GPT, magicAt(512, "EFI PART"), parseGPT},
 	{LUKS, magicAt(0, "LUKS\xba\xbe"), parseLUKS},
+}
+
+// matchISO: the first volume descriptor at 32 KiB is ISO 9660's "CD001" or,
+// for a UDF-only disc, the "BEA01" of the volume recognition sequence.
+func matchISO(v *view) bool {
+	return magicAt(0x8001, "CD001")(v) || magicAt(0x8001, "BEA01")(v)
 }
 
 func magicAt(off int64, magic string) func(v *view) bool {

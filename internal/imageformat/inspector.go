@@ -57,8 +57,9 @@ func (i *Inspector) Result() (Info, error) {
 }
 
 // Inspect reads r through an Inspector. When r is also an io.ReaderAt with a
-// known size (an *os.File, an *io.SectionReader) only the needed regions are
-// read; otherwise r is read to its end, in bounded memory.
+// known size (a regular *os.File, an *io.SectionReader, a *bytes.Reader) only
+// the needed regions are read, with ReadAt, so r's offset does not move;
+// otherwise r is read to its end, in bounded memory.
 func Inspect(r io.Reader, l Limits) (Info, error) {
 	if ra, ok := r.(io.ReaderAt); ok {
 		if size, ok := sizeOf(r); ok {
