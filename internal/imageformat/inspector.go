@@ -150,13 +150,15 @@ func fill(s *span, pos int64, p []byte) {
 // of the head or of a span still being filled.
 func (i *Inspector) nextBoundary() int64 {
 	b := int64(-1)
-	ends := []*span{&i.v.head}
-	ends = append(ends, i.v.spans...)
-	for _, s := range ends {
+	consider := func(s *span) {
 		end := s.off + int64(s.n)
 		if !s.complete() && end > i.pos && (b < 0 || end < b) {
 			b = end
 		}
+	}
+	consider(&i.v.head)
+	for _, s := range i.v.spans {
+		consider(s)
 	}
 	return b
 }
