@@ -81,7 +81,7 @@ func (o Options) withDefaults() Options {
 // info, to raw in dst and returns the number of bytes written (zero chunks
 // are not written). The file is inspected again first, so an image swapped or
 // modified after its inspection is refused rather than converted.
-func ToRaw(ctx context.Context, src string, info imageformat.Info, dst io.WriterAt, o Options) (uint64, error) {
+func ToRaw(ctx context.Context, src string, info imageformat.Info, dst WriterAt, o Options) (uint64, error) {
 	if err := info.Err(); err != nil {
 		return 0, err
 	}

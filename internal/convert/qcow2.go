@@ -29,7 +29,7 @@ func init() {
 // copy. src's size comes from a Size() or Stat() method. The header is
 // inspected first, here, because go-qcow2reader would otherwise open a
 // backing file named in it.
-func QCOW2ToRaw(ctx context.Context, src io.ReaderAt, dst io.WriterAt, o Options) (uint64, error) {
+func QCOW2ToRaw(ctx context.Context, src io.ReaderAt, dst WriterAt, o Options) (uint64, error) {
 	size, err := readerSize(src)
 	if err != nil {
 		return 0, err
