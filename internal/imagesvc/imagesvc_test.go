@@ -24,6 +24,8 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/rbdstore"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
 	"github.com/cowdisk/cowdisk/internal/rbdloc"
@@ -170,9 +172,10 @@ func TestHealthMetricsShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{
-		"/healthz": "ok", "/v2/images": `"images"`, "/metrics": "cowdisk_images_http_requests_total",
+	for _, tc := range []struct{ path, want string }{ // in order: /metrics counts the requests before it
+		{"/healthz", "ok"}, {"/v2/images", `"images"`}, {"/metrics", `cowdisk_images_http_requests_total{code="200",route="GET /v2/images"} 1`},
 	} {
+		path, want := tc.path, tc.want
 		resp, err := http.Get("http://" + s.Addr() + path)
 		if err != nil {
 			t.Fatal(err)
@@ -215,4 +218,60 @@ func benchRBD(c rbdstore.Config) rbdstore.Config {
 	fmt.Sscan(os.Getenv("COWDISK_BENCH_WRITE_SIZE"), &c.WriteSize)
 	fmt.Sscan(os.Getenv("COWDISK_BENCH_WORKERS"), &c.Workers)
 	return c
+}
+
+// TestRestartAfterCrash: a catalog with an image stuck in saving and a
+// store with a half-written file, as a crash leaves them; after a start the
+// image is queued, the file gone, and the catalog's other records intact.
+func TestRestartAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{Listen: "127.0.0.1:0", DB: filepath.Join(dir, "c.db"), FileDir: filepath.Join(dir, "images"),
+		Auth: "none", Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := imageclient.New("http://"+s.Addr(), "", imageclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, name := range []string{"kept", "cut"} {
+		img, err := cl.Create(ctx, imageclient.CreateOptions{Name: name, DiskFormat: "raw", ContainerFormat: "bare"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, img.ID)
+	}
+	if err := cl.Upload(ctx, ids[0], strings.NewReader("data"), 4); err != nil {
+		t.Fatal(err)
+	}
+	s.Shutdown()
+
+	cat, err := catalog.OpenSQLite(ctx, cfg.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.Update(ctx, ids[1], func(i *catalog.Image) error { i.Status = catalog.StatusSaving; return nil })
+	cat.Close()
+	os.WriteFile(filepath.Join(cfg.FileDir, ".tmp-"+ids[1]+"-1"), []byte("half"), 0o600)
+
+	s, err = Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	cl, _ = imageclient.New("http://"+s.Addr(), "", imageclient.Options{})
+	for i, want := range []string{"active", "queued"} {
+		if img, err := cl.Get(ctx, ids[i]); err != nil || img.Status != want {
+			t.Fatalf("image %d after restart: %+v %v", i, img, err)
+		}
+	}
+	if ents, _ := os.ReadDir(cfg.FileDir); len(ents) != 1 {
+		t.Fatalf("store after restart: %v", ents)
+	}
+	if err := cl.Upload(ctx, ids[1], strings.NewReader("again"), 5); err != nil {
+		t.Fatalf("upload after recovery: %v", err)
+	}
 }

@@ -65,3 +65,11 @@ func (e *InUseError) Error() string {
 
 // Unwrap makes errors.Is(err, errs.ErrInUse) true.
 func (e *InUseError) Unwrap() error { return errs.ErrInUse }
+
+// Sweeper is implemented by stores that can find data a crashed process
+// left half-written (temporary files or images) and remove it. The service
+// sweeps once at start, before it accepts uploads, so it must be the only
+// writer of its store.
+type Sweeper interface {
+	Sweep(ctx context.Context) (removed []string, err error)
+}

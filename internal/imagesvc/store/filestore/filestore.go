@@ -24,7 +24,10 @@ const tmpPrefix = ".tmp-"
 // Store is a directory of image files.
 type Store struct{ dir string }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Sweeper = (*Store)(nil)
+)
 
 // New uses dir, creating it if needed.
 func New(dir string) (*Store, error) {
@@ -152,4 +155,22 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// Sweep implements store.Sweeper: it removes temporary files.
+func (s *Store) Sweep(context.Context) ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("file store: %w", err)
+	}
+	var removed []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil {
+				return removed, fmt.Errorf("file store: %w", err)
+			}
+			removed = append(removed, e.Name())
+		}
+	}
+	return removed, nil
 }

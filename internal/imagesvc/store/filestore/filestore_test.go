@@ -47,3 +47,20 @@ func TestLocationsOutsideDirRefused(t *testing.T) {
 		t.Errorf("put ../x: %v", err)
 	}
 }
+
+func TestSweep(t *testing.T) {
+	s, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{".tmp-a-123", "6a1f0c55-3f7e-4c55-9c55-000000000001"} {
+		os.WriteFile(filepath.Join(s.Dir(), n), []byte("x"), 0o600)
+	}
+	removed, err := s.Sweep(context.Background())
+	if err != nil || len(removed) != 1 || removed[0] != ".tmp-a-123" {
+		t.Fatalf("removed %v %v", removed, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), "6a1f0c55-3f7e-4c55-9c55-000000000001")); err != nil {
+		t.Fatal("sweep removed a complete image")
+	}
+}

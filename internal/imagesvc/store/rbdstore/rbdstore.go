@@ -66,8 +66,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Hasher = (*Store)(nil)
+	_ store.Store   = (*Store)(nil)
+	_ store.Hasher  = (*Store)(nil)
+	_ store.Sweeper = (*Store)(nil)
 )
 
 // New returns a store in cfg.Pool of c; the pool must exist.
@@ -118,6 +119,9 @@ func (s *Store) options() ceph.ImportOptions {
 // name (ceph.Import renames it into place only when complete), then the
 // snapshot. If the snapshot fails the image is removed again.
 func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (store.Result, error) {
+	if err := s.removeSnapless(ctx, id); err != nil {
+		return store.Result{}, err
+	}
 	res, err := s.c.Import(ctx, cutIsError{r}, size, s.cfg.Pool, id, s.options())
 	if err != nil {
 		return store.Result{}, fmt.Errorf("rbd store: %w", err)
