@@ -275,3 +275,52 @@ func TestRestartAfterCrash(t *testing.T) {
 		t.Fatalf("upload after recovery: %v", err)
 	}
 }
+
+// TestShutdownCutsUploads: an upload still running when the shutdown
+// timeout ends is cut, and cleans up before the catalog closes.
+func TestShutdownCutsUploads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{Listen: "127.0.0.1:0", DB: filepath.Join(dir, "c.db"), FileDir: filepath.Join(dir, "images"),
+		Auth: "none", ShutdownTimeout: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := imageclient.New("http://"+s.Addr(), "", imageclient.Options{})
+	img, err := cl.Create(ctx, imageclient.CreateOptions{Name: "slow", DiskFormat: "raw", ContainerFormat: "bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	go pw.Write(make([]byte, 1<<20)) // then nothing: a stalled client
+	uploadErr := make(chan error, 1)
+	go func() { uploadErr <- cl.Upload(ctx, img.ID, pr, -1) }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got, _ := cl.Get(ctx, img.ID)
+		if got.Status == "saving" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("upload never started")
+		}
+	}
+	if err := s.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if err := <-uploadErr; err == nil {
+		t.Fatal("upload cut by shutdown reported success")
+	}
+	cat, err := catalog.OpenSQLite(ctx, cfg.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	if got, err := cat.Get(ctx, img.ID); err != nil || got.Status != catalog.StatusQueued {
+		t.Fatalf("image after shutdown: %+v %v", got, err)
+	}
+	if ents, _ := os.ReadDir(cfg.FileDir); len(ents) != 0 {
+		t.Fatalf("store after shutdown: %v", ents)
+	}
+}
