@@ -98,7 +98,11 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 		b.remove(ctx, tmp)
 		return Disk{}, err
 	}
-	return b.commitDisk(ctx, tmp, virtual, size, req)
+	err = b.commit(ctx, tmp, virtual, size, false, req)
+	if errors.Is(err, errs.ErrExists) {
+		return b.existing(ctx, req)
+	}
+	return b.newDisk(req, size, ""), err
 }
 
 // Bases lists "base_*" images with the disks cloned from them.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -109,17 +110,35 @@ func fileService(t testing.TB) *imageService {
 	return newImageService(t, fs)
 }
 
-func (s *imageService) source() provisioner.ImageSource { return provisioner.GlanceSource{Client: s.sc} }
+func (s *imageService) source() provisioner.ImageSource {
+	return provisioner.GlanceSource{Client: s.sc}
+}
 
 // upload creates an image and uploads data the way any Glance client does.
 func (s *imageService) upload(t testing.TB, format string, data []byte) string {
+	t.Helper()
+	return s.uploadFrom(t, format, bytes.NewReader(data))
+}
+
+// uploadFile streams a file as the image data.
+func (s *imageService) uploadFile(t testing.TB, format, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return s.uploadFrom(t, format, f)
+}
+
+func (s *imageService) uploadFrom(t testing.TB, format string, data io.Reader) string {
 	t.Helper()
 	ctx := context.Background()
 	img, err := images.Create(ctx, s.sc, images.CreateOpts{Name: "t-" + format, DiskFormat: format, ContainerFormat: "bare"}).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := imagedata.Upload(ctx, s.sc, img.ID, bytes.NewReader(data)).ExtractErr(); err != nil {
+	if err := imagedata.Upload(ctx, s.sc, img.ID, data).ExtractErr(); err != nil {
 		t.Fatalf("upload %s: %v", format, err)
 	}
 	s.ids = append(s.ids, img.ID)
@@ -132,7 +151,11 @@ func (e *clusterEnv) backend(t testing.TB, src provisioner.ImageSource, mod func
 	if mod != nil {
 		mod(&cfg)
 	}
-	b, err := provisioner.NewRBD(e.c, src, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var logTo io.Writer = io.Discard
+	if os.Getenv("COWDISK_TEST_LOG") != "" {
+		logTo = os.Stderr
+	}
+	b, err := provisioner.NewRBD(e.c, src, cfg, slog.New(slog.NewTextHandler(logTo, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,11 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/hex"
 	"fmt"
 	"hash"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageformat"
@@ -23,11 +23,13 @@ type download struct {
 	body   io.ReadCloser
 	r      io.Reader // body, cut one byte past the declared size
 	n      int64
-	sum    hash.Hash // nil when the image declares no hash
+	sum    *asyncHash // nil when the image declares no hash
 	want   string
 	insp   *imageformat.Inspector
 	stats  *Stats
 	closed bool
+	// verified is when the whole stream had been read and checked.
+	verified time.Time
 }
 
 func startDownload(ctx context.Context, src ImageSource, img Image, limits imageformat.Limits, stats *Stats) (*download, error) {
@@ -40,7 +42,10 @@ func startDownload(ctx context.Context, src ImageSource, img Image, limits image
 		return nil, imageServiceErr(fmt.Errorf("download image %s: %w", img.ID, err))
 	}
 	stats.Downloads.Add(1)
-	d := &download{img: img, body: body, r: body, sum: sum, want: want, insp: imageformat.NewInspector(limits), stats: stats}
+	d := &download{img: img, body: body, r: body, want: want, insp: imageformat.NewInspector(limits), stats: stats}
+	if sum != nil {
+		d.sum = newAsyncHash(sum)
+	}
 	if img.Size > 0 {
 		// A service that sends more than it declared is cut off: one byte
 		// over is enough to fail the size check.
@@ -102,7 +107,7 @@ func (d *download) finish() (imageformat.Info, error) {
 		return imageformat.Info{}, fmt.Errorf("image %s: got %d bytes, declared %d: %w", d.img.ID, d.n, d.img.Size, errs.ErrChecksum)
 	}
 	if d.sum != nil {
-		if got := hex.EncodeToString(d.sum.Sum(nil)); got != d.want {
+		if got := d.sum.Sum(); got != d.want {
 			return imageformat.Info{}, fmt.Errorf("image %s: hash %s, declared %s: %w", d.img.ID, got, d.want, errs.ErrChecksum)
 		}
 	}
@@ -113,6 +118,7 @@ func (d *download) finish() (imageformat.Info, error) {
 	if err := imageformat.Check(info, d.img.DiskFormat); err != nil {
 		return imageformat.Info{}, fmt.Errorf("image %s: %w", d.img.ID, err)
 	}
+	d.verified = time.Now()
 	return info, nil
 }
 
@@ -122,5 +128,8 @@ func (d *download) Close() error {
 		return nil
 	}
 	d.closed = true
+	if d.sum != nil {
+		d.sum.stop()
+	}
 	return d.body.Close()
 }

@@ -157,8 +157,11 @@ func sameDisk(d Disk, req Request) (Disk, error) {
 	return d, nil
 }
 
-// cloneDisk clones parent under a temporary name, sizes it and renames it
-// into place, so a crash leaves only a temporary name behind.
+// cloneDisk clones parent into the disk. A clone that needs no resize and
+// no flatten is complete the moment it exists, so it is made under its final
+// name (librbd removes a half-made clone). Otherwise it is finished under a
+// temporary name and renamed, so a crash never leaves a disk of the wrong
+// size or depth under the real name.
 func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
 	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
 	if err != nil {
@@ -168,54 +171,71 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	if err != nil {
 		return Disk{}, err
 	}
-	tmp := tempName(diskImageName(req.InstanceID, req.Name), b.cfg.Node)
-	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, tmp, ceph.ImageOptions{}); err != nil {
+	depth := 1
+	if info.Parent != nil { // only a parent that is itself a clone costs a walk
+		if depth, err = b.c.CloneDepth(ctx, parent.Pool, parent.Image); err != nil {
+			return Disk{}, err
+		}
+		depth++
+	}
+	if depth >= b.cfg.SoftDepth {
+		b.log.WarnContext(ctx, "clone depth at soft limit", "parent", parent.String(), "depth", depth, "soft", b.cfg.SoftDepth, "hard", b.cfg.HardDepth)
+	}
+	final := diskImageName(req.InstanceID, req.Name)
+	flatten := depth >= b.cfg.HardDepth
+	name := final
+	if size != info.Size || flatten {
+		name = tempName(final, b.cfg.Node)
+	}
+	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{}); errors.Is(err, errs.ErrExists) {
+		return b.existing(ctx, req)
+	} else if err != nil {
 		return Disk{}, err
 	}
-	return b.commitDisk(ctx, tmp, info.Size, size, req)
+	d := b.newDisk(req, size, parent.String())
+	if name == final {
+		return d, nil
+	}
+	if flatten {
+		d.Parent = ""
+	}
+	return d, b.commit(ctx, name, info.Size, size, flatten, req)
 }
 
-// commitDisk grows tmp to size, flattens it at the hard depth limit and
-// renames it to the disk's name. On any failure tmp is removed.
-func (b *RBD) commitDisk(ctx context.Context, tmp string, have, size uint64, req Request) (Disk, error) {
-	err := b.prepare(ctx, tmp, have, size)
-	final := diskImageName(req.InstanceID, req.Name)
+func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
+	return Disk{InstanceID: req.InstanceID, Name: req.Name, Pool: b.cfg.VMsPool, Image: diskImageName(req.InstanceID, req.Name),
+		SizeBytes: size, ImageID: req.ImageID, Parent: parent}
+}
+
+// existing answers a create whose disk another request made first, as a
+// repeat would be answered.
+func (b *RBD) existing(ctx context.Context, req Request) (Disk, error) {
+	d, err := b.Get(ctx, req.InstanceID, req.Name)
+	if err != nil {
+		return Disk{}, err
+	}
+	return sameDisk(d, req)
+}
+
+// commit grows tmp to size, flattens it if asked and renames it to the
+// disk's name. On any failure tmp is removed; errs.ErrExists means another
+// request made the disk first.
+func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten bool, req Request) error {
+	var err error
+	if size > have {
+		err = b.c.Resize(ctx, b.cfg.VMsPool, tmp, size, false)
+	}
+	if err == nil && flatten {
+		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", tmp, "limit", b.cfg.HardDepth)
+		err = b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
+	}
 	if err == nil {
-		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, final)
+		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name))
 	}
 	if err != nil {
 		b.remove(ctx, tmp)
-		if errors.Is(err, errs.ErrExists) {
-			// A concurrent request made it first: answer as a repeat would.
-			d, gerr := b.Get(ctx, req.InstanceID, req.Name)
-			if gerr != nil {
-				return Disk{}, gerr
-			}
-			return sameDisk(d, req)
-		}
-		return Disk{}, err
 	}
-	return b.Get(ctx, req.InstanceID, req.Name)
-}
-
-func (b *RBD) prepare(ctx context.Context, tmp string, have, size uint64) error {
-	if size > have {
-		if err := b.c.Resize(ctx, b.cfg.VMsPool, tmp, size, false); err != nil {
-			return err
-		}
-	}
-	depth, err := b.c.CloneDepth(ctx, b.cfg.VMsPool, tmp)
-	if err != nil {
-		return err
-	}
-	switch {
-	case depth >= b.cfg.HardDepth:
-		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", tmp, "depth", depth, "limit", b.cfg.HardDepth)
-		return b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
-	case depth >= b.cfg.SoftDepth:
-		b.log.WarnContext(ctx, "clone depth at soft limit", "disk", tmp, "depth", depth, "limit", b.cfg.SoftDepth)
-	}
-	return nil
+	return err
 }
 
 // remove cleans up after a failure; it must run even when ctx was canceled.
@@ -241,7 +261,7 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 		d.Image = diskImageName(instanceID, name)
 	}
 	if p := info.Parent; p != nil {
-		d.Parent = p.Pool + "/" + p.Image + "@" + p.Snap
+		d.Parent = p.String()
 		switch {
 		case p.Pool == b.cfg.VMsPool && strings.HasPrefix(p.Image, basePrefix):
 			d.ImageID, d.Method = strings.TrimPrefix(p.Image, basePrefix), MethodBaseClone
