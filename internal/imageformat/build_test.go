@@ -99,16 +99,20 @@ const (
 	vhdxFileSize = vhdxItems + 64
 )
 
-func vhdxImage(mods ...patch) []byte {
-	return build(vhdxFileSize, append([]patch{
+func vhdxImage(mods ...patch) []byte { return vhdxImageAt(vhdxMeta, mods...) }
+
+// vhdxImageAt puts the metadata region at meta instead.
+func vhdxImageAt(meta int64, mods ...patch) []byte {
+	items := meta + 64<<10
+	return build(items+64, append([]patch{
 		{0, str("vhdxfile")},
 		{vhdxRegionTable, str("regi")}, {vhdxRegionTable + 8, le32(1)},
-		{vhdxRegionTable + 16, vhdxMetadataGUID}, {vhdxRegionTable + 32, le64(vhdxMeta)},
+		{vhdxRegionTable + 16, vhdxMetadataGUID}, {vhdxRegionTable + 32, le64(uint64(meta))},
 		{vhdxRegionTable + 40, le32(1 << 20)}, {vhdxRegionTable + 44, le32(1)},
-		{vhdxMeta, str("metadata")}, {vhdxMeta + 10, le16(2)},
-		{vhdxMeta + 32, vhdxFileParamsGUID}, {vhdxMeta + 48, le32(64 << 10)}, {vhdxMeta + 52, le32(8)}, {vhdxMeta + 56, le32(4)},
-		{vhdxMeta + 64, vhdxDiskSizeGUID}, {vhdxMeta + 80, le32(64<<10 + 8)}, {vhdxMeta + 84, le32(8)}, {vhdxMeta + 88, le32(6)},
-		{vhdxItems, le32(32 << 20)}, {vhdxItems + 8, le64(1 << 20)},
+		{meta, str("metadata")}, {meta + 10, le16(2)},
+		{meta + 32, vhdxFileParamsGUID}, {meta + 48, le32(64 << 10)}, {meta + 52, le32(8)}, {meta + 56, le32(4)},
+		{meta + 64, vhdxDiskSizeGUID}, {meta + 80, le32(64<<10 + 8)}, {meta + 84, le32(8)}, {meta + 88, le32(6)},
+		{items, le32(32 << 20)}, {items + 8, le64(1 << 20)},
 	}, mods...)...)
 }
 

@@ -98,6 +98,7 @@ func TestCorpusAccepted(t *testing.T) {
 		{"vmdk stream footer", vmdkStreamImage(), VMDK, 1 << 20},
 		{"vhd", vhdImage(), VHD, 1 << 20},
 		{"vhdx", vhdxImage(), VHDX, 1 << 20},
+		{"vhdx metadata straddling the head window", vhdxImageAt(headSize - 4096), VHDX, 1 << 20},
 		{"vdi", vdiImage(), VDI, 1 << 20},
 		{"luks", luksImage(), LUKS, 4096},
 		{"gpt", gptImage(), GPT, 64 << 10},

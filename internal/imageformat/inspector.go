@@ -176,16 +176,27 @@ func (i *Inspector) atBoundary() bool {
 }
 
 // plan runs the parsers of the formats the head matches and registers the
-// regions they still need ahead in the stream. Regions already passed (or
-// over budget) stay missing and Result refuses the image for it.
+// regions they still need: ahead in the stream, or straddling the end of the
+// head (the part already seen is copied from it). Regions that passed
+// otherwise, or over budget, stay missing and Result refuses the image.
 func (i *Inspector) plan() {
 	for _, d := range detectors {
 		if !d.match(&i.v) {
 			continue
 		}
 		var need *needError
-		if err := d.parse(&i.v, &Info{}); errors.As(err, &need) && need.off >= i.pos {
-			i.v.want(need.off, need.n)
+		if err := d.parse(&i.v, &Info{}); !errors.As(err, &need) || need.off < 0 {
+			continue
+		}
+		seen := []byte(nil)
+		if need.off < i.pos {
+			var ok bool
+			if seen, ok = i.v.head.slice(need.off, int(i.pos-need.off)); !ok || len(seen) >= need.n {
+				continue
+			}
+		}
+		if s := i.v.want(need.off, need.n); s != nil && len(s.buf) == 0 {
+			s.buf = append(s.buf, seen...)
 		}
 	}
 }

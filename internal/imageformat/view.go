@@ -110,17 +110,19 @@ func (v *view) fetch(off int64, n int) ([]byte, error) {
 	return b, nil
 }
 
-// want registers a region to capture from the stream; false when over budget.
-func (v *view) want(off int64, n int) bool {
+// want registers a region to capture from the stream and returns its span;
+// nil when over budget.
+func (v *view) want(off int64, n int) *span {
 	for _, s := range v.spans {
 		if s.off == off && s.n == n {
-			return true
+			return s
 		}
 	}
 	if v.captured+n > maxCapture {
-		return false
+		return nil
 	}
 	v.captured += n
-	v.spans = append(v.spans, &span{off: off, n: n, buf: make([]byte, 0, n)})
-	return true
+	s := &span{off: off, n: n, buf: make([]byte, 0, n)}
+	v.spans = append(v.spans, s)
+	return s
 }
