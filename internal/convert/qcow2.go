@@ -83,8 +83,12 @@ func qcow2ToRaw(ctx context.Context, src io.ReaderAt, info imageformat.Info, dst
 	return cw.written.Load(), nil
 }
 
-// noBackingFiles is the opener go-qcow2reader calls for a backing file; the
-// inspector refuses those first, this is the second lock on the door.
+// noBackingFiles is the opener go-qcow2reader calls for a backing file, so
+// no backing image is ever read. It is not what keeps the file from being
+// opened: go-qcow2reader opens an absolute backing path itself before calling
+// it, which is why every path here inspects the header first and refuses a
+// backing file (a relative one cannot even be resolved: ctxReaderAt has no
+// Name).
 func noBackingFiles(io.ReaderAt, image.Type) (image.Image, error) {
 	return nil, fmt.Errorf("%w: backing files are not followed", errs.ErrUnsafeImage)
 }
