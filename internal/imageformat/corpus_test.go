@@ -41,7 +41,7 @@ func TestCorpusRefusals(t *testing.T) {
 		{"vmdk createType monolithicFlat", `createType "monolithicFlat"`, vmdkImage(sparse("monolithicSparse", "monolithicFlat"))},
 		{"vmdk createType twoGbMaxExtentSparse", "is not monolithicSparse or streamOptimized", vmdkImage(sparse("monolithicSparse", "twoGbMaxExtentSparse"))},
 		{"vmdk descriptor not at 0x200", "descriptor is not at 0x200", vmdkImage(vmdkSparseDesc, patch{28, le64(2)})},
-		{"vmdk descriptor file", "descriptor is not at 0x200", build(512, patch{0, str(vmdkDescriptorText + "\nRW 2048 FLAT \"/etc/hosts\" 0\n")})},
+		{"vmdk descriptor file", "descriptor is not at 0x200", str(vmdkDescriptorText + "\nRW 2048 FLAT \"/etc/hosts\" 0\n")},
 		{"vmdk descriptor over 1 MiB", "over 1 MiB", vmdkImage(vmdkSparseDesc, patch{36, le64(2049)})},
 		{"vmdk no descriptor", "no embedded descriptor", vmdkImage(vmdkSparseDesc, patch{36, le64(0)})},
 		{"vmdk unknown line", `unknown line "shell rm -rf"`, vmdkImage(vmdkSparseDesc + "shell rm -rf\n")},

@@ -41,12 +41,12 @@ func readVMDKHeader(b []byte) vmdkHeader {
 // parseVMDK accepts only monolithicSparse and streamOptimized images whose
 // one descriptor is embedded at 0x200 and whose extents are the file itself.
 func parseVMDK(v *view, info *Info) error {
+	if !magicAt(0, vmdkMagic)(v) {
+		return refuse("vmdk descriptor is not at 0x200: a separate descriptor file is not accepted")
+	}
 	b, err := v.at(0, vmdkHeaderLen)
 	if err != nil {
 		return err
-	}
-	if string(b[:4]) != vmdkMagic {
-		return refuse("vmdk descriptor is not at 0x200: a separate descriptor file is not accepted")
 	}
 	h := readVMDKHeader(b)
 	info.VirtualSize = h.capacity * 512
