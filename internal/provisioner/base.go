@@ -100,7 +100,7 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 	}
 	err = b.commit(ctx, tmp, virtual, size, false, req)
 	if errors.Is(err, errs.ErrExists) {
-		return b.existing(ctx, req)
+		return existing(ctx, b.Get, req)
 	}
 	return b.newDisk(req, size, ""), err
 }

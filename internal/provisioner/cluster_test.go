@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"libvirt.org/go/libvirtxml"
-
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 	"github.com/cowdisk/cowdisk/internal/provisioner/provtest"
@@ -131,17 +129,7 @@ func TestClusterLibvirtXML(t *testing.T) {
 		t.Fatal(err)
 	}
 	disk, err := b.Attachment(ctx, "xml1", "disk", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := disk.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back libvirtxml.DomainDisk
-	if err := back.Unmarshal(doc); err != nil {
-		t.Fatal(err)
-	}
+	back := provtest.ParseBack(t, disk, err)
 	mons, err := e.c.MonitorAddrs(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +139,6 @@ func TestClusterLibvirtXML(t *testing.T) {
 		hosts = append(hosts, h.Name+":"+h.Port)
 	}
 	if back.Source.Network.Name != e.vmsPool+"/xml1_disk" || !slices.Equal(hosts, mons) || back.Source.Network.Auth.Secret.UUID == "" {
-		t.Fatalf("xml names %s %v, want %s/xml1_disk %v:\n%s", back.Source.Network.Name, hosts, e.vmsPool, mons, doc)
+		t.Fatalf("xml names %s %v, want %s/xml1_disk %v", back.Source.Network.Name, hosts, e.vmsPool, mons)
 	}
 }

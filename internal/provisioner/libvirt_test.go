@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/cowdisk/cowdisk/internal/provisioner/provtest"
 )
 
 func TestAttachmentParsesBack(t *testing.T) {
@@ -15,20 +17,10 @@ func TestAttachmentParsesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	disk, err := f.b.Attachment(ctx, "i1", "disk", "vdb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := disk.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back libvirtxml.DomainDisk
-	if err := back.Unmarshal(doc); err != nil {
-		t.Fatalf("%v\n%s", err, doc)
-	}
+	back := provtest.ParseBack(t, disk, err)
 	src := back.Source.Network
 	if src == nil || src.Protocol != "rbd" || src.Name != "vms/i1_disk" || back.Target.Dev != "vdb" {
-		t.Fatalf("parsed back %s", doc)
+		t.Fatalf("parsed back %+v", back)
 	}
 	want := []libvirtxml.DomainDiskSourceHost{{Name: "127.0.0.1", Port: "6789"}, {Name: "::1", Port: "3300"}}
 	if len(src.Hosts) != 2 || src.Hosts[0] != want[0] || src.Hosts[1] != want[1] {

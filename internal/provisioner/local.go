@@ -62,20 +62,9 @@ func (l *Local) diskPath(instanceID, name string) string {
 // Create makes a qcow2 overlay on the image's raw base.
 func (l *Local) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
-	if err := validateRequest(&req); err != nil {
-		return Disk{}, err
-	}
-	if d, err := l.Get(ctx, req.InstanceID, req.Name); err == nil {
-		return sameDisk(d, req)
-	} else if !errors.Is(err, errs.ErrNotFound) {
-		return Disk{}, err
-	}
-	img, err := lookupImage(ctx, l.images, req.ImageID)
-	if err != nil {
-		return Disk{}, err
-	}
-	if _, err := diskSize(req, knownVirtualSize(img)); err != nil {
-		return Disk{}, err
+	img, d, done, err := begin(ctx, l.Get, l.images, &req)
+	if done || err != nil {
+		return d, err
 	}
 	base, err := l.bases.Do(ctx, img.ID, func(ctx context.Context) (string, error) { return l.ensureBase(ctx, img) })
 	if err != nil {
@@ -98,15 +87,11 @@ func (l *Local) Create(ctx context.Context, req Request) (Disk, error) {
 	// Link, unlike rename, fails when the name is taken: the loser of two
 	// concurrent creates answers as a repeat would.
 	if err := os.Link(tmp, final); errors.Is(err, fs.ErrExist) {
-		d, err := l.Get(ctx, req.InstanceID, req.Name)
-		if err != nil {
-			return Disk{}, err
-		}
-		return sameDisk(d, req)
+		return existing(ctx, l.Get, req)
 	} else if err != nil {
 		return Disk{}, err
 	}
-	d, err := l.Get(ctx, req.InstanceID, req.Name)
+	d, err = l.Get(ctx, req.InstanceID, req.Name)
 	d.Elapsed = time.Since(start)
 	l.log.InfoContext(ctx, "disk created", "disk", final, "image_id", img.ID, "elapsed", d.Elapsed)
 	return d, err

@@ -97,24 +97,12 @@ func (b *RBD) Stats() *Stats { return &b.stats }
 // image.
 func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
-	if err := validateRequest(&req); err != nil {
-		return Disk{}, err
-	}
-	if d, err := b.Get(ctx, req.InstanceID, req.Name); err == nil {
-		return sameDisk(d, req)
-	} else if !errors.Is(err, errs.ErrNotFound) {
-		return Disk{}, err
-	}
-	img, err := lookupImage(ctx, b.images, req.ImageID)
-	if err != nil {
-		return Disk{}, err
-	}
-	if _, err := diskSize(req, knownVirtualSize(img)); err != nil {
-		return Disk{}, err
+	img, d, done, err := begin(ctx, b.Get, b.images, &req)
+	if done || err != nil {
+		return d, err
 	}
 	parent, reasons, ok := chooseLocation(ctx, b.c, b.cfg.Allow, img, b.log)
 	method := MethodClone
-	var d Disk
 	switch {
 	case ok:
 		d, err = b.cloneDisk(ctx, parent, req)
@@ -188,7 +176,7 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 		name = tempName(final, b.cfg.Node)
 	}
 	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{}); errors.Is(err, errs.ErrExists) {
-		return b.existing(ctx, req)
+		return existing(ctx, b.Get, req)
 	} else if err != nil {
 		return Disk{}, err
 	}
@@ -209,8 +197,8 @@ func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 
 // existing answers a create whose disk another request made first, as a
 // repeat would be answered.
-func (b *RBD) existing(ctx context.Context, req Request) (Disk, error) {
-	d, err := b.Get(ctx, req.InstanceID, req.Name)
+func existing(ctx context.Context, get func(ctx context.Context, instanceID, name string) (Disk, error), req Request) (Disk, error) {
+	d, err := get(ctx, req.InstanceID, req.Name)
 	if err != nil {
 		return Disk{}, err
 	}

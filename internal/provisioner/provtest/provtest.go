@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"libvirt.org/go/libvirtxml"
 )
 
 // QemuImage makes a size-byte disk image of format with qemu-img: data in
@@ -48,4 +50,22 @@ func Read(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// ParseBack marshals a libvirt <disk> and parses the document again, as
+// libvirt would read it, failing t on either error.
+func ParseBack(t testing.TB, disk *libvirtxml.DomainDisk, err error) libvirtxml.DomainDisk {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := disk.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back libvirtxml.DomainDisk
+	if err := back.Unmarshal(doc); err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	return back
 }
