@@ -73,6 +73,11 @@ func (s *Server) routes() {
 	m.Handle("PUT /v2/images/{id}/file", s.authed(s.upload))
 	m.Handle("GET /v2/images/{id}/file", s.authed(s.download))
 	m.Handle("GET /v2/info/stores", s.authed(s.stores))
+	m.Handle("POST /v2/images/{id}/members", s.authed(s.addMember))
+	m.Handle("GET /v2/images/{id}/members", s.authed(s.listMembers))
+	m.Handle("GET /v2/images/{id}/members/{member}", s.authed(s.getMember))
+	m.Handle("PUT /v2/images/{id}/members/{member}", s.authed(s.setMember))
+	m.Handle("DELETE /v2/images/{id}/members/{member}", s.authed(s.removeMember))
 	m.HandleFunc("GET /v2/schemas/{kind}", s.schema)
 }
 

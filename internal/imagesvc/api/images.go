@@ -27,7 +27,15 @@ func (s *Server) lookup(ctx context.Context, p auth.Principal, id string) (catal
 	if err != nil {
 		return catalog.Image{}, err
 	}
-	if img.Status == catalog.StatusDeleted || !p.CanSee(img.Owner, img.Visibility) {
+	member := false
+	if img.Visibility == catalog.Shared && img.Owner != p.Project {
+		_, err := s.cfg.Catalog.Member(ctx, id, p.Project)
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			return catalog.Image{}, err
+		}
+		member = err == nil
+	}
+	if img.Status == catalog.StatusDeleted || !p.CanSee(img.Owner, img.Visibility, member) {
 		return catalog.Image{}, fmt.Errorf("image %s: %w", id, errs.ErrNotFound)
 	}
 	return img, nil

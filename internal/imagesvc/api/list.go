@@ -21,7 +21,7 @@ const (
 )
 
 var listParams = []string{"limit", "marker", "name", "status", "visibility", "owner", "disk_format",
-	"tag", "sort_key", "sort_dir", "sort"}
+	"tag", "sort_key", "sort_dir", "sort", "member_status"}
 
 // parseListQuery turns the query string into a catalog filter. Unknown
 // parameters are refused rather than ignored: a filter silently not applied
@@ -30,7 +30,8 @@ func parseListQuery(q url.Values, p auth.Principal) (catalog.Filter, error) {
 	f := catalog.Filter{Project: p.Project, Admin: p.ReadsAll(), Limit: defaultLimit,
 		Name: q.Get("name"), Status: q.Get("status"), Visibility: q.Get("visibility"),
 		Owner: q.Get("owner"), DiskFormat: q.Get("disk_format"), Tags: q["tag"],
-		Marker: q.Get("marker"), SortKey: q.Get("sort_key"), SortDir: q.Get("sort_dir")}
+		Marker: q.Get("marker"), SortKey: q.Get("sort_key"), SortDir: q.Get("sort_dir"),
+		MemberStatus: q.Get("member_status")}
 	for k := range q {
 		if !slices.Contains(listParams, k) {
 			return f, fmt.Errorf("unknown query parameter %q (supported: %s): %w",
@@ -52,6 +53,9 @@ func parseListQuery(q url.Values, p auth.Principal) (catalog.Filter, error) {
 	}
 	if f.Visibility != "" && f.Visibility != "all" && !slices.Contains(visibilities, f.Visibility) {
 		return f, fmt.Errorf("visibility %q: %w", f.Visibility, errs.ErrInvalid)
+	}
+	if v := f.MemberStatus; v != "" && v != "all" && !slices.Contains(memberStatuses, v) {
+		return f, fmt.Errorf("member_status %q: %w", v, errs.ErrInvalid)
 	}
 	if f.Marker != "" {
 		if _, err := parseID(f.Marker); err != nil {

@@ -45,11 +45,13 @@ func (p Principal) ReadsAll() bool { return p.Has(Admin) || p.Has(Service) }
 // name storage internals (pools, file paths) that tenants must not see.
 func (p Principal) SeesLocations() bool { return p.ReadsAll() }
 
-// CanSee reports whether p may read an image with this owner and visibility.
-// Shared images are visible to their owner only (image members are not
-// implemented).
-func (p Principal) CanSee(owner, visibility string) bool {
-	return p.ReadsAll() || owner == p.Project || visibility == "public" || visibility == "community"
+// CanSee reports whether p may read an image with this owner and
+// visibility; member says whether p's project is a member of the image
+// (whatever the member status: Glance lets a pending member look at the
+// image before accepting it, but lists only accepted ones).
+func (p Principal) CanSee(owner, visibility string, member bool) bool {
+	return p.ReadsAll() || owner == p.Project || visibility == "public" || visibility == "community" ||
+		(visibility == "shared" && member)
 }
 
 // CanModify reports whether p may change or delete an image of owner.

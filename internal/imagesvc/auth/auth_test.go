@@ -68,13 +68,16 @@ func TestAuthenticateAndPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := verdict{p.CanSee("p2", tc.vis), p.CanModify("p2")}
+		got := verdict{p.CanSee("p2", tc.vis, false), p.CanModify("p2")}
 		if got != tc.want {
 			t.Errorf("%s on %s image of p2: got %+v want %+v", tc.token, tc.vis, got, tc.want)
 		}
 	}
 	m, _ := tok.Authenticate(ctx, "m")
 	r, _ := tok.Authenticate(ctx, "r")
+	if !m.CanSee("p2", "shared", true) || m.CanSee("p2", "private", true) {
+		t.Fatal("membership rules wrong")
+	}
 	if !m.CanModify("p1") || r.CanModify("p1") || r.CanCreate() || !m.CanCreate() || m.SeesLocations() {
 		t.Fatal("own-project rules wrong")
 	}

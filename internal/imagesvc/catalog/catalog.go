@@ -67,6 +67,9 @@ type Filter struct {
 
 	Name, Status, Visibility, Owner, DiskFormat string
 	Tags                                        []string
+	// MemberStatus selects which shared images of other projects the
+	// caller lists: pending, accepted (default), rejected or all.
+	MemberStatus string
 
 	SortKey string // one of SortKeys; default created_at
 	SortDir string // asc or desc; default desc
@@ -92,5 +95,32 @@ type Catalog interface {
 	// transaction, so read-check-write sequences (status transitions) are
 	// atomic. fn's error aborts the update and is returned as is.
 	Update(ctx context.Context, id string, fn func(*Image) error) (Image, error)
+	Members
 	Close() error
+}
+
+// Member statuses, as Glance names them: the owner shares an image
+// (pending), the consumer project accepts or rejects it.
+const (
+	MemberPending  = "pending"
+	MemberAccepted = "accepted"
+	MemberRejected = "rejected"
+)
+
+// Member is one project an image is shared with.
+type Member struct {
+	ImageID, Project, Status string
+	CreatedAt, UpdatedAt     time.Time
+}
+
+// Members keeps who a shared image is shared with.
+type Members interface {
+	// AddMember adds a pending member; errs.ErrExists if it is one already.
+	AddMember(ctx context.Context, imageID, project string) (Member, error)
+	// Member returns one membership; errs.ErrNotFound if there is none.
+	Member(ctx context.Context, imageID, project string) (Member, error)
+	ListMembers(ctx context.Context, imageID string) ([]Member, error)
+	SetMemberStatus(ctx context.Context, imageID, project, status string) (Member, error)
+	// RemoveMember removes one membership; errs.ErrNotFound if there is none.
+	RemoveMember(ctx context.Context, imageID, project string) error
 }

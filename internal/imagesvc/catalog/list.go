@@ -87,14 +87,19 @@ func filterSQL(f Filter) ([]string, []any) {
 	case f.Admin:
 		where, args = append(where, "visibility = ?"), append(args, f.Visibility)
 	case f.Visibility == "":
-		// Glance's default list: own images and public ones, not community.
-		where, args = append(where, "(owner = ? OR visibility = 'public')"), append(args, f.Project)
+		// Glance's default list: own images, public ones and shared ones
+		// the caller is a member of; not community ones.
+		where = append(where, "(owner = ? OR visibility = 'public' OR "+memberOf+")")
+		args = append(args, f.Project, f.Project, memberStatus(f))
 	case f.Visibility == "all":
-		where = append(where, "(owner = ? OR visibility IN ('public', 'community'))")
-		args = append(args, f.Project)
+		where = append(where, "(owner = ? OR visibility IN ('public', 'community') OR "+memberOf+")")
+		args = append(args, f.Project, f.Project, memberStatus(f))
+	case f.Visibility == Shared:
+		where = append(where, "(owner = ? OR "+memberOf+")", "visibility = 'shared'")
+		args = append(args, f.Project, f.Project, memberStatus(f))
 	case slices.Contains([]string{Public, Community}, f.Visibility):
 		where, args = append(where, "visibility = ?"), append(args, f.Visibility)
-	default: // private, shared, or nonsense: only the caller's own
+	default: // private, or nonsense: only the caller's own
 		where = append(where, "visibility = ? AND owner = ?")
 		args = append(args, f.Visibility, f.Project)
 	}
@@ -110,4 +115,19 @@ func filterSQL(f Filter) ([]string, []any) {
 		args = append(args, t)
 	}
 	return where, args
+}
+
+// memberOf matches shared images the project (first argument) is a member
+// of with a status matching the second argument (GLOB: "*" is any).
+const memberOf = `(visibility = 'shared' AND EXISTS (SELECT 1 FROM members m
+	WHERE m.image_id = images.id AND m.project = ? AND m.status GLOB ?))`
+
+func memberStatus(f Filter) string {
+	switch f.MemberStatus {
+	case "":
+		return MemberAccepted
+	case "all":
+		return "*"
+	}
+	return f.MemberStatus
 }

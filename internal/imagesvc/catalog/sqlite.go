@@ -39,6 +39,15 @@ var migrations = []string{
 	);
 	CREATE INDEX images_owner ON images(owner);
 	CREATE INDEX images_created ON images(created_at, id);`,
+	`CREATE TABLE members (
+		image_id   TEXT NOT NULL REFERENCES images(id),
+		project    TEXT NOT NULL,
+		status     TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (image_id, project)
+	);
+	CREATE INDEX members_project ON members(project, status);`,
 }
 
 // SQLite is the embedded catalog: one database file, migrated on open.
