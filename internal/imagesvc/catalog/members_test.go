@@ -59,3 +59,29 @@ func TestMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestMigratesVersion1: a catalog written before members existed gains the
+// table on open and keeps its images.
+func TestMigratesVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/c.db"
+	c, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := seed(t, c, 1, "projecta", Shared)
+	if _, err := c.db.ExecContext(ctx, "DROP TABLE members; PRAGMA user_version = 1"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if c, err = OpenSQLite(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Get(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddMember(ctx, ids[0], "projectb"); err != nil {
+		t.Fatalf("members after migration: %v", err)
+	}
+}
