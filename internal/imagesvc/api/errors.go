@@ -74,3 +74,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
 }
+
+// answer writes err, or else v with code: the common end of a handler.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, err error, code int, v any) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, code, v)
+}

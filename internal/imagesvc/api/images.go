@@ -134,11 +134,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	img, err := s.lookup(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.view(img, p))
+	s.answer(w, r, err, http.StatusOK, s.view(img, p))
 }
 
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, p auth.Principal) {

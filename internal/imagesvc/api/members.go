@@ -49,11 +49,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err == nil {
 		m, err = s.cfg.Catalog.AddMember(ctx, img.ID, project)
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, memberView(m))
+	s.answer(w, r, err, http.StatusOK, memberView(m))
 }
 
 // listMembers shows the owner every member, and a member itself only.
@@ -95,11 +91,7 @@ func (s *Server) member(r *http.Request, p auth.Principal) (catalog.Image, catal
 
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	_, m, err := s.member(r, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, memberView(m))
+	s.answer(w, r, err, http.StatusOK, memberView(m))
 }
 
 // setMember accepts or rejects a share; only the member project itself
@@ -119,11 +111,7 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err == nil {
 		m, err = s.cfg.Catalog.SetMemberStatus(r.Context(), img.ID, m.Project, status)
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, memberView(m))
+	s.answer(w, r, err, http.StatusOK, memberView(m))
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p auth.Principal) {

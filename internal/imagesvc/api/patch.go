@@ -127,9 +127,5 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, p auth.Principal)
 			return applyPatch(i, p, ops)
 		})
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.view(img, p))
+	s.answer(w, r, err, http.StatusOK, s.view(img, p))
 }
