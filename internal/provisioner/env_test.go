@@ -3,8 +3,6 @@ package provisioner_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -13,11 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
@@ -56,11 +51,12 @@ func newClusterEnv(t testing.TB) *clusterEnv {
 	return &clusterEnv{c: c, imagesPool: pools.images, vmsPool: pools.vms}
 }
 
-// imageService is cowdisk's image service in-process over one store.
+// imageService is cowdisk's image service in-process over one store, and
+// the image client the node uses to reach it.
 type imageService struct {
-	srv *httptest.Server
-	sc  *gophercloud.ServiceClient
-	ids []string
+	srv    *httptest.Server
+	client imageclient.Client
+	ids    []string
 }
 
 // newImageService starts the service. Make it before the backend: its
@@ -76,12 +72,14 @@ func newImageService(t testing.TB, st store.Store) *imageService {
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: auth.None{Project: "p1"}, ShowLocations: true})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	pc := &gophercloud.ProviderClient{HTTPClient: *srv.Client()}
-	sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: srv.URL + "/", ResourceBase: srv.URL + "/v2/", Type: "image"}
-	s := &imageService{srv: srv, sc: sc}
+	client, err := imageclient.New(srv.URL, "", imageclient.Options{HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &imageService{srv: srv, client: client}
 	t.Cleanup(func() {
 		for _, id := range s.ids {
-			if err := images.Delete(context.Background(), sc, id).ExtractErr(); err != nil {
+			if err := client.Delete(context.Background(), id); err != nil {
 				t.Errorf("delete image %s: %v", id, err)
 			}
 		}
@@ -111,13 +109,13 @@ func fileService(t testing.TB) *imageService {
 }
 
 func (s *imageService) source() provisioner.ImageSource {
-	return provisioner.GlanceSource{Client: s.sc}
+	return provisioner.ClientSource{Client: s.client}
 }
 
-// upload creates an image and uploads data the way any Glance client does.
+// upload creates an image and uploads data.
 func (s *imageService) upload(t testing.TB, format string, data []byte) string {
 	t.Helper()
-	return s.uploadFrom(t, format, bytes.NewReader(data))
+	return s.uploadFrom(t, format, bytes.NewReader(data), int64(len(data)))
 }
 
 // uploadFile streams a file as the image data.
@@ -128,20 +126,20 @@ func (s *imageService) uploadFile(t testing.TB, format, path string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return s.uploadFrom(t, format, f)
+	return s.uploadFrom(t, format, f, -1)
 }
 
-func (s *imageService) uploadFrom(t testing.TB, format string, data io.Reader) string {
+func (s *imageService) uploadFrom(t testing.TB, format string, data io.Reader, size int64) string {
 	t.Helper()
 	ctx := context.Background()
-	img, err := images.Create(ctx, s.sc, images.CreateOpts{Name: "t-" + format, DiskFormat: format, ContainerFormat: "bare"}).Extract()
+	img, err := s.client.Create(ctx, imageclient.CreateOptions{Name: "t-" + format, DiskFormat: format, ContainerFormat: "bare"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := imagedata.Upload(ctx, s.sc, img.ID, data).ExtractErr(); err != nil {
+	s.ids = append(s.ids, img.ID)
+	if err := s.client.Upload(ctx, img.ID, data, size); err != nil {
 		t.Fatalf("upload %s: %v", format, err)
 	}
-	s.ids = append(s.ids, img.ID)
 	return img.ID
 }
 
@@ -186,9 +184,4 @@ func (e *clusterEnv) readDisk(t testing.TB, pool, name string) []byte {
 		t.Fatal(err)
 	}
 	return buf
-}
-
-func sha512Hex(b []byte) string {
-	s := sha512.Sum512(b)
-	return hex.EncodeToString(s[:])
 }

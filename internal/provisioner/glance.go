@@ -2,61 +2,30 @@ package provisioner
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"slices"
 
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-
-	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
 )
 
-// GlanceSource reads images from any Glance v2 endpoint (cowdisk's image
-// service or OpenStack's) with gophercloud.
-type GlanceSource struct{ Client *gophercloud.ServiceClient }
+// ClientSource reads images through internal/imageclient, so the provisioner
+// works against cowdisk's image service and OpenStack's Glance alike.
+// Download is the client's own.
+type ClientSource struct{ imageclient.Client }
 
-// NewGlanceSource makes a source for the Glance v2 endpoint at url (the
-// service root, e.g. "http://127.0.0.1:9292"), sending token when not "".
-func NewGlanceSource(url, token string) GlanceSource {
-	pc := &gophercloud.ProviderClient{}
-	if token != "" {
-		pc.SetToken(token)
-	}
-	url = gophercloud.NormalizeURL(url)
-	return GlanceSource{Client: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: url, ResourceBase: url + "v2/", Type: "image"}}
-}
-
-// Image reads the image record; locations come first, then direct_url, as
-// Nova tries them (both are shown only to service and admin callers).
-func (g GlanceSource) Image(ctx context.Context, id string) (Image, error) {
-	img, err := images.Get(ctx, g.Client, id).Extract()
-	if gophercloud.ResponseCodeIs(err, 404) {
-		return Image{}, fmt.Errorf("image %s: %w", id, errs.ErrNotFound)
-	}
+// Image reads the image record. Locations come first, then direct_url, the
+// order Nova tries them in; both are shown only to service and admin callers.
+func (s ClientSource) Image(ctx context.Context, id string) (Image, error) {
+	img, err := s.Client.Get(ctx, id)
 	if err != nil {
 		return Image{}, err
 	}
-	str := func(k string) string { s, _ := img.Properties[k].(string); return s }
-	out := Image{ID: img.ID, Status: string(img.Status), DiskFormat: img.DiskFormat, Size: img.SizeBytes,
-		VirtualSize: img.VirtualSize, Checksum: img.Checksum, HashAlgo: str("os_hash_algo"), HashValue: str("os_hash_value")}
-	if locs, ok := img.Properties["locations"].([]any); ok {
-		for _, l := range locs {
-			if m, ok := l.(map[string]any); ok {
-				if u, ok := m["url"].(string); ok {
-					out.Locations = append(out.Locations, u)
-				}
-			}
-		}
+	out := Image{ID: img.ID, Status: img.Status, DiskFormat: img.DiskFormat, Size: img.Size, VirtualSize: img.VirtualSize,
+		Checksum: img.Checksum, HashAlgo: img.OSHashAlgo, HashValue: img.OSHashValue}
+	for _, l := range img.Locations {
+		out.Locations = append(out.Locations, l.URL)
 	}
-	if u := str("direct_url"); u != "" && !slices.Contains(out.Locations, u) {
-		out.Locations = append(out.Locations, u)
+	if img.DirectURL != "" && !slices.Contains(out.Locations, img.DirectURL) {
+		out.Locations = append(out.Locations, img.DirectURL)
 	}
 	return out, nil
-}
-
-// Download streams the image data.
-func (g GlanceSource) Download(ctx context.Context, id string) (io.ReadCloser, error) {
-	return imagedata.Download(ctx, g.Client, id).Extract()
 }

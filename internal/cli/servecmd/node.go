@@ -15,6 +15,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
 
@@ -77,7 +78,11 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	src := provisioner.NewGlanceSource(o.imageURL, o.token)
+	images, err := imageclient.New(o.imageURL, o.token, imageclient.Options{UserAgent: "cowdisk-node"})
+	if err != nil {
+		return err
+	}
+	src := provisioner.ClientSource{Client: images}
 	var b provisioner.Backend
 	var health func(context.Context) error
 	switch o.backend {
