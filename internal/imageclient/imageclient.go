@@ -104,12 +104,9 @@ type Options struct {
 // New returns a client for the Glance endpoint (with or without a trailing
 // /v2) that sends token as X-Auth-Token.
 func New(endpoint, token string, o Options) (Client, error) {
-	if endpoint == "" {
-		return nil, fmt.Errorf("image service endpoint not set: %w", errs.ErrInvalid)
-	}
-	base := strings.TrimSuffix(strings.TrimSuffix(endpoint, "/"), "/v2") + "/"
-	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, fmt.Errorf("image service endpoint %q is not an http(s) URL: %w", endpoint, errs.ErrInvalid)
+	base, err := normalize(endpoint)
+	if err != nil {
+		return nil, err
 	}
 	pc := &gophercloud.ProviderClient{}
 	if o.HTTPClient != nil {
@@ -121,6 +118,18 @@ func New(endpoint, token string, o Options) (Client, error) {
 	pc.SetToken(token)
 	return &glance{sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
 		ResourceBase: base + "v2/", Type: "image"}}, nil
+}
+
+// normalize turns "http://h:9292", ".../v2" or ".../v2/" into "http://h:9292/".
+func normalize(endpoint string) (string, error) {
+	if endpoint == "" {
+		return "", fmt.Errorf("image service endpoint not set: %w", errs.ErrInvalid)
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(endpoint, "/"), "/v2") + "/"
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return "", fmt.Errorf("image service endpoint %q is not an http(s) URL: %w", endpoint, errs.ErrInvalid)
+	}
+	return base, nil
 }
 
 // translate turns gophercloud's HTTP errors into sentinels, with the

@@ -24,7 +24,7 @@ func createCmd(o *options) *cobra.Command {
 		Short: "Create an image record (and upload --file into it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func uploadCmd(o *options) *cobra.Command {
 		Short: "Upload image data from FILE (- for stdin, sent chunked)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -106,7 +106,7 @@ func listCmd(o *options) *cobra.Command {
 		Short: "List images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -136,7 +136,7 @@ func showCmd(o *options) *cobra.Command {
 		Short: "Show one image",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -156,7 +156,7 @@ func downloadCmd(o *options) *cobra.Command {
 		Short: "Download image data and check it against the image's md5",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -222,7 +222,7 @@ func deleteCmd(o *options) *cobra.Command {
 		Short: "Delete images",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}

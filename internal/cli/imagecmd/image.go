@@ -4,6 +4,7 @@
 package imagecmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,11 +32,14 @@ func Command() *cobra.Command {
 		Short: "Manage images on a Glance v2 image service",
 		Long: "Manage images on a Glance v2 image service (cowdisk serve images, or OpenStack Glance).\n" +
 			"The endpoint comes from --endpoint, COWDISK_IMAGE_URL or OS_IMAGE_URL; the token from\n" +
-			"--token, OS_TOKEN or COWDISK_IMAGE_TOKEN (cowdisk's service with --auth none needs none).",
+			"--token, OS_TOKEN or COWDISK_IMAGE_TOKEN. Without a token but with OS_AUTH_URL (an openrc\n" +
+			"file), it logs in to Keystone and takes the image endpoint from the catalog unless one is\n" +
+			"given. cowdisk's own service with --auth none needs no token; its default endpoint is\n" +
+			defaultEndpoint + ".",
 	}
 	f := c.PersistentFlags()
-	f.StringVar(&o.endpoint, "endpoint", firstEnv("http://127.0.0.1:9292", "COWDISK_IMAGE_URL", "OS_IMAGE_URL"),
-		"image service URL")
+	f.StringVar(&o.endpoint, "endpoint", firstEnv("", "COWDISK_IMAGE_URL", "OS_IMAGE_URL"),
+		"image service URL (default: keystone catalog with OS_AUTH_URL, else "+defaultEndpoint+")")
 	f.StringVar(&o.token, "token", firstEnv("", "OS_TOKEN", "COWDISK_IMAGE_TOKEN"), "X-Auth-Token")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
@@ -52,8 +56,19 @@ func firstEnv(def string, keys ...string) string {
 	return def
 }
 
-func (o *options) client() (imageclient.Client, error) {
-	return imageclient.New(o.endpoint, o.token, imageclient.Options{UserAgent: "cowdisk-cli"})
+// defaultEndpoint is where `cowdisk serve images` listens by default.
+const defaultEndpoint = "http://127.0.0.1:9292"
+
+func (o *options) client(ctx context.Context) (imageclient.Client, error) {
+	opts := imageclient.Options{UserAgent: "cowdisk-cli"}
+	if o.token == "" && imageclient.KeystoneConfigured() {
+		return imageclient.NewFromKeystone(ctx, o.endpoint, opts)
+	}
+	endpoint := o.endpoint
+	if endpoint == "" {
+		endpoint = defaultEndpoint
+	}
+	return imageclient.New(endpoint, o.token, opts)
 }
 
 // print writes one image (show, create, update) as JSON or as a field list.

@@ -18,7 +18,7 @@ func updateCmd(o *options) *cobra.Command {
 		Short: "Change an image's name, visibility, tags or properties",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client()
+			cl, err := o.client(cmd.Context())
 			if err != nil {
 				return err
 			}
