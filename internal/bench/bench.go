@@ -26,11 +26,15 @@ import (
 
 // Config is one benchmark run.
 type Config struct {
-	Bin          string  // the cowdisk binary the servers run from
-	ResultsDir   string  // results.md, results.json, time-to-ready.svg
-	WorkDir      string  // generated images, server state and logs, naive pipeline files
-	Sizes        []int64 // image virtual sizes
-	Reps         int     // repetitions of every path at every size
+	Bin        string  // the cowdisk binary the servers run from
+	ResultsDir string  // results.md, results.json, time-to-ready.svg
+	WorkDir    string  // generated images, server state and logs, naive pipeline files
+	Sizes      []int64 // image virtual sizes
+	Reps       int     // repetitions of every path at every size up to 1 GiB
+	// LargeReps is the repetitions above 1 GiB. One 4 GiB rep of all paths
+	// moves some 15 GiB through a 2-core box (about 5 minutes); three of
+	// them would blow the 20-minute budget of a full run.
+	LargeReps    int
 	DataFraction float64 // share of each image holding data
 	// ClonesPerRep is how many clones one rep of the floor and clone paths
 	// makes in a row; clones are cheap, so their medians rest on more samples.
@@ -54,6 +58,7 @@ type Config struct {
 // Defaults fills what the caller left zero.
 func (c *Config) Defaults() {
 	setDefault(&c.Reps, 3)
+	setDefault(&c.LargeReps, min(2, c.Reps))
 	setDefault(&c.DataFraction, 0.4)
 	setDefault(&c.ClonesPerRep, 8)
 	setDefault(&c.Concurrency, 8)
@@ -77,6 +82,16 @@ func (c *Config) Defaults() {
 	}
 }
 
+// largeSize is where LargeReps takes over from Reps.
+const largeSize = 1 << 30
+
+func (c Config) repsFor(size int64) int {
+	if size > largeSize {
+		return c.LargeReps
+	}
+	return c.Reps
+}
+
 // setDefault sets *p to v when it is zero (or negative, for numbers).
 func setDefault[T cmp.Ordered](p *T, v T) {
 	var zero T
@@ -94,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (*report.Result, error) {
 		return nil, fmt.Errorf("bench: no image sizes")
 	}
 	start := time.Now()
-	res := &report.Result{Started: start, Sizes: cfg.Sizes, Reps: cfg.Reps, Machine: machine(ctx, cfg.ObjectStore)}
+	res := &report.Result{Started: start, Sizes: cfg.Sizes, Reps: cfg.Reps, LargeReps: cfg.LargeReps, Machine: machine(ctx, cfg.ObjectStore)}
 
 	cfg.Log.Info("generating images", "sizes", sizeList(cfg.Sizes), "data", cfg.DataFraction)
 	files := map[int64]imagegen.Files{}

@@ -22,7 +22,7 @@ func TestDefaultsStormSize(t *testing.T) {
 		if c.StormSize != tt.want || !slices.IsSorted(c.Sizes) {
 			t.Errorf("sizes %v: storm size %d, sizes %v; want %d, sorted", tt.sizes, c.StormSize, c.Sizes, tt.want)
 		}
-		if c.Reps != 3 || c.Concurrency != 8 || c.StormDisks != 32 || c.DataFraction != 0.4 {
+		if c.Reps != 3 || c.LargeReps != 2 || c.repsFor(4<<30) != 2 || c.repsFor(1<<30) != 3 || c.Concurrency != 8 || c.StormDisks != 32 || c.DataFraction != 0.4 {
 			t.Errorf("defaults %+v", c)
 		}
 	}

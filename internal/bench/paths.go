@@ -55,8 +55,9 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 	defer e.deleteImage(qcow)
 
 	largest := size == e.cfg.Sizes[len(e.cfg.Sizes)-1]
-	for rep := range e.cfg.Reps {
-		log.Info("rep", "n", rep+1, "of", e.cfg.Reps)
+	reps := e.cfg.repsFor(size)
+	for rep := range reps {
+		log.Info("rep", "n", rep+1, "of", reps)
 		e.record(res, rp.PathFloor, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.floorOnce(ctx, raw) })
 		e.record(res, rp.PathClone, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.agentOnce(ctx, e.clone, raw.ID) })
 		for _, img := range []uploaded{raw, qcow} {
@@ -92,8 +93,14 @@ func (e *env) record(res *rp.Result, p rp.Path, format string, size int64, n int
 			res.Errors = append(res.Errors, msg)
 			return
 		}
-		res.Add(p, format, size, sec, method)
+		e.add(res, p, format, size, sec, method)
 	}
+}
+
+// add files a sample and logs it, so a long run shows where its time goes.
+func (e *env) add(res *rp.Result, p rp.Path, format string, size int64, sec float64, method string) {
+	e.cfg.Log.Info("sample", "path", p, "format", format, "size", rp.HumanSize(size), "time", rp.Duration(sec), "how", method)
+	res.Add(p, format, size, sec, method)
 }
 
 func (e *env) upload(ctx context.Context, format, file string, size int64) (uploaded, error) {
@@ -186,7 +193,7 @@ func (e *env) coldWarm(ctx context.Context, res *rp.Result, img uploaded, size i
 		fail(rp.PathCold, err)
 		return
 	}
-	res.Add(rp.PathCold, img.format, size, sec, method)
+	e.add(res, rp.PathCold, img.format, size, sec, method)
 	if measureRSS {
 		if peak, err := procs.PeakRSS(pid); err == nil {
 			res.RSS = appendRSS(res.RSS, rp.RSS{Format: img.format, Size: size, PeakBytes: peak, Seconds: sec})
@@ -197,7 +204,7 @@ func (e *env) coldWarm(ctx context.Context, res *rp.Result, img uploaded, size i
 		fail(rp.PathWarm, err)
 		return
 	}
-	res.Add(rp.PathWarm, img.format, size, sec, method)
+	e.add(res, rp.PathWarm, img.format, size, sec, method)
 }
 
 // appendRSS keeps the highest peak per format and size over the reps.

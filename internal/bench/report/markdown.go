@@ -35,7 +35,11 @@ func (r *Result) header(b *strings.Builder) {
 	fmt.Fprintf(b, "## cowdisk bench, %s\n\n", r.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(b, "Machine: %d CPUs, %.1f GiB RAM, kernel %s, Ceph %s (%s OSD, 1 mon + 1 OSD on loopback), %s. ",
 		m.CPUs, float64(m.MemoryBytes)/(1<<30), m.Kernel, m.Ceph, m.ObjectStore, m.Go)
-	fmt.Fprintf(b, "%d reps per path and size; run took %s.\n\n", r.Reps, time.Duration(r.WallSeconds*float64(time.Second)).Round(time.Second))
+	reps := fmt.Sprintf("%d reps per path and size", r.Reps)
+	if r.LargeReps > 0 && r.LargeReps != r.Reps && slices.ContainsFunc(r.Sizes, func(s int64) bool { return s > 1<<30 }) {
+		reps += fmt.Sprintf(" (%d above 1GiB)", r.LargeReps)
+	}
+	fmt.Fprintf(b, "%s; run took %s.\n\n", reps, time.Duration(r.WallSeconds*float64(time.Second)).Round(time.Second))
 	b.WriteString("Floor is a bare clone through `internal/ceph` `Clone`, the project's only go-ceph wrapper " +
 		"(no provisioning code). Times run from request to disk ready; medians, with min–max over the reps.\n\n")
 }

@@ -120,6 +120,7 @@ type Result struct {
 	Machine     Machine      `json:"machine"`
 	Sizes       []int64      `json:"sizes_bytes"`
 	Reps        int          `json:"reps"`
+	LargeReps   int          `json:"large_reps"` // above 1 GiB
 	Series      []Series     `json:"series"`
 	Throughput  []Throughput `json:"throughput"`
 	Storms      []Storm      `json:"storms"`

@@ -19,7 +19,7 @@ const (
 // sample builds a run where every target passes except the ones the test
 // case breaks on purpose.
 func sample() *Result {
-	r := &Result{Started: time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC), Reps: 3, Sizes: []int64{large, small},
+	r := &Result{Started: time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC), Reps: 3, LargeReps: 2, Sizes: []int64{large, small},
 		Machine: Machine{CPUs: 2, MemoryBytes: 24 << 30, Kernel: "6.1", Ceph: "16.2.15", ObjectStore: "memstore", Go: "go1.26"}}
 	for _, size := range []int64{small, large} {
 		k := float64(size) / small
@@ -108,7 +108,7 @@ func TestMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	for _, want := range []string{"2 CPUs", "kernel 6.1", "Ceph 16.2.15", "| **PASS** |", "| **MISS** |",
+	for _, want := range []string{"2 CPUs", "3 reps per path and size (2 above 1GiB)", "kernel 6.1", "Ceph 16.2.15", "| **PASS** |", "| **MISS** |",
 		"| 256MiB | 4GiB |", "internal/ceph", "cold qcow2 / naive qcow2", "storm: cold", "90 MiB", "base-clone 32"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

@@ -60,7 +60,8 @@ Writes results.md, results.json and time-to-ready.svg to --results.`,
 	}
 	f := c.Flags()
 	f.StringVar(&sizes, "sizes", "256MiB,1GiB,4GiB", "image virtual sizes, comma-separated")
-	f.IntVar(&cfg.Reps, "reps", 3, "repetitions of every path at every size")
+	f.IntVar(&cfg.Reps, "reps", 3, "repetitions of every path at sizes up to 1GiB")
+	f.IntVar(&cfg.LargeReps, "large-reps", 0, "repetitions above 1GiB (default: min(2, --reps), to fit a full run in 20 minutes)")
 	f.StringVar(&cfg.ResultsDir, "results", "bench-results", "directory for results.md, results.json and the SVG chart")
 	f.StringVar(&cfg.WorkDir, "work", filepath.Join(os.TempDir(), "cowdisk-bench"), "scratch directory (generated images are kept here and reused)")
 	f.StringVar(&cfg.Bin, "bin", "", "cowdisk binary to run the servers from (default: this one)")
