@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 	"github.com/cowdisk/cowdisk/internal/provisioner/provtest"
@@ -141,4 +142,51 @@ func TestClusterLibvirtXML(t *testing.T) {
 	if back.Source.Network.Name != e.vmsPool+"/xml1_disk" || !slices.Equal(hosts, mons) || back.Source.Network.Auth.Secret.UUID == "" {
 		t.Fatalf("xml names %s %v, want %s/xml1_disk %v", back.Source.Network.Name, hosts, e.vmsPool, mons)
 	}
+}
+
+// --never-download refuses what cannot be cloned, with the reason, and
+// makes nothing; a clone is still fine.
+func TestClusterNeverDownload(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := e.rbdService(t)
+	raw, _ := provtest.QemuImage(t, "raw", 4*mib)
+	qcow, _ := provtest.QemuImage(t, "qcow2", 4*mib)
+	rawID, qcowID := svc.upload(t, "raw", raw), svc.upload(t, "qcow2", qcow)
+	b := e.backend(t, svc.source(), func(c *provisioner.RBDConfig) { c.NeverDownload = true })
+	ctx := context.Background()
+	_, err := b.Create(ctx, provisioner.Request{InstanceID: "never", ImageID: qcowID})
+	if !errors.Is(err, errs.ErrRefused) || !strings.Contains(err.Error(), "is not raw") {
+		t.Fatalf("qcow2: %v, want refused with the reason", err)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool)
+	if d, err := b.Create(ctx, provisioner.Request{InstanceID: "never", ImageID: rawID}); err != nil || d.Method != provisioner.MethodClone {
+		t.Fatalf("raw: %+v %v", d, err)
+	}
+	if n := b.Stats().Downloads.Load(); n != 0 {
+		t.Fatalf("%d downloads", n)
+	}
+}
+
+// At start the agent removes the temporaries its node left (a crash
+// mid-create), and only those: another node may be writing its own.
+func TestClusterReap(t *testing.T) {
+	e := newClusterEnv(t)
+	b := e.backend(t, fileService(t).source(), nil) // node "t1"
+	ctx := context.Background()
+	mine, theirs := []string{"r1_disk.tmp-t1-0a0b", "base_x.tmp-t1-0c0d"}, "base_x.tmp-t2-0e0f"
+	for _, n := range append(mine, theirs) {
+		if err := e.c.CreateImage(ctx, e.vmsPool, n, mib, ceph.ImageOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = e.c.Remove(context.Background(), e.vmsPool, theirs, ceph.RemoveOptions{Retries: -1}) })
+	reaped, err := b.Reap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(reaped)
+	if !slices.Equal(reaped, []string{"base_x.tmp-t1-0c0d", "r1_disk.tmp-t1-0a0b"}) {
+		t.Fatalf("reaped %v", reaped)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, theirs)
 }

@@ -22,6 +22,7 @@ type LocalConfig struct {
 	Dir           string // holds bases/ and disks/
 	NeverDownload bool
 	Limits        imageformat.Limits
+	MaxFetches    int // fallback fetches at once (0: DefaultMaxFetches)
 }
 
 // Local keeps disks as qcow2 overlays ("disks/<instance>_<name>.qcow2") on
@@ -29,11 +30,12 @@ type LocalConfig struct {
 // without Ceph. The base name carries the image hash, so changed image data
 // gets a new base instead of reusing the old one.
 type Local struct {
-	cfg    LocalConfig
-	images ImageSource
-	log    *slog.Logger
-	stats  Stats
-	bases  flight[string]
+	cfg     LocalConfig
+	images  ImageSource
+	log     *slog.Logger
+	stats   Stats
+	bases   flight[string]
+	fetches slots
 }
 
 // NewLocal makes the local backend and its directories.
@@ -49,7 +51,7 @@ func NewLocal(images ImageSource, cfg LocalConfig, log *slog.Logger) (*Local, er
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Local{cfg: cfg, images: images, log: log.With("backend", "local", "dir", cfg.Dir)}, nil
+	return &Local{cfg: cfg, images: images, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "local", "dir", cfg.Dir)}, nil
 }
 
 // Stats are the backend's byte counters.

@@ -27,6 +27,10 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 	if l.cfg.NeverDownload {
 		return "", fmt.Errorf("image %s has no local base and downloading is disabled: %w", img.ID, errs.ErrRefused)
 	}
+	if err := l.fetches.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer l.fetches.release()
 	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats)
 	if err != nil {
 		return "", err

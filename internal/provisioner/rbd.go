@@ -30,6 +30,7 @@ type RBDConfig struct {
 	// reaches it (ceph-csi's limits; deep chains slow every read).
 	SoftDepth, HardDepth int
 	ImportWorkers        int
+	MaxFetches           int    // fallback fetches at once (0: DefaultMaxFetches)
 	TempDir              string // for formats qemu-img converts ("" = os.TempDir)
 	Limits               imageformat.Limits
 	Convert              convert.Options
@@ -71,12 +72,13 @@ func (c *RBDConfig) defaults() error {
 
 // RBD keeps disks as RBD images "<vms-pool>/<instance>_<name>".
 type RBD struct {
-	c      Cluster
-	images ImageSource
-	cfg    RBDConfig
-	log    *slog.Logger
-	stats  Stats
-	bases  flight[ceph.SnapRef]
+	c       Cluster
+	images  ImageSource
+	cfg     RBDConfig
+	log     *slog.Logger
+	stats   Stats
+	bases   flight[ceph.SnapRef]
+	fetches slots
 }
 
 // NewRBD makes the RBD backend.
@@ -87,7 +89,7 @@ func NewRBD(c Cluster, images ImageSource, cfg RBDConfig, log *slog.Logger) (*RB
 	if log == nil {
 		log = slog.Default()
 	}
-	return &RBD{c: c, images: images, cfg: cfg, log: log.With("backend", "rbd", "pool", cfg.VMsPool)}, nil
+	return &RBD{c: c, images: images, cfg: cfg, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "rbd", "pool", cfg.VMsPool)}, nil
 }
 
 // Stats are the backend's byte counters.

@@ -23,6 +23,10 @@ import (
 //     of the image through the cluster, one OSD round trip per qcow2
 //     cluster: measured 2-4x slower than the local file on the dev cluster.
 func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, error) {
+	if err := b.fetches.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer b.fetches.release()
 	start := time.Now()
 	dl, err := startDownload(ctx, b.images, img, b.cfg.Limits, &b.stats)
 	if err != nil {

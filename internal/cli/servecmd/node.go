@@ -51,6 +51,7 @@ func NodeCommand() *cobra.Command {
 	f.BoolVar(&o.rbd.NeverDownload, "never-download", false, "refuse disks that cannot be cloned instead of downloading the image")
 	f.IntVar(&o.rbd.SoftDepth, "soft-depth", 4, "clone depth that is logged")
 	f.IntVar(&o.rbd.HardDepth, "hard-depth", 8, "clone depth at which a new disk is flattened")
+	f.IntVar(&o.rbd.MaxFetches, "max-fetches", provisioner.DefaultMaxFetches, "image downloads and conversions at once")
 	f.StringVar(&o.rbd.TempDir, "temp-dir", "", "directory for qemu-img conversions (default: system temp)")
 	f.StringVar(&o.rbd.Auth.User, "rbd-user", "", "cephx user the hypervisor uses (libvirt <auth>)")
 	f.StringVar(&o.rbd.Auth.SecretUUID, "secret-uuid", "", "libvirt secret with that user's key")
@@ -103,7 +104,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		b = rb
 		health = func(ctx context.Context) error { _, err := c.ListImages(ctx, o.rbd.VMsPool); return err }
 	case "local":
-		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload}, log)
+		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches}, log)
 		if err != nil {
 			return err
 		}
