@@ -222,21 +222,33 @@ func appendRSS(all []rp.RSS, x rp.RSS) []rp.RSS {
 
 // withDownloads runs create and labels its method with the downloads it
 // caused on that node, so the JSON shows a cold disk really was cold and a
-// warm one moved no image byte.
+// warm one moved no image byte; and with the CPU seconds the node and the
+// image service burnt meanwhile, which tells a busy path from a waiting one.
 func (e *env) withDownloads(ctx context.Context, n *node, create func() (float64, agent.Disk, error)) (float64, string, error) {
 	before, err := promtext.Scrape(ctx, n.metricsURL(), metricDownloads)
 	if err != nil {
 		return 0, "", err
 	}
+	cpu0 := e.cpu(n)
 	sec, d, err := create()
 	if err != nil {
 		return 0, "", err
 	}
+	cpu1 := e.cpu(n)
 	after, err := promtext.Scrape(ctx, n.metricsURL(), metricDownloads)
 	if err != nil {
 		return 0, "", err
 	}
-	return sec, fmt.Sprintf("%s, %g download(s)", d.Method, after[metricDownloads]-before[metricDownloads]), nil
+	return sec, fmt.Sprintf("%s, %g download(s), cpu node %.1fs + images %.1fs", d.Method,
+		after[metricDownloads]-before[metricDownloads], cpu1[0]-cpu0[0], cpu1[1]-cpu0[1]), nil
+}
+
+// cpu reads the CPU seconds of node n and of the image service; a failed
+// read counts as zero (the label is a diagnostic, not a measurement).
+func (e *env) cpu(n *node) [2]float64 {
+	a, _ := procs.CPUSeconds(n.proc.PID())
+	b, _ := procs.CPUSeconds(e.imgProc.PID())
+	return [2]float64{a, b}
 }
 
 // cleanupDisks deletes the given instances' disks and prunes the now unused

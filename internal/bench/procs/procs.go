@@ -160,3 +160,39 @@ func Tail(path string, n int) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go runs on; the
+// kernel reports /proc/<pid>/stat times in it regardless of CONFIG_HZ.
+const clockTicks = 100
+
+// CPUSeconds is the user+system CPU time pid has used so far. Differences
+// around a request tell whether a slow path was busy or waiting.
+func CPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read stat of %d: %w", pid, err)
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15). The command name
+// (field 2) may hold spaces and parentheses, so fields count from the last ')'.
+func parseStatCPU(stat string) (float64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("stat %q: no command field", stat)
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("stat %q: too few fields", stat)
+	}
+	var ticks uint64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("stat cpu field %q: %w", s, err)
+		}
+		ticks += n
+	}
+	return float64(ticks) / clockTicks, nil
+}

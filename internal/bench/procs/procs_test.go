@@ -71,3 +71,25 @@ func TestFreeAddr(t *testing.T) {
 		t.Fatalf("FreeAddr = %q, %v", a, err)
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		stat string
+		want float64
+		ok   bool
+	}{
+		{"1234 (cowdisk) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0", 3, true},
+		{"1234 (a) b) c) R 1 1 1 0 -1 0 0 0 0 0 7 3 0 0", 0.1, true},
+		{"1234 cowdisk S 1", 0, false},
+		{"1234 (x) S 1 2", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseStatCPU(tt.stat)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseStatCPU(%q) = %v, %v; want %v", tt.stat, got, err, tt.want)
+		}
+	}
+	if s, err := CPUSeconds(os.Getpid()); err != nil || s < 0 {
+		t.Errorf("CPUSeconds(self) = %v, %v", s, err)
+	}
+}
