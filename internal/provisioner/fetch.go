@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -132,4 +133,24 @@ func (d *download) Close() error {
 		d.sum.stop()
 	}
 	return d.body.Close()
+}
+
+// viaFile lands the whole download in a new temporary file in dir (pattern
+// as for os.CreateTemp), verifies it and hands it to use. The file is
+// removed afterwards whatever happens, unless use renamed it away.
+func (d *download) viaFile(dir, pattern string, use func(*os.File, imageformat.Info) error) error {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := io.Copy(f, d); err != nil {
+		return err
+	}
+	info, err := d.finish()
+	if err != nil {
+		return err
+	}
+	return use(f, info)
 }

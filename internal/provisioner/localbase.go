@@ -36,27 +36,21 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		return "", err
 	}
 	defer dl.Close()
-	src, err := os.CreateTemp(filepath.Dir(base), img.ID+".tmp-src-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(src.Name())
-	defer src.Close()
-	if _, err := io.Copy(src, dl); err != nil {
-		return "", err
-	}
-	info, err := dl.finish()
-	if err != nil {
-		return "", err
-	}
-	raw := src.Name()
-	if !isRawFormat(img.DiskFormat) {
-		if raw, err = l.toRaw(ctx, src, info); err != nil {
-			return "", err
+	err = dl.viaFile(filepath.Dir(base), img.ID+".tmp-src-*", func(src *os.File, info imageformat.Info) error {
+		if isRawFormat(img.DiskFormat) {
+			return os.Rename(src.Name(), base)
 		}
-		defer os.Remove(raw)
-	}
-	if err := os.Rename(raw, base); err != nil {
+		raw, err := l.toRaw(ctx, src, info)
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(raw, base); err != nil {
+			os.Remove(raw)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	l.log.InfoContext(ctx, "base created", "base", base)

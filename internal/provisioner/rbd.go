@@ -67,6 +67,12 @@ func (c *RBDConfig) defaults() error {
 	if c.HardDepth == 0 {
 		c.HardDepth = 8
 	}
+	// The converter inspects its input again, under the same limits, and
+	// qemu-img's output goes where the download went.
+	c.Convert.Limits = c.Limits
+	if c.Convert.TempDir == "" {
+		c.Convert.TempDir = c.TempDir
+	}
 	return nil
 }
 

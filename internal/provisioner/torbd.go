@@ -9,6 +9,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/convert"
+	"github.com/cowdisk/cowdisk/internal/imageformat"
 )
 
 // fetchRaw downloads the image and leaves it as raw RBD image pool/name (a
@@ -34,10 +35,9 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 	}
 	defer dl.Close()
 	var size uint64
-	switch {
-	case isRawFormat(img.DiskFormat):
+	if isRawFormat(img.DiskFormat) {
 		size, err = b.importVerified(ctx, dl, name)
-	default:
+	} else {
 		size, err = b.convertViaFile(ctx, dl, name)
 	}
 	if err != nil {
@@ -49,14 +49,10 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 	return size, nil
 }
 
-func (b *RBD) importOptions() ceph.ImportOptions {
-	return ceph.ImportOptions{Workers: b.cfg.ImportWorkers}
-}
-
 // importVerified imports the stream as is; the result only counts once the
 // stream has been verified.
 func (b *RBD) importVerified(ctx context.Context, dl *download, name string) (uint64, error) {
-	res, err := b.c.Import(ctx, dl, sizeHint(dl.img), b.cfg.VMsPool, name, b.importOptions())
+	res, err := b.c.Import(ctx, dl, sizeHint(dl.img), b.cfg.VMsPool, name, ceph.ImportOptions{Workers: b.cfg.ImportWorkers})
 	if err != nil {
 		return 0, fmt.Errorf("import image %s into %s/%s: %w", dl.img.ID, b.cfg.VMsPool, name, err)
 	}
@@ -77,23 +73,14 @@ func sizeHint(img Image) int64 {
 
 // convertViaFile downloads to a local temporary file, checks it, and
 // converts it into name.
-func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (uint64, error) {
-	f, err := os.CreateTemp(b.cfg.TempDir, "cowdisk-"+dl.img.ID+"-*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if _, err := io.Copy(f, dl); err != nil {
-		return 0, err
-	}
-	info, err := dl.finish()
-	if err != nil {
-		return 0, err
-	}
-	return info.VirtualSize, b.writeRaw(ctx, name, info.VirtualSize, func(w io.WriterAt) (uint64, error) {
-		return convert.ToRaw(ctx, f.Name(), info, w, b.cfg.Convert)
+func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (size uint64, err error) {
+	err = dl.viaFile(b.cfg.TempDir, "cowdisk-"+dl.img.ID+"-*", func(f *os.File, info imageformat.Info) error {
+		size = info.VirtualSize
+		return b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
+			return convert.ToRaw(ctx, f.Name(), info, w, b.cfg.Convert)
+		})
 	})
+	return size, err
 }
 
 // writeRaw runs one conversion into a new RBD image pool/name of size bytes.
