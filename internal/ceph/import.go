@@ -69,7 +69,7 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 	if err != nil {
 		return ImportResult{}, err
 	}
-	res, err := (&importer{w: w, size: size, o: o}).run(ctx, r)
+	res, err := (&importer{w: w, size: size, o: o}).run(ctx, cutIsError{r})
 	if err != nil {
 		return res, errors.Join(err, w.Abort(ctx))
 	}
@@ -244,4 +244,19 @@ func (im *importer) finish(ctx context.Context, total int64) {
 			im.fail(err)
 		}
 	}
+}
+
+// cutIsError keeps a source that ends early from passing for a complete one.
+// The read loop uses io.ReadFull, whose io.ErrUnexpectedEOF means "short last
+// chunk"; but a source may return io.ErrUnexpectedEOF itself (net/http does
+// for a cut chunked body), and that must fail the import. Wrapping it turns
+// it into a different error that still matches errors.Is.
+type cutIsError struct{ r io.Reader }
+
+func (c cutIsError) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("source ended early: %w", err)
+	}
+	return n, err
 }

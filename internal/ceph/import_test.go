@@ -129,6 +129,9 @@ func TestImportFailuresLeaveNothing(t *testing.T) {
 	}{
 		{"stream fails half way", nil, &failingReader{bytes.NewReader(data[:5*mib]), broken}, int64(len(data)), broken},
 		{"stream fails, unknown size", nil, &failingReader{bytes.NewReader(data[:5*mib]), broken}, -1, broken},
+		// net/http reports a cut chunked body of unknown length as
+		// io.ErrUnexpectedEOF; it must not pass for a short last chunk.
+		{"source cut, unknown size", nil, &failingReader{bytes.NewReader(data[:5*mib+7]), io.ErrUnexpectedEOF}, -1, io.ErrUnexpectedEOF},
 		{"stream shorter than size", nil, bytes.NewReader(data[:5*mib]), int64(len(data)), errs.ErrChecksum},
 		{"stream longer than size", nil, bytes.NewReader(data), 6 * mib, errs.ErrChecksum},
 		{"cancelled", cancelled, bytes.NewReader(data), int64(len(data)), context.Canceled},

@@ -122,7 +122,7 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (st
 	if err := s.removeSnapless(ctx, id); err != nil {
 		return store.Result{}, err
 	}
-	res, err := s.c.Import(ctx, cutIsError{r}, size, s.cfg.Pool, id, s.options())
+	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, id, s.options())
 	if err != nil {
 		return store.Result{}, fmt.Errorf("rbd store: %w", err)
 	}
@@ -137,20 +137,6 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (st
 	loc := rbdloc.Location{FSID: s.c.FSID(), Pool: s.cfg.Pool, Image: id, Snapshot: SnapName}
 	return store.Result{Size: int64(res.Size), Location: loc.String(), MD5: res.MD5, SHA512: res.SHA512,
 		Metadata: map[string]string{"store": s.ID()}}, nil
-}
-
-// cutIsError keeps a body that ends early from passing for a complete one:
-// ceph.Import's io.ReadFull loop takes a bare io.ErrUnexpectedEOF from the
-// source as the normal short last chunk, and net/http reports a cut
-// chunked body exactly so. A wrapped error still matches errors.Is.
-type cutIsError struct{ r io.Reader }
-
-func (c cutIsError) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err == io.ErrUnexpectedEOF {
-		err = fmt.Errorf("image data ended early: %w", err)
-	}
-	return n, err
 }
 
 // locate parses a location and refuses any outside this cluster and pool,
