@@ -1,0 +1,168 @@
+//go:build faults
+
+package faults
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+)
+
+// An agent killed while it imports an image (fallback) leaves only
+// temporary names; the restarted agent removes them, and repeating the
+// request makes exactly one disk.
+func TestAgentKilledMidFallback(t *testing.T) {
+	// Raw image, nothing trusted: the download streams into an RBD import.
+	f := newFixture(t, "f-akf", options{allowPools: []string{"f-akf-untrusted"}})
+	raw := rawImage(32<<20, 3)
+	img := f.image("", "raw", raw, nil)
+	inst := instanceID()
+
+	h := f.gate.arm(8 << 20)
+	go func() {
+		_, _ = tryCall("POST", f.agent.url()+"/v1/disks", "", map[string]any{"instance_id": inst, "image_id": img})
+	}()
+	h.wait(t, time.Minute)
+	tmp := temporaries(t, f.c, f.vmsPool)
+	if len(tmp) == 0 {
+		t.Fatal("no temporary image while the import is held: the kill would not be mid-import")
+	}
+	t.Logf("killing the agent with %v in the pool", tmp)
+	f.agent.kill(t)
+	h.open()
+
+	f.agent.start(t)
+	if left := temporaries(t, f.c, f.vmsPool); len(left) > 0 {
+		t.Errorf("after restart temporaries remain: %v", left)
+	}
+	assertPool(t, f.c, f.vmsPool, nil)
+
+	d := f.mustDisk(inst, img)
+	if d.Method != "base-clone" {
+		t.Errorf("method %q, want base-clone", d.Method)
+	}
+	oneDisk(t, f, inst, img)
+	assertContent(t, f.c, f.vmsPool, diskName(inst), raw)
+	f.deleteInstance(inst)
+	f.prune()
+	f.assertVMsEmpty()
+}
+
+// An agent killed while it clones (many clones in flight) leaves only
+// temporary names; after restart none remains, and repeating every request
+// gives each instance exactly one disk.
+func TestAgentKilledMidClone(t *testing.T) {
+	f := newFixture(t, "f-akc", options{})
+	raw := rawImage(stormImageSize, 4)
+	img := f.image("", "raw", raw, nil)
+	var insts []string
+	var tmp []string
+	// A disk of the image's size is one librbd clone straight to its name;
+	// a larger disk is cloned to a temporary name, grown and renamed. The
+	// storm mixes both.
+	// Those are a few short Ceph calls and a bare kill rarely lands
+	// between them. So while a storm of clones runs, the test watches the
+	// pool; the moment a temporary clone shows up it pauses the OSD
+	// (SIGSTOP), which holds that request before its rename, and kills the
+	// agent there. Ops already sent may still apply when the OSD resumes,
+	// as in any crash.
+	for attempt := 1; attempt <= 5 && len(tmp) == 0; attempt++ {
+		if attempt > 1 {
+			f.agent.start(t)
+		}
+		batch := make(chan string, 64)
+		for range 64 {
+			id := instanceID()
+			insts = append(insts, id)
+			batch <- id
+		}
+		close(batch)
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for id := range batch {
+					if _, err := tryCall("POST", f.agent.url()+"/v1/disks", "", stormRequest(id, img)); err != nil {
+						return // the agent is gone
+					}
+				}
+			}()
+		}
+		watchFor(t, f, time.Minute)
+		pauseOSD(t)
+		f.agent.kill(t)
+		resumeOSD(t, f.c)
+		wg.Wait()
+		tmp = temporaries(t, f.c, f.vmsPool)
+		t.Logf("storm %d: killed with temporaries %v in the pool", attempt, tmp)
+	}
+	if len(tmp) == 0 {
+		t.Fatal("could not catch the agent mid-clone in 5 storms")
+	}
+	f.agent.start(t)
+	if left := temporaries(t, f.c, f.vmsPool); len(left) > 0 {
+		t.Errorf("after restart temporaries remain: %v", left)
+	}
+	want := map[string][]string{}
+	for _, id := range insts {
+		r := call(t, "POST", f.agent.url()+"/v1/disks", "", stormRequest(id, img))
+		if r.code != http.StatusCreated && r.code != http.StatusOK {
+			t.Errorf("repeat create of %s: %s", id, r)
+			continue
+		}
+		want[diskName(id)] = nil
+	}
+	assertPool(t, f.c, f.vmsPool, want)
+	for _, id := range insts {
+		f.deleteInstance(id)
+	}
+	f.assertVMsEmpty()
+}
+
+// stormRequest asks for a disk twice the image's size for half of the
+// instances (by the id's first hex digit), so the retry asks for the same.
+func stormRequest(id, img string) map[string]any {
+	req := map[string]any{"instance_id": id, "image_id": img}
+	if id[0] < '8' {
+		req["size_bytes"] = 2 * stormImageSize
+	}
+	return req
+}
+
+const stormImageSize = 4 << 20
+
+// watchFor lists the vms pool until a temporary name appears (or d passes,
+// or the storm is over).
+func watchFor(t *testing.T, f *fixture, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for ctx.Err() == nil {
+		names, err := f.c.ListImages(ctx, f.vmsPool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if ceph.IsTemp(n) {
+				return
+			}
+		}
+	}
+}
+
+// oneDisk checks the instance has exactly one disk, from img, and that a
+// repeated request returns it (200) instead of making another.
+func oneDisk(t *testing.T, f *fixture, inst, img string) {
+	t.Helper()
+	if ds := f.disks(inst); len(ds) != 1 || ds[0].ImageID != img {
+		t.Errorf("instance %s has disks %+v, want one from %s", inst, ds, img)
+	}
+	if r := f.createDisk(inst, img); r.code != http.StatusOK {
+		t.Errorf("repeating the request: %s, want 200 with the existing disk", r)
+	}
+}

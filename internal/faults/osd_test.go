@@ -1,0 +1,78 @@
+//go:build faults
+
+package faults
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// An OSD that dies while the agent imports an image (the fallback path)
+// must turn into a 503 within the agent's OSD timeout, not a hang; once the
+// OSD is back and the agent has reaped, nothing of the attempt remains, and
+// the same request then succeeds.
+func TestOSDKilledDuringFallbackImport(t *testing.T) {
+	// A raw image and an allow-list no location passes: the fallback then
+	// streams the download straight into an RBD import (no local file), so
+	// at the hold the import's temporary image exists and holds data.
+	f := newFixture(t, "f-osd", options{allowPools: []string{"f-osd-untrusted"}})
+	raw := rawImage(32<<20, 1)
+	img := f.image("", "raw", raw, nil)
+	inst := instanceID()
+
+	h := f.gate.arm(8 << 20)
+	done := make(chan reply, 1)
+	go func() {
+		r, err := tryCall("POST", f.agent.url()+"/v1/disks", "", map[string]any{"instance_id": inst, "image_id": img})
+		done <- orFail(r, err)
+	}()
+	h.wait(t, time.Minute)
+	killOSD(t)
+	killed := time.Now()
+	h.open()
+
+	var r reply
+	select {
+	case r = <-done:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the agent did not answer within 5 minutes of the OSD's death")
+	}
+	took := time.Since(killed)
+	t.Logf("answer %d after %s (OSD timeout %s): %s", r.code, took.Round(time.Millisecond), agentOSDTimeout, r)
+	if r.code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503 (Ceph unavailable)", r.code)
+	}
+	if bound := agentOSDTimeout + slack; took > bound {
+		t.Errorf("answered %s after the OSD died, want within the OSD timeout (%s + %s slack)", took.Round(time.Millisecond), agentOSDTimeout, slack)
+	}
+	if !f.agent.alive() {
+		t.Errorf("agent process died")
+	}
+
+	startOSD(t, f.c)
+	// The agent reaps its temporaries when it starts; what it could not
+	// remove while the OSD was down goes then.
+	f.agent.stop(t)
+	f.agent.start(t)
+	assertPool(t, f.c, f.vmsPool, nil)
+	f.assertImagesPool(img)
+
+	d := f.mustDisk(inst, img)
+	if d.Method != "base-clone" {
+		t.Errorf("retry made the disk by %q, want base-clone", d.Method)
+	}
+	assertContent(t, f.c, f.vmsPool, diskName(inst), raw)
+	f.deleteInstance(inst)
+	f.prune()
+	f.assertVMsEmpty()
+}
+
+// orFail turns a transport error into a reply the test reports, so a
+// goroutine never calls t.Fatal.
+func orFail(r reply, err error) reply {
+	if err != nil {
+		return reply{code: -1, body: []byte(err.Error())}
+	}
+	return r
+}
