@@ -270,6 +270,8 @@ func (f *fixture) assertImagesPool(ids ...string) {
 	assertPool(f.t, f.c, f.imagesPool, want)
 }
 
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
 func stringReader(s string) io.Reader { return strings.NewReader(s) }
 
 func instanceID() string { return uuid.NewString() }
