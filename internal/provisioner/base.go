@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -28,13 +29,17 @@ func baseSnapName(img Image) string {
 }
 
 // ensureBase returns the snapshot of "<vms>/base_<id>", making it when it is
-// missing. Creation is exclusive across nodes: the base is written, checked
-// and snapshotted under a temporary name and renamed into place; a node that
-// loses the rename drops its copy and uses the winner's.
+// missing. The base is written, checked and snapshotted under a temporary
+// name, then published by a rename. Publishing is exclusive across nodes:
+// librbd's rename is not (two renames onto one name at once both succeed and
+// leave the pool inconsistent; TestClusterTwoNodesOneBase caught it), but its
+// create is, so a node first creates the claim image and only the claimant
+// renames. A node that loses drops its copy and waits for the winner's base.
 func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 	pool, name, snap := b.cfg.VMsPool, basePrefix+img.ID, baseSnapName(img)
 	ref := ceph.SnapRef{Pool: pool, Image: name, Snap: snap}
-	for {
+	lost := false
+	for waited := time.Duration(0); ; {
 		snaps, err := b.c.ListSnapshots(ctx, pool, name)
 		if err == nil {
 			if slices.Contains(snaps, snap) {
@@ -45,13 +50,24 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 		if !errors.Is(err, errs.ErrNotFound) {
 			return ceph.SnapRef{}, err
 		}
+		if lost {
+			if waited >= publishWait {
+				return ceph.SnapRef{}, fmt.Errorf("base %s/%s: claimed by another node but not published within %v "+
+					"(a node that crashed while publishing leaves %s: remove it once no node is publishing): %w", pool, name, publishWait, claimName(name), errs.ErrBusy)
+			}
+			if err := sleepCtx(ctx, publishPoll); err != nil {
+				return ceph.SnapRef{}, err
+			}
+			waited += publishPoll
+			continue
+		}
 		tmp := tempName(name, b.cfg.Node)
 		if _, err := b.fetchRaw(ctx, img, tmp); err != nil {
 			return ceph.SnapRef{}, err
 		}
 		err = b.c.CreateSnapshot(ctx, pool, tmp, snap)
 		if err == nil {
-			err = b.c.Rename(ctx, pool, tmp, name)
+			err = b.publish(ctx, tmp, name)
 		}
 		if err == nil {
 			b.log.InfoContext(ctx, "base created", "base", name, "snap", snap)
@@ -61,7 +77,47 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 		if !errors.Is(err, errs.ErrExists) {
 			return ceph.SnapRef{}, err
 		}
-		b.log.InfoContext(ctx, "another node created the base first", "base", name)
+		b.log.InfoContext(ctx, "another node is publishing the base, using theirs", "base", name)
+		lost = true
+	}
+}
+
+// A claim is held only for the rename (milliseconds); a loser waits this
+// long for the winner's base.
+const (
+	publishWait = 30 * time.Second
+	publishPoll = 250 * time.Millisecond
+)
+
+// claimName is the one name every node races to create before publishing
+// name (a base or a disk). It is a temporary name (never listed as a base
+// or disk; an instance's claims go with its disks) whose node part is empty,
+// so no node's start-up reaping takes it for its own.
+func claimName(name string) string { return name + ".tmp--claim" }
+
+// publish renames tmp to name if this node wins the claim; errs.ErrExists
+// means another request has published, or is publishing, name.
+func (b *RBD) publish(ctx context.Context, tmp, name string) error {
+	pool, claim := b.cfg.VMsPool, claimName(name)
+	if err := b.c.CreateImage(ctx, pool, claim, 0, ceph.ImageOptions{}); err != nil {
+		return err
+	}
+	defer b.remove(ctx, claim)
+	// The base may have been published between our look and our claim.
+	if ok, err := b.c.Exists(ctx, pool, name, ""); err != nil || ok {
+		return errors.Join(err, fmt.Errorf("base %s/%s: %w", pool, name, errs.ErrExists))
+	}
+	return b.c.Rename(ctx, pool, tmp, name)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -98,11 +154,10 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 		b.remove(ctx, tmp)
 		return Disk{}, err
 	}
-	err = b.commit(ctx, tmp, virtual, size, false, req)
-	if errors.Is(err, errs.ErrExists) {
-		return existing(ctx, b.Get, req)
+	if err := b.commit(ctx, tmp, virtual, size, false, req); err != nil {
+		return b.lostPublish(ctx, req, err)
 	}
-	return b.newDisk(req, size, ""), err
+	return b.newDisk(req, size, ""), nil
 }
 
 // Bases lists "base_*" images with the disks cloned from them.

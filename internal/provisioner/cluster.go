@@ -17,6 +17,7 @@ type Cluster interface {
 	// Exists opens the image (and snapshot) read-only.
 	Exists(ctx context.Context, pool, name, snap string) (bool, error)
 	Stat(ctx context.Context, pool, name string) (ceph.ImageInfo, error)
+	CreateImage(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) error
 	Resize(ctx context.Context, pool, name string, size uint64, allowShrink bool) error
 	Rename(ctx context.Context, pool, from, to string) error
 	Clone(ctx context.Context, parent ceph.SnapRef, pool, name string, o ceph.ImageOptions) error

@@ -190,3 +190,60 @@ func TestClusterReap(t *testing.T) {
 	}
 	testcluster.AssertPoolClean(t, e.c, e.vmsPool, theirs)
 }
+
+// Two nodes making the first disks of one image at once end with one base:
+// the loser of the exclusive rename drops its copy and clones the winner's.
+func TestClusterTwoNodesOneBase(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	img, _ := provtest.QemuImage(t, "qcow2", 8*mib)
+	id := svc.upload(t, "qcow2", img)
+	nodes := []*provisioner.RBD{
+		e.backend(t, svc.source(), func(c *provisioner.RBDConfig) { c.Node = "na" }),
+		e.backend(t, svc.source(), func(c *provisioner.RBDConfig) { c.Node = "nb" }),
+	}
+	var wg sync.WaitGroup
+	disks := make([]provisioner.Disk, len(nodes))
+	errsOut := make([]error, len(nodes))
+	for i, b := range nodes {
+		wg.Go(func() {
+			disks[i], errsOut[i] = b.Create(context.Background(), provisioner.Request{InstanceID: fmt.Sprintf("two%d", i), ImageID: id})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errsOut...); err != nil {
+		t.Fatal(err)
+	}
+	if disks[0].Parent == "" || disks[0].Parent != disks[1].Parent {
+		t.Fatalf("parents %q and %q, want one base", disks[0].Parent, disks[1].Parent)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, "two0_disk", "two1_disk", "base_"+id)
+}
+
+// Concurrent creates of one disk (a retrying orchestrator) give one disk:
+// one request makes it, the others get it back as a repeat.
+func TestClusterSameDiskConcurrently(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := e.rbdService(t)
+	raw, _ := provtest.QemuImage(t, "raw", 4*mib)
+	id := svc.upload(t, "raw", raw)
+	b := e.backend(t, svc.source(), nil)
+	var wg sync.WaitGroup
+	made := make([]bool, 8)
+	errsOut := make([]error, 8)
+	for i := range made {
+		wg.Go(func() {
+			// A size forces the temporary name and the publish step.
+			d, err := b.Create(context.Background(), provisioner.Request{InstanceID: "same", ImageID: id, SizeBytes: 8 * mib})
+			made[i], errsOut[i] = err == nil && !d.Existed, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errsOut...); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(slices.DeleteFunc(made, func(m bool) bool { return !m })); n != 1 {
+		t.Fatalf("%d requests say they made the disk, want 1", n)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, "same_disk")
+}

@@ -87,6 +87,15 @@ func (f *fakeCluster) Stat(_ context.Context, pool, name string) (ceph.ImageInfo
 	}
 	return ceph.ImageInfo{Pool: pool, Name: name, Size: img.size, Parent: img.parent}, nil
 }
+func (f *fakeCluster) CreateImage(_ context.Context, pool, name string, size uint64, _ ceph.ImageOptions) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, taken := f.images[pool+"/"+name]; taken {
+		return fmt.Errorf("image %s/%s: %w", pool, name, errs.ErrExists)
+	}
+	f.images[pool+"/"+name] = &fakeImage{size: size}
+	return nil
+}
 func (f *fakeCluster) Resize(_ context.Context, pool, name string, size uint64, _ bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -195,7 +195,27 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	if flatten {
 		d.Parent = ""
 	}
-	return d, b.commit(ctx, name, info.Size, size, flatten, req)
+	if err := b.commit(ctx, name, info.Size, size, flatten, req); err != nil {
+		return b.lostPublish(ctx, req, err)
+	}
+	return d, nil
+}
+
+// lostPublish answers a create whose publish failed: when another request
+// won the claim its disk appears moments later and is answered as a repeat.
+func (b *RBD) lostPublish(ctx context.Context, req Request, err error) (Disk, error) {
+	if !errors.Is(err, errs.ErrExists) {
+		return Disk{}, err
+	}
+	for waited := time.Duration(0); ; waited += publishPoll {
+		d, err := existing(ctx, b.Get, req)
+		if !errors.Is(err, errs.ErrNotFound) || waited >= publishWait {
+			return d, err
+		}
+		if err := sleepCtx(ctx, publishPoll); err != nil {
+			return Disk{}, err
+		}
+	}
 }
 
 func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
@@ -213,8 +233,8 @@ func existing(ctx context.Context, get func(ctx context.Context, instanceID, nam
 	return sameDisk(d, req)
 }
 
-// commit grows tmp to size, flattens it if asked and renames it to the
-// disk's name. On any failure tmp is removed; errs.ErrExists means another
+// commit grows tmp to size, flattens it if asked and publishes it under the
+// disk's name (exclusively: see ensureBase). On any failure tmp is removed; errs.ErrExists means another
 // request made the disk first.
 func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten bool, req Request) error {
 	var err error
@@ -226,7 +246,7 @@ func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten
 		err = b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
 	}
 	if err == nil {
-		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name))
+		err = b.publish(ctx, tmp, diskImageName(req.InstanceID, req.Name))
 	}
 	if err != nil {
 		b.remove(ctx, tmp)
