@@ -29,7 +29,6 @@ mon allow pool delete = true
 mon warn on pool no redundancy = false
 auth allow insecure global id reclaim = false
 run dir = {{dir}}/run
-admin socket = {{dir}}/run/$name.asok
 log file = {{dir}}/log/$name.log
 keyring = {{dir}}/keyring
 osd objectstore = {{store}}
@@ -41,12 +40,22 @@ osd op num shards = 2
 osd op num threads per shard = 2
 ms bind port min = {{osdportmin}}
 ms bind port max = {{osdportmax}}
+# One monitor commits alone: waiting up to 1 s to batch proposals (the
+# default) only makes every snapshot create or remove take a second.
+paxos propose interval = 0.05
+paxos min wait = 0.01
+
+[client]
+# Clients get no admin socket: many of them share one run dir and name.
+admin socket =
 
 [mon.a]
 mon data = {{dir}}/mon.a
+admin socket = {{dir}}/run/$name.asok
 
 [osd]
 osd data = {{dir}}/osd.$id
+admin socket = {{dir}}/run/$name.asok
 keyring = {{dir}}/osd.$id/keyring
 `
 
