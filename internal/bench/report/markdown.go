@@ -42,6 +42,12 @@ func (r *Result) header(b *strings.Builder) {
 	fmt.Fprintf(b, "%s; run took %s.\n\n", reps, time.Duration(r.WallSeconds*float64(time.Second)).Round(time.Second))
 	b.WriteString("Floor is a bare clone through `internal/ceph` `Clone`, the project's only go-ceph wrapper " +
 		"(no provisioning code). Times run from request to disk ready; medians, with min–max over the reps.\n\n")
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "- %s\n", n)
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n")
+	}
 }
 
 func (r *Result) targetTable(b *strings.Builder) {

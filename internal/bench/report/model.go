@@ -127,6 +127,7 @@ type Result struct {
 	RSS         []RSS        `json:"rss"`
 	Targets     []Target     `json:"targets"`
 	Errors      []string     `json:"errors,omitempty"` // paths that failed; the rest still counts
+	Notes       []string     `json:"notes,omitempty"`  // how the paths were set up, printed under the header
 }
 
 // Add appends one sample to the series of (path, format, size), creating it.

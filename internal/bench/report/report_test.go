@@ -102,6 +102,7 @@ func dropPath(in []Series, p Path) []Series {
 func TestMarkdown(t *testing.T) {
 	r := sample()
 	r.Find(PathCold, FormatRaw, small).Summary.Median = 1
+	r.Notes = []string{"cold: a node that trusts no pool"}
 	r.Evaluate()
 	var b bytes.Buffer
 	if err := r.Markdown(&b); err != nil {
@@ -109,7 +110,7 @@ func TestMarkdown(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{"2 CPUs", "3 reps per path and size (2 above 1GiB)", "kernel 6.1", "Ceph 16.2.15", "| **PASS** |", "| **MISS** |",
-		"| 256MiB | 4GiB |", "internal/ceph", "cold qcow2 / naive qcow2", "storm: cold", "90 MiB", "base-clone 32"} {
+		"| 256MiB | 4GiB |", "internal/ceph", "cold qcow2 / naive qcow2", "storm: cold", "90 MiB", "base-clone 32", "- cold: a node that trusts no pool\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
