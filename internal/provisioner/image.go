@@ -72,32 +72,3 @@ func knownVirtualSize(img Image) uint64 {
 // isRawFormat: an iso stored as-is is a raw byte image too, so it can be
 // cloned and needs no conversion.
 func isRawFormat(f string) bool { return f == "raw" || f == "iso" }
-
-// diskSize picks the disk size and refuses one smaller than the image, before
-// anything is created.
-func diskSize(req Request, virtual uint64) (uint64, error) {
-	if req.SizeBytes == 0 {
-		return virtual, nil
-	}
-	if req.SizeBytes < virtual {
-		return 0, fmt.Errorf("disk smaller than image: %d < %d bytes: %w", req.SizeBytes, virtual, errs.ErrTooSmall)
-	}
-	return req.SizeBytes, nil
-}
-
-// begin is the start of Create shared by every backend: check the request,
-// answer a repeat from the existing disk (done), look the image up and refuse
-// a disk smaller than the image before anything is made.
-func begin(ctx context.Context, get func(ctx context.Context, instanceID, name string) (Disk, error), src ImageSource, req *Request) (img Image, d Disk, done bool, err error) {
-	if err := validateRequest(req); err != nil {
-		return Image{}, Disk{}, false, err
-	}
-	if d, err := existing(ctx, get, *req); !errors.Is(err, errs.ErrNotFound) {
-		return Image{}, d, true, err
-	}
-	if img, err = lookupImage(ctx, src, req.ImageID); err != nil {
-		return Image{}, Disk{}, false, err
-	}
-	_, err = diskSize(*req, knownVirtualSize(img))
-	return img, Disk{}, false, err
-}
