@@ -16,17 +16,7 @@ import (
 // temporary names; the restarted agent removes them, and repeating the
 // request makes exactly one disk.
 func TestAgentKilledMidFallback(t *testing.T) {
-	// Raw image, nothing trusted: the download streams into an RBD import.
-	f := newFixture(t, "f-akf", options{allowPools: []string{"f-akf-untrusted"}})
-	raw := rawImage(32<<20, 3)
-	img := f.image("", "raw", raw, nil)
-	inst := instanceID()
-
-	h := f.gate.arm(8 << 20)
-	go func() {
-		_, _ = tryCall("POST", f.agent.url()+"/v1/disks", "", map[string]any{"instance_id": inst, "image_id": img})
-	}()
-	h.wait(t, time.Minute)
+	f, raw, img, inst, h, _ := heldFallback(t, "f-akf", 3)
 	tmp := temporaries(t, f.c, f.vmsPool)
 	if len(tmp) == 0 {
 		t.Fatal("no temporary image while the import is held: the kill would not be mid-import")

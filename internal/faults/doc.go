@@ -12,4 +12,8 @@
 //
 // with COWDISK_FAULTS_CLUSTER naming the dev cluster directory and
 // COWDISK_FAULTS_BIN the cowdisk binary.
+//
+// One file has no tag: FuzzAgentCreateRequest, a fuzz target for the node
+// agent's request decoder that needs no cluster (listed in
+// scripts/fuzz-targets.txt).
 package faults

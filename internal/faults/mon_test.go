@@ -91,12 +91,7 @@ func TestMonitorStopped(t *testing.T) {
 // whether the agent came up.
 func startDuringOutage(t *testing.T, s *server, bound time.Duration) bool {
 	t.Helper()
-	s.starts++
-	p, err := startProc(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.p = p
+	s.launch(t)
 	deadline := time.Now().Add(bound)
 	for time.Now().Before(deadline) {
 		if r, err := tryCall("GET", s.url()+"/v1/disks?instance_id=x", "", nil); err == nil {

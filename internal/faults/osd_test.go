@@ -13,21 +13,7 @@ import (
 // OSD is back and the agent has reaped, nothing of the attempt remains, and
 // the same request then succeeds.
 func TestOSDKilledDuringFallbackImport(t *testing.T) {
-	// A raw image and an allow-list no location passes: the fallback then
-	// streams the download straight into an RBD import (no local file), so
-	// at the hold the import's temporary image exists and holds data.
-	f := newFixture(t, "f-osd", options{allowPools: []string{"f-osd-untrusted"}})
-	raw := rawImage(32<<20, 1)
-	img := f.image("", "raw", raw, nil)
-	inst := instanceID()
-
-	h := f.gate.arm(8 << 20)
-	done := make(chan reply, 1)
-	go func() {
-		r, err := tryCall("POST", f.agent.url()+"/v1/disks", "", map[string]any{"instance_id": inst, "image_id": img})
-		done <- orFail(r, err)
-	}()
-	h.wait(t, time.Minute)
+	f, raw, img, inst, h, done := heldFallback(t, "f-osd", 1)
 	killOSD(t)
 	killed := time.Now()
 	h.open()
@@ -66,6 +52,27 @@ func TestOSDKilledDuringFallbackImport(t *testing.T) {
 	f.deleteInstance(inst)
 	f.prune()
 	f.assertVMsEmpty()
+}
+
+// heldFallback starts a disk request whose image must be fetched and holds
+// its download after 8 MiB. A raw image and an allow-list no location
+// passes: the fallback streams the download straight into an RBD import (no
+// local file), so at the hold the import's temporary image exists and holds
+// data. done gets the agent's answer.
+func heldFallback(t *testing.T, prefix string, seed uint64) (f *fixture, raw []byte, img, inst string, h *hold, done chan reply) {
+	t.Helper()
+	f = newFixture(t, prefix, options{allowPools: []string{prefix + "-untrusted"}})
+	raw = rawImage(32<<20, seed)
+	img = f.image("", "raw", raw, nil)
+	inst = instanceID()
+	h = f.gate.arm(8 << 20)
+	done = make(chan reply, 1)
+	go func() {
+		r, err := tryCall("POST", f.agent.url()+"/v1/disks", "", map[string]any{"instance_id": inst, "image_id": img})
+		done <- orFail(r, err)
+	}()
+	h.wait(t, time.Minute)
+	return f, raw, img, inst, h, done
 }
 
 // orFail turns a transport error into a reply the test reports, so a

@@ -57,12 +57,7 @@ func (s *server) logPath(n int) string {
 // start runs the server and waits until /healthz answers 200.
 func (s *server) start(t testing.TB) {
 	t.Helper()
-	s.starts++
-	p, err := startProc(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.p = p
+	p := s.launch(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := p.WaitHTTP(ctx, s.url()+"/healthz"); err != nil {
@@ -70,8 +65,17 @@ func (s *server) start(t testing.TB) {
 	}
 }
 
-func startProc(s *server) (*procs.Proc, error) {
-	return procs.Start(s.name, suite.bin, s.args, serverEnv(), s.logPath(s.starts))
+// launch runs the server without waiting for it (each start logs to a
+// file of its own).
+func (s *server) launch(t testing.TB) *procs.Proc {
+	t.Helper()
+	s.starts++
+	p, err := procs.Start(s.name, suite.bin, s.args, serverEnv(), s.logPath(s.starts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.p = p
+	return p
 }
 
 // kill is a crash: SIGKILL by pid, no chance to clean up.
