@@ -18,6 +18,9 @@ func TestLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a Ceph cluster; run without -short")
 	}
+	// A shell pointing at another cluster must not leak into this one.
+	t.Setenv("CEPH_KEYRING", "/nonexistent/keyring")
+	t.Setenv("CEPH_ARGS", "--keyring /nonexistent/keyring")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "c")

@@ -26,6 +26,7 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = cleanEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -35,6 +36,20 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 		return "", fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
 	return out.String(), nil
+}
+
+// cleanEnv is our environment without CEPH_*: Ceph tools and daemons take
+// CEPH_KEYRING and CEPH_ARGS over the config file, so a shell that points at
+// another cluster (as `make test` exports) would make this one use the wrong
+// key and fail with "permission denied".
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CEPH_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // startDaemon runs a ceph daemon in the foreground (-f) in its own session,
@@ -47,6 +62,7 @@ func startDaemon(logPath, name string, args ...string) (int, error) {
 	}
 	defer logf.Close()
 	cmd := exec.Command(name, args...)
+	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
