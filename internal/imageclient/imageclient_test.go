@@ -5,36 +5,21 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/store/filestore"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/imagesvctest"
 )
 
 // serve runs cowdisk's image service in-process and returns its URL.
 func serve(t *testing.T) string {
-	t.Helper()
-	cat, err := catalog.OpenSQLite(context.Background(), ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	fs, err := filestore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	tok, _ := auth.NewTokens([]auth.TokenEntry{
 		{Token: "member", Project: "p1", Roles: []string{auth.Member}},
 		{Token: "svc", Project: "svc", Roles: []string{auth.Service}},
 	})
-	srv := httptest.NewServer(api.New(api.Config{Catalog: cat, Store: fs, Auth: tok, ShowLocations: true}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return imagesvctest.Serve(t, tok)
 }
 
 // must keeps the happy path short; a panic fails the test with a stack.

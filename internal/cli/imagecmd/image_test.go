@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,26 +12,12 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/store/filestore"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/imagesvctest"
 )
 
 func serve(t *testing.T) string {
-	t.Helper()
-	cat, err := catalog.OpenSQLite(context.Background(), ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	fs, err := filestore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Config{Catalog: cat, Store: fs, Auth: auth.None{Project: "p"}}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return imagesvctest.Serve(t, auth.None{Project: "p"})
 }
 
 // run executes `cowdisk image ARGS...` and returns stdout, stderr.
