@@ -44,11 +44,8 @@ type Config struct {
 	StormDisks   int   // disks in a boot storm (issue 6: 32)
 	StormSize    int64 // image size of the storms; 0 = largest of Sizes up to 1 GiB
 	ImagesPool   string
-	// ImagesChunkSize is the image service's RBD object size. It is 4MiB
-	// and not the service's Glance-like 8MiB default because internal/ceph
-	// Clone (as of this writing) gives every child 4 MiB objects, and librbd
-	// refuses (EINVAL) a child whose objects are smaller than the parent's
-	// stripe unit: with 8 MiB parents no clone path works at all.
+	// ImagesChunkSize is the image service's RBD object size; "" keeps the
+	// service's own default (8 MiB, as Glance's rbd_store_chunk_size).
 	ImagesChunkSize string
 	VMsPool         string
 	ObjectStore     string // of the dev cluster, for the report header
@@ -65,7 +62,6 @@ func (c *Config) Defaults() {
 	setDefault(&c.Throughput, 32)
 	setDefault(&c.StormDisks, 32)
 	setDefault(&c.ImagesPool, "images")
-	setDefault(&c.ImagesChunkSize, "4MiB")
 	setDefault(&c.VMsPool, "vms")
 	setDefault(&c.ObjectStore, "memstore")
 	if c.Log == nil {
@@ -148,11 +144,18 @@ func Run(ctx context.Context, cfg Config) (*report.Result, error) {
 func notes(cfg Config) []string {
 	return []string{
 		fmt.Sprintf("Images: sparse raw with %.0f%% data in runs of 1–8 MiB (16-symbol alphabet, compresses ~2:1) between zero runs; qcow2 made from them by `qemu-img convert -O qcow2`.", cfg.DataFraction*100),
-		fmt.Sprintf("Servers run as child processes: `cowdisk serve images` (RBD store, pool %s, %s objects) and three `cowdisk serve node` agents.", cfg.ImagesPool, cfg.ImagesChunkSize),
+		fmt.Sprintf("Servers run as child processes: `cowdisk serve images` (RBD store, pool %s, %s) and three `cowdisk serve node` agents.", cfg.ImagesPool, objects(cfg.ImagesChunkSize)),
 		"Clone: an ordinary node. Cold: a node whose allow-list trusts no pool, so even a raw RBD image takes the fallback (download, verify, inspect, convert, thin import into a base, clone). Warm: a second such node, which finds that base. Bases are pruned between reps.",
 		"Naive: HTTP download to a local file, `qemu-img convert -O raw` to a second file (skipped for raw images, as Nova's fetch_to_raw does), `rbd import`; per-phase times are in the JSON.",
 		"Downloads and conversions come from the agent's /metrics; peak RSS is VmHWM of the cold node, reset (clear_refs) before each cold import of the largest image.",
 	}
+}
+
+func objects(chunk string) string {
+	if chunk == "" {
+		return "the service's default object size"
+	}
+	return chunk + " objects"
 }
 
 func sizeList(sizes []int64) []string {

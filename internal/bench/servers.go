@@ -7,15 +7,18 @@ package bench
 // imagesArgs runs the image service on addr with the RBD store in the images
 // pool, no auth (loopback), and locations shown so nodes can clone.
 func imagesArgs(cfg Config, addr, dir string) []string {
-	return []string{"serve", "images",
+	args := []string{"serve", "images",
 		"--listen", addr,
 		"--data-dir", dir,
 		"--store", "rbd",
 		"--rbd-pool", cfg.ImagesPool,
-		"--rbd-chunk-size", cfg.ImagesChunkSize,
 		"--auth", "none",
 		"--show-locations",
 	}
+	if cfg.ImagesChunkSize != "" {
+		args = append(args, "--rbd-chunk-size", cfg.ImagesChunkSize)
+	}
+	return args
 }
 
 // nodeArgs runs a node agent on addr. A node that is not trusting gets an

@@ -71,7 +71,7 @@ Writes results.md, results.json and time-to-ready.svg to --results.`,
 	f.IntVar(&cfg.Throughput, "throughput-disks", 32, "disks in the throughput comparison")
 	f.IntVar(&cfg.StormDisks, "storm", 32, "disks in each boot storm (all at once)")
 	f.StringVar(&cfg.ImagesPool, "images-pool", "images", "pool of the image service's RBD store")
-	f.StringVar(&cfg.ImagesChunkSize, "images-chunk-size", "4MiB", "RBD object size of the image service's store (8MiB parents cannot be cloned by internal/ceph Clone yet)")
+	f.StringVar(&cfg.ImagesChunkSize, "images-chunk-size", "", "RBD object size of the image service's store (default: the service's own)")
 	f.StringVar(&cfg.VMsPool, "vms-pool", "vms", "pool for disks and bases")
 	f.StringVar(&cfg.ObjectStore, "objectstore", "memstore", "the cluster's OSD object store, for the report header")
 	return c
