@@ -67,13 +67,8 @@ func setup() error {
 	if _, err := exec.LookPath("qemu-img"); err != nil {
 		return fmt.Errorf("qemu-img makes the qcow2 test image: %w", err)
 	}
-	// Ceph daemons read CEPH_KEYRING (and CEPH_ARGS) from their environment,
-	// and devcluster starts them with ours: a restarted OSD then presents
-	// the admin keyring, fails cephx ("failed to fetch mon config") and
-	// exits. Our own connections and the servers get the keyring explicitly.
-	os.Unsetenv("CEPH_KEYRING")
-	os.Unsetenv("CEPH_ARGS")
 	suite.bin, suite.cluster = bin, dc
+	// Explicit, not from the environment: the servers get exactly this.
 	suite.ceph = ceph.Config{ConfPath: dc.ConfPath, User: "admin", Keyring: dc.KeyringPath,
 		// The tests' own calls fail fast while a daemon is down, and
 		// are retried by the waits below.
