@@ -19,3 +19,24 @@ func (c *Cluster) OpenWatcher(ctx context.Context, pool, name string) (func(), e
 	}
 	return func() { _ = img.Close(); io.Destroy() }, nil
 }
+
+// DropHeader deletes the header object of pool/name, leaving its directory
+// entry and id object: the state a create or clone cut short by a crash
+// leaves (the name is listed, opening it says ENOENT).
+func (c *Cluster) DropHeader(ctx context.Context, pool, name string) error {
+	io, err := c.ioctx(ctx, pool)
+	if err != nil {
+		return err
+	}
+	defer io.Destroy()
+	img, err := openImage(io, pool, name, "", true)
+	if err != nil {
+		return err
+	}
+	id, err := img.GetId()
+	_ = img.Close()
+	if err != nil {
+		return err
+	}
+	return io.Delete("rbd_header." + id)
+}

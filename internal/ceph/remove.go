@@ -75,6 +75,14 @@ func (c *Cluster) Remove(ctx context.Context, pool, name string, o RemoveOptions
 // go-ceph errors, or already translated for "has children".
 func removeOnce(io *rados.IOContext, pool, name string) error {
 	img, err := rbd.OpenImage(io, name, rbd.NoSnapshot)
+	if isNotFound(err) {
+		// A clone or create cut short by a crash can leave the name in the
+		// pool's directory without a usable header: opening it says ENOENT
+		// but the name is still listed. librbd's remove copes with a
+		// missing header and drops the id object and the directory entry;
+		// for a name that really is gone it says ENOENT again.
+		return rbd.RemoveImage(io, name)
+	}
 	if err != nil {
 		return err
 	}

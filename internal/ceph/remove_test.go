@@ -120,3 +120,28 @@ func TestCleanupInstance(t *testing.T) {
 		t.Fatalf("CleanupInstance(\"\") = %v, want ErrInvalid", err)
 	}
 }
+
+// A half-made image (listed, but its header is gone) cannot be opened;
+// Remove still takes its name out of the pool.
+func TestRemoveHalfMade(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	name := imageName(t, "_disk")
+	if err := c.CreateImage(ctx, vms, name, mib, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DropHeader(ctx, vms, name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Stat(ctx, vms, name); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("Stat of a half-made image: %v, want ErrNotFound", err)
+	}
+	if names, _ := c.ListImages(ctx, vms); !slices.Contains(names, name) {
+		t.Fatalf("half-made %s not listed: %v", name, names)
+	}
+	if err := c.Remove(ctx, vms, name, ceph.RemoveOptions{Retries: -1}); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if names, _ := c.ListImages(ctx, vms); slices.Contains(names, name) {
+		t.Fatalf("%s still listed after Remove: %v", name, names)
+	}
+}

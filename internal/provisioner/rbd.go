@@ -137,11 +137,13 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	return d, nil
 }
 
-// cloneDisk clones parent into the disk. A clone that needs no resize and
-// no flatten is complete the moment it exists, so it is made under its final
-// name (librbd removes a half-made clone). Otherwise it is finished under a
-// temporary name and renamed, so a crash never leaves a disk of the wrong
-// size or depth under the real name.
+// cloneDisk clones parent into the disk. The clone is always made under a
+// temporary name and published by the exclusive claim+rename: librbd's clone
+// is several steps (create, attach parent, ...) and a crash between them
+// leaves an image that cannot be opened or has no parent; under the final
+// name that would be a disk that can neither be used nor deleted, while under
+// a temporary name the start-up reaper removes it. Resize and flatten are
+// skipped when not needed, so the extra cost is the claim and the rename.
 func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
 	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
 	if err != nil {
@@ -163,19 +165,13 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	}
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
-	name := final
-	if size != info.Size || flatten {
-		name = tempName(final, b.cfg.Node)
-	}
+	name := tempName(final, b.cfg.Node)
 	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{}); errors.Is(err, errs.ErrExists) {
 		return existing(ctx, b.Get, req)
 	} else if err != nil {
 		return Disk{}, err
 	}
 	d := b.newDisk(req, size, parent.String())
-	if name == final {
-		return d, nil
-	}
 	if flatten {
 		d.Parent = ""
 	}
