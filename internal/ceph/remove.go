@@ -176,6 +176,13 @@ func (c *Cluster) TrashPurge(ctx context.Context, pool string) error {
 	return c.purgeTrash(ctx, pool, func(TrashEntry) bool { return true })
 }
 
+// TrashPurgeMatching is TrashPurge for the entries whose (original) image
+// name match accepts: a node purges only its own temporaries from a shared
+// pool's trash, never another node's or an operator's.
+func (c *Cluster) TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error {
+	return c.purgeTrash(ctx, pool, func(e TrashEntry) bool { return match(e.Name) })
+}
+
 func (c *Cluster) purgeTrash(ctx context.Context, pool string, match func(TrashEntry) bool) error {
 	entries, err := c.ListTrash(ctx, pool)
 	if err != nil {

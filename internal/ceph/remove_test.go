@@ -145,3 +145,32 @@ func TestRemoveHalfMade(t *testing.T) {
 		t.Fatalf("%s still listed after Remove: %v", name, names)
 	}
 }
+
+// TrashPurgeMatching purges only the trash entries whose name matches.
+func TestTrashPurgeMatching(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	keep, purge := imageName(t, "_keep"), imageName(t, "_purge")
+	for _, n := range []string{keep, purge} {
+		unwatch := busyImage(t, ctx, c, vms, n)
+		err := c.Remove(ctx, vms, n, ceph.RemoveOptions{Retries: -1, TrashAsLastResort: true})
+		unwatch()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = c.TrashPurge(context.Background(), vms) })
+	if err := c.TrashPurgeMatching(ctx, vms, func(n string) bool { return n == purge }); err != nil {
+		t.Fatal(err)
+	}
+	trash, err := c.ListTrash(ctx, vms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range trash {
+		names = append(names, e.Name)
+	}
+	if !slices.Contains(names, keep) || slices.Contains(names, purge) {
+		t.Fatalf("trash %v: want %s kept, %s purged", names, keep, purge)
+	}
+}

@@ -28,6 +28,7 @@ type Cluster interface {
 	Flatten(ctx context.Context, pool, name string) error
 	Remove(ctx context.Context, pool, name string, o ceph.RemoveOptions) error
 	CleanupInstance(ctx context.Context, pool, instanceID string) error
+	TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error
 	Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ceph.ImportOptions) (ceph.ImportResult, error)
 	OpenReader(ctx context.Context, pool, name, snap string) (*ceph.ImageReader, error)
 	OpenWriter(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) (*ceph.ImageWriter, error)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -246,4 +247,58 @@ func TestClusterSameDiskConcurrently(t *testing.T) {
 		t.Fatalf("%d requests say they made the disk, want 1", n)
 	}
 	testcluster.AssertPoolClean(t, e.c, e.vmsPool, "same_disk")
+}
+
+// Reap purges this node's temporaries from the trash (the old Reap put
+// watched ones there and nothing took them out), and no other node's.
+func TestClusterReapPurgesOwnTrash(t *testing.T) {
+	e := newClusterEnv(t)
+	b := e.backend(t, fileService(t).source(), nil) // node "t1"
+	ctx := context.Background()
+	mine, theirs := "rt_disk.tmp-t1-1a1b", "rt_disk.tmp-t2-2a2b"
+	for _, n := range []string{mine, theirs} {
+		w, err := e.c.OpenWriter(ctx, e.vmsPool, n, mib, ceph.ImageOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Trashed while watched, as the old Reap did.
+		err = e.c.Remove(ctx, e.vmsPool, w.TempName(), ceph.RemoveOptions{Retries: -1, TrashAsLastResort: true})
+		_ = w.Abort(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = e.c.TrashPurge(context.Background(), e.vmsPool) })
+	if _, err := b.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	trash, err := e.c.ListTrash(ctx, e.vmsPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trash) != 1 || !strings.HasPrefix(trash[0].Name, theirs+".tmp-") {
+		t.Fatalf("trash %+v, want only %s's", trash, theirs)
+	}
+}
+
+// Reap honours ctx: a temporary that stays busy does not hold it past ctx.
+func TestClusterReapHonoursContext(t *testing.T) {
+	e := newClusterEnv(t)
+	b := e.backend(t, fileService(t).source(), nil)
+	ctx := context.Background()
+	w, err := e.c.OpenWriter(ctx, e.vmsPool, "rc_disk.tmp-t1-0a0b", mib, ceph.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Abort(context.Background()) })
+	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = b.Reap(cctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Reap: %v, want the context's deadline", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("Reap took %v after its context ended", took)
+	}
 }

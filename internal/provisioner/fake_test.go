@@ -20,6 +20,9 @@ type fakeCluster struct {
 	fsid   string
 	images map[string]*fakeImage // "pool/name"
 	calls  []string
+	// busy counts, per "pool/name", the Remove calls still to answer
+	// ErrBusy (a watch left by a killed process).
+	busy map[string]int
 }
 
 type fakeImage struct {
@@ -201,12 +204,21 @@ func (f *fakeCluster) Flatten(_ context.Context, pool, name string) error {
 	}
 	return err
 }
-func (f *fakeCluster) Remove(_ context.Context, pool, name string, _ ceph.RemoveOptions) error {
+func (f *fakeCluster) Remove(_ context.Context, pool, name string, o ceph.RemoveOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	img, ok := f.images[pool+"/"+name]
 	if !ok {
 		return nil
+	}
+	if f.busy[pool+"/"+name] > 0 {
+		f.busy[pool+"/"+name]--
+		if o.TrashAsLastResort {
+			f.calls = append(f.calls, "trash "+pool+"/"+name)
+			delete(f.images, pool+"/"+name)
+			return nil
+		}
+		return fmt.Errorf("image %s/%s: %w", pool, name, errs.ErrBusy)
 	}
 	for _, s := range img.snaps {
 		if len(f.children(pool, name, s)) > 0 {
@@ -215,6 +227,9 @@ func (f *fakeCluster) Remove(_ context.Context, pool, name string, _ ceph.Remove
 	}
 	delete(f.images, pool+"/"+name)
 	return nil
+}
+func (f *fakeCluster) TrashPurgeMatching(_ context.Context, pool string, match func(string) bool) error {
+	return nil // the fake has no trash: Remove never trashes
 }
 func (f *fakeCluster) CleanupInstance(ctx context.Context, pool, instanceID string) error {
 	for _, n := range f.names(pool) {

@@ -84,6 +84,10 @@ type RBD struct {
 	stats   Stats
 	bases   flight[ceph.SnapRef]
 	fetches slots
+	// Reap's retries of busy temporaries; zero means 12 x 5 s. Tests
+	// shorten them.
+	reapRetries  int
+	reapInterval time.Duration
 }
 
 // NewRBD makes the RBD backend.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
@@ -247,5 +248,31 @@ func TestReapRemovesOnlyThisNodesTemporaries(t *testing.T) {
 	}
 	if got := f.c.names("vms"); !slices.Equal(got, []string{"base_y.tmp-n2-ee", "i1_disk", "i1_disk.tmp-n12-dd"}) || len(reaped) != 2 {
 		t.Fatalf("left %v, reaped %v", got, reaped)
+	}
+}
+
+// A temporary still watched by a killed agent (the watch outlives it by
+// ~30 s) is retried, while the others go at once, and trashed only after
+// the last retry.
+func TestReapRetriesBusyBeforeTrash(t *testing.T) {
+	f := newRBDFixture(t, nil)
+	for _, n := range []string{"i1_disk.tmp-n1-aa", "i2_disk.tmp-n1-bb", "i3_disk.tmp-n1-cc"} {
+		f.c.put("vms", n, mib)
+	}
+	f.c.busy = map[string]int{"vms/i1_disk.tmp-n1-aa": 3, "vms/i3_disk.tmp-n1-cc": 100}
+	f.b.SetReapRetries(5, time.Millisecond)
+	reaped, err := f.b.Reap(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(reaped)
+	if !slices.Equal(reaped, []string{"i1_disk.tmp-n1-aa", "i2_disk.tmp-n1-bb", "i3_disk.tmp-n1-cc"}) || len(f.c.names("vms")) != 0 {
+		t.Fatalf("reaped %v, left %v", reaped, f.c.names("vms"))
+	}
+	if f.c.busy["vms/i1_disk.tmp-n1-aa"] != 0 || f.c.busy["vms/i3_disk.tmp-n1-cc"] != 100-6 {
+		t.Fatalf("busy counts after Reap: %v (want i1 removed on its 4th try, i3 trashed on its 6th)", f.c.busy)
+	}
+	if !slices.Contains(f.c.calls, "trash vms/i3_disk.tmp-n1-cc") || slices.Contains(f.c.calls, "trash vms/i1_disk.tmp-n1-aa") {
+		t.Fatalf("calls %v: want only i3 trashed", f.c.calls)
 	}
 }

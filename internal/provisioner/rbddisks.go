@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -108,22 +109,73 @@ func (b *RBD) DeleteInstance(ctx context.Context, instanceID string) error {
 	return b.c.CleanupInstance(ctx, b.cfg.VMsPool, instanceID)
 }
 
-// Reap removes the temporary names this node left in the vms pool.
+// Reap removes the temporary names this node left in the vms pool (a crash
+// mid-create) and purges this node's temporaries from the pool's trash. It
+// returns the names it removed, and every failure joined.
+//
+// A temporary of a process that was killed may still carry that process's
+// watch on its header until the OSD expires it (~30 s), and librbd refuses
+// to remove a watched image. Moving it to the trash at once would free the
+// name but leave it there forever, so Reap first tries every temporary once,
+// then retries the busy ones every reapInterval, reapRetries times (Nova's 12
+// x 5 s by default, past the watch timeout), and only then trashes what is
+// still busy. It may thus take about a minute; it stops early, with
+// ctx.Err() joined, when ctx ends. Callers run it in the background after
+// start-up.
 func (b *RBD) Reap(ctx context.Context) ([]string, error) {
-	names, err := b.c.ListImages(ctx, b.cfg.VMsPool)
+	pool, marker := b.cfg.VMsPool, tempMarker(b.cfg.Node)
+	names, err := b.c.ListImages(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
-	var reaped []string
+	var pending []string
 	for _, n := range names {
-		if !strings.Contains(n, tempMarker(b.cfg.Node)) {
-			continue
+		if strings.Contains(n, marker) {
+			pending = append(pending, n)
 		}
-		if err := b.c.Remove(ctx, b.cfg.VMsPool, n, ceph.RemoveOptions{Retries: 1, TrashAsLastResort: true}); err != nil {
-			return reaped, err
-		}
-		b.log.InfoContext(ctx, "reaped temporary image", "image", n)
-		reaped = append(reaped, n)
 	}
-	return reaped, nil
+	retries, interval := b.reapRetries, b.reapInterval
+	if retries == 0 {
+		retries = 12
+	}
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	var reaped []string
+	var failed []error
+	for round := 0; len(pending) > 0; round++ {
+		last := round >= retries
+		var busy []string
+		for _, n := range pending {
+			// One attempt each round, so that one busy image does not hold
+			// up the others; the last round trashes what is still busy.
+			err := b.c.Remove(ctx, pool, n, ceph.RemoveOptions{Retries: -1, TrashAsLastResort: last})
+			switch {
+			case err == nil:
+				b.log.InfoContext(ctx, "reaped temporary image", "image", n, "round", round)
+				reaped = append(reaped, n)
+			case errors.Is(err, errs.ErrBusy) && !last:
+				busy = append(busy, n)
+			default:
+				failed = append(failed, err)
+			}
+		}
+		pending = busy
+		if len(pending) == 0 {
+			break
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			failed = append(failed, fmt.Errorf("reap of %v in %s stopped: %w", pending, pool, err))
+			break
+		}
+	}
+	// Trashed temporaries of earlier runs (or of this one's last round):
+	// nothing else ever purges them. One that is still watched stays for the
+	// next start.
+	if ctx.Err() == nil {
+		if err := b.c.TrashPurgeMatching(ctx, pool, func(n string) bool { return strings.Contains(n, marker) }); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return reaped, errors.Join(failed...)
 }
