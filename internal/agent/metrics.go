@@ -18,7 +18,7 @@ type metrics struct {
 // StatsSource is a backend that counts the image bytes it moves.
 type StatsSource interface{ Stats() *provisioner.Stats }
 
-func newMetrics(b provisioner.Backend) *metrics {
+func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		created: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -34,6 +34,12 @@ func newMetrics(b provisioner.Backend) *metrics {
 	}
 	m.reg.MustRegister(m.created, m.failures, m.duration,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// addStats registers the backend's byte counters, if it has them; it runs
+// when the backend arrives, which may be after the server started.
+func (m *metrics) addStats(b provisioner.Backend) {
 	if s, ok := b.(StatsSource); ok {
 		st := s.Stats()
 		counter := func(name, help string, v func() int64) prometheus.Collector {
@@ -46,5 +52,4 @@ func newMetrics(b provisioner.Backend) *metrics {
 			counter("cowdisk_image_bytes_written_total", "Bytes written into the disk store by the fallback.", st.BytesWritten.Load),
 		)
 	}
-	return m
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -15,22 +16,40 @@ import (
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
 
-// Server serves the node API over a backend.
+// Server serves the node API over a backend. The backend may arrive after
+// the server listens (NewPending, then Ready): an agent started while Ceph
+// is unreachable must still answer, with 503, instead of exiting.
 type Server struct {
-	b   provisioner.Backend
-	log *slog.Logger
-	m   *metrics
-	mux *http.ServeMux
-	// Health reports whether the backend's store answers (nil: always ok).
-	Health func(context.Context) error
+	ready    atomic.Pointer[backend]
+	starting atomic.Pointer[string] // what it waits for until Ready
+	log      *slog.Logger
+	m        *metrics
+	mux      *http.ServeMux
 }
 
-// New builds the server and its routes.
+// backend is what Ready installs, swapped in as one value so a request
+// never sees a backend without its health check.
+type backend struct {
+	b provisioner.Backend
+	// health reports whether the backend's store answers (nil: always ok).
+	health func(context.Context) error
+}
+
+// New builds the server and its routes over a backend that is ready now.
 func New(b provisioner.Backend, log *slog.Logger) *Server {
+	s := NewPending(log)
+	s.Ready(b, nil)
+	return s
+}
+
+// NewPending builds a server without a backend: until Ready, disk routes
+// and /healthz answer 503 saying what it waits for (see Starting).
+func NewPending(log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{b: b, log: log, m: newMetrics(b), mux: http.NewServeMux()}
+	s := &Server{log: log, m: newMetrics(), mux: http.NewServeMux()}
+	s.Starting("starting")
 	s.mux.HandleFunc("POST /v1/disks", s.create)
 	s.mux.HandleFunc("GET /v1/disks", s.list)
 	s.mux.HandleFunc("GET /v1/disks/{instance_id}/{name}", s.get)
@@ -48,6 +67,27 @@ func New(b provisioner.Backend, log *slog.Logger) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Starting sets what a pending server says it waits for (e.g. the last
+// Ceph connection error), so a 503 tells the operator why.
+func (s *Server) Starting(status string) { s.starting.Store(&status) }
+
+// Ready installs the backend and its health check (nil: always healthy);
+// from then on requests reach it. Call it once.
+func (s *Server) Ready(b provisioner.Backend, health func(context.Context) error) {
+	s.m.addStats(b)
+	s.ready.Store(&backend{b: b, health: health})
+}
+
+// backend returns the backend, or answers 503 and returns nil while the
+// server is pending.
+func (s *Server) backend(w http.ResponseWriter, r *http.Request, op string) *backend {
+	if be := s.ready.Load(); be != nil {
+		return be
+	}
+	s.fail(w, r, op, fmt.Errorf("node agent not ready: %s: %w", *s.starting.Load(), errs.ErrUnavailable))
+	return nil
+}
 
 // maxBody bounds request bodies; every body here is a few small fields.
 const maxBody = 64 << 10
@@ -86,7 +126,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "create", err)
 		return
 	}
-	d, err := s.b.Create(r.Context(), provisioner.Request{InstanceID: req.InstanceID, Name: req.Name, ImageID: req.ImageID, SizeBytes: req.SizeBytes})
+	be := s.backend(w, r, "create")
+	if be == nil {
+		return
+	}
+	d, err := be.b.Create(r.Context(), provisioner.Request{InstanceID: req.InstanceID, Name: req.Name, ImageID: req.ImageID, SizeBytes: req.SizeBytes})
 	if err != nil {
 		s.fail(w, r, "create", err)
 		return
@@ -101,7 +145,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	disks, err := s.b.List(r.Context(), r.URL.Query().Get("instance_id"))
+	be := s.backend(w, r, "list")
+	if be == nil {
+		return
+	}
+	disks, err := be.b.List(r.Context(), r.URL.Query().Get("instance_id"))
 	if err != nil {
 		s.fail(w, r, "list", err)
 		return
@@ -123,7 +171,11 @@ func (s *Server) disk(w http.ResponseWriter, r *http.Request, op string, d provi
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
-	d, err := s.b.Get(r.Context(), r.PathValue("instance_id"), r.PathValue("name"))
+	be := s.backend(w, r, "get")
+	if be == nil {
+		return
+	}
+	d, err := be.b.Get(r.Context(), r.PathValue("instance_id"), r.PathValue("name"))
 	s.disk(w, r, "get", d, err)
 }
 
@@ -133,17 +185,29 @@ func (s *Server) resize(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "resize", err)
 		return
 	}
-	d, err := s.b.Resize(r.Context(), r.PathValue("instance_id"), r.PathValue("name"), req.SizeBytes)
+	be := s.backend(w, r, "resize")
+	if be == nil {
+		return
+	}
+	d, err := be.b.Resize(r.Context(), r.PathValue("instance_id"), r.PathValue("name"), req.SizeBytes)
 	s.disk(w, r, "resize", d, err)
 }
 
 func (s *Server) flatten(w http.ResponseWriter, r *http.Request) {
-	d, err := s.b.Flatten(r.Context(), r.PathValue("instance_id"), r.PathValue("name"))
+	be := s.backend(w, r, "flatten")
+	if be == nil {
+		return
+	}
+	d, err := be.b.Flatten(r.Context(), r.PathValue("instance_id"), r.PathValue("name"))
 	s.disk(w, r, "flatten", d, err)
 }
 
 func (s *Server) libvirt(w http.ResponseWriter, r *http.Request) {
-	disk, err := s.b.Attachment(r.Context(), r.PathValue("instance_id"), r.PathValue("name"), r.URL.Query().Get("target"))
+	be := s.backend(w, r, "libvirt")
+	if be == nil {
+		return
+	}
+	disk, err := be.b.Attachment(r.Context(), r.PathValue("instance_id"), r.PathValue("name"), r.URL.Query().Get("target"))
 	if err != nil {
 		s.fail(w, r, "libvirt", err)
 		return
@@ -158,7 +222,11 @@ func (s *Server) libvirt(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteOne(w http.ResponseWriter, r *http.Request) {
-	if err := s.b.Delete(r.Context(), r.PathValue("instance_id"), r.PathValue("name")); err != nil {
+	be := s.backend(w, r, "delete")
+	if be == nil {
+		return
+	}
+	if err := be.b.Delete(r.Context(), r.PathValue("instance_id"), r.PathValue("name")); err != nil {
 		s.fail(w, r, "delete", err)
 		return
 	}
@@ -166,7 +234,11 @@ func (s *Server) deleteOne(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request) {
-	if err := s.b.DeleteInstance(r.Context(), r.PathValue("instance_id")); err != nil {
+	be := s.backend(w, r, "delete_instance")
+	if be == nil {
+		return
+	}
+	if err := be.b.DeleteInstance(r.Context(), r.PathValue("instance_id")); err != nil {
 		s.fail(w, r, "delete_instance", err)
 		return
 	}
@@ -174,7 +246,11 @@ func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) cache(w http.ResponseWriter, r *http.Request) {
-	bases, err := s.b.Bases(r.Context())
+	be := s.backend(w, r, "cache")
+	if be == nil {
+		return
+	}
+	bases, err := be.b.Bases(r.Context())
 	if err != nil {
 		s.fail(w, r, "cache", err)
 		return
@@ -187,7 +263,11 @@ func (s *Server) cache(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) prune(w http.ResponseWriter, r *http.Request) {
-	removed, err := s.b.Prune(r.Context())
+	be := s.backend(w, r, "prune")
+	if be == nil {
+		return
+	}
+	removed, err := be.b.Prune(r.Context())
 	if err != nil {
 		s.fail(w, r, "prune", err)
 		return
@@ -196,8 +276,12 @@ func (s *Server) prune(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	be := s.backend(w, r, "stats")
+	if be == nil {
+		return
+	}
 	var out Stats
-	if src, ok := s.b.(StatsSource); ok {
+	if src, ok := be.b.(StatsSource); ok {
 		st := src.Stats()
 		out = Stats{Downloads: st.Downloads.Load(), BytesDownloaded: st.BytesDownloaded.Load(),
 			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}
@@ -206,8 +290,14 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if s.Health != nil {
-		if err := s.Health(r.Context()); err != nil {
+	be := s.backend(w, r, "healthz")
+	if be == nil {
+		// 503 until ready: "healthy" means disks can be made, and whoever
+		// waits for /healthz (tests, rollouts) may use the agent right away.
+		return
+	}
+	if be.health != nil {
+		if err := be.health(r.Context()); err != nil {
 			if !errors.Is(err, errs.ErrUnavailable) {
 				err = fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
 			}

@@ -173,3 +173,35 @@ func TestBadBodiesAndHealth(t *testing.T) {
 		}
 	}
 }
+
+// A server without its backend yet (Ceph not connected) answers, with 503
+// saying why, and serves once the backend is ready.
+func TestPendingUntilReady(t *testing.T) {
+	s := NewPending(quiet())
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	s.Starting("Ceph not connected: no monitor")
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, path := range []string{"/v1/disks?instance_id=i1", "/healthz", "/v1/cache"} {
+		if code, body := get(path); code != 503 || !strings.Contains(body, "no monitor") || !strings.Contains(body, `"unavailable"`) {
+			t.Errorf("pending %s: %d %s, want 503 saying why", path, code, body)
+		}
+	}
+	if code, _ := get("/metrics"); code != 200 {
+		t.Errorf("pending /metrics: %d", code)
+	}
+	s.Ready(&fakeBackend{}, func(context.Context) error { return nil })
+	for _, path := range []string{"/v1/disks?instance_id=i1", "/healthz"} {
+		if code, body := get(path); code != 200 {
+			t.Errorf("ready %s: %d %s", path, code, body)
+		}
+	}
+}

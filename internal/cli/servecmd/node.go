@@ -84,50 +84,129 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		return err
 	}
 	src := provisioner.ClientSource{Client: images}
-	var b provisioner.Backend
-	var health func(context.Context) error
+	srv := agent.NewPending(log)
 	switch o.backend {
 	case "rbd":
+		// Listen first, connect in the background: an agent started while
+		// the monitor is down answers 503 and comes up by itself once the
+		// monitor is back, instead of exiting after the mount timeout.
 		cfg := ceph.ConfigFromEnv()
 		if o.cephConf != "" {
 			cfg.ConfPath = o.cephConf
 		}
-		c, err := ceph.Connect(ctx, cfg)
-		if err != nil {
-			return err
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		fatal := make(chan error, 1)
+		done := make(chan struct{})
+		var c *ceph.Cluster
+		go func() {
+			defer close(done)
+			c = startRBD(ctx, cfg, o, src, srv, log, fatal)
+		}()
+		err := serveHTTP(ctx, o.listen, srv, fatal, log)
+		// Requests have finished; stop a connect or reap still running and
+		// only then drop the connection they use.
+		cancel()
+		<-done
+		if c != nil {
+			c.Close()
 		}
-		defer c.Close()
-		rb, err := provisioner.NewRBD(c, src, o.rbd, log)
-		if err != nil {
-			return err
-		}
-		b = rb
-		health = func(ctx context.Context) error { _, err := c.ListImages(ctx, o.rbd.VMsPool); return err }
+		return err
 	case "local":
 		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches}, log)
 		if err != nil {
 			return err
 		}
-		b = lb
-	default:
-		return fmt.Errorf("--backend %q: want rbd or local", o.backend)
+		// Local files only: reaping is quick and cannot wait on Ceph.
+		if err := reap(ctx, lb, log); err != nil {
+			return fmt.Errorf("reaping temporaries: %w", err)
+		}
+		srv.Ready(lb, nil)
+		return serveHTTP(ctx, o.listen, srv, nil, log)
 	}
-	// A crash mid-create leaves only temporary names; they go before serving.
-	reaped, err := b.Reap(ctx)
+	return fmt.Errorf("--backend %q: want rbd or local", o.backend)
+}
+
+// startRBD connects to Ceph, retrying with backoff until it works or ctx
+// ends, reaps this node's temporaries and makes srv ready. It returns the
+// connection (nil if none) for the caller to close after serving. A
+// configuration error no retry can fix goes to fatal.
+func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provisioner.ImageSource,
+	srv *agent.Server, log *slog.Logger, fatal chan<- error) *ceph.Cluster {
+	srv.Starting("connecting to Ceph")
+	var c *ceph.Cluster
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		var err error
+		if c, err = ceph.Connect(ctx, cfg); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		srv.Starting(fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait, err))
+		log.Warn("cannot connect to Ceph; retrying", "in", wait, "err", err)
+		if !sleepCtx(ctx, wait) {
+			return nil
+		}
+	}
+	log.Info("connected to Ceph", "fsid", c.FSID())
+	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
 	if err != nil {
-		return fmt.Errorf("reaping temporary images: %w", err)
+		fatal <- err
+		return c
 	}
+	// A crash mid-create leaves only temporary names; they go before disk
+	// requests are served, because a create running beside the reap would
+	// have its own temporaries (same node marker) removed under it. Reap
+	// may wait a while: a dead agent's watch on its temporaries outlives it
+	// by ~30 s.
+	srv.Starting("removing temporary images a previous run left")
+	for attempt := 1; ; attempt++ {
+		err := reap(ctx, rb, log)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if attempt == 3 {
+			// Leftovers are only garbage under names no new create uses
+			// (random suffix); being down for them helps nobody. The next
+			// start tries again, and DeleteInstance removes them too.
+			log.Error("could not remove temporary images; serving anyway", "err", err)
+			break
+		}
+		log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
+		if !sleepCtx(ctx, time.Duration(attempt)*5*time.Second) {
+			return c
+		}
+	}
+	srv.Ready(rb, func(ctx context.Context) error { _, err := c.ListImages(ctx, o.rbd.VMsPool); return err })
+	log.Info("node agent ready")
+	return c
+}
+
+func reap(ctx context.Context, b provisioner.Backend, log *slog.Logger) error {
+	reaped, err := b.Reap(ctx)
 	if len(reaped) > 0 {
 		log.Info("reaped temporary images", "names", reaped)
 	}
-	srv := agent.New(b, log)
-	srv.Health = health
-	return serveHTTP(ctx, o.listen, srv, log)
+	return err
 }
 
-// serveHTTP serves until ctx ends, then lets running requests (a fallback
-// import may take a while) finish for up to a minute.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// sleepCtx waits d and reports whether ctx is still alive.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// serveHTTP serves until ctx ends or an error arrives on fatal (nil: none),
+// then lets running requests (a fallback import may take a while) finish
+// for up to a minute.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, fatal <-chan error, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -136,16 +215,21 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 	log.Info("node agent listening", "addr", ln.Addr().String())
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
+	var fatalErr error
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
+	case fatalErr = <-fatal:
 	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	err = hs.Shutdown(shutdown)
 	if serveErr := <-done; !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
+	}
+	if fatalErr != nil {
+		return fatalErr
 	}
 	return err
 }
