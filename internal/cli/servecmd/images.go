@@ -32,6 +32,7 @@ type imagesOptions struct {
 	dataDir, chunkSize, maxSize string
 	writeSize                   string
 	features                    []string
+	timeouts                    cephTimeouts
 }
 
 // ImagesCommand is `cowdisk serve images`: the Glance v2 image service.
@@ -72,6 +73,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 		"protect each image's snapshot, as Glance does (needed by clone format 1)")
 	f.StringVar(&o.cfg.Ceph.ConfPath, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	f.StringVar(&o.cfg.Ceph.User, "ceph-user", "", "cephx user without client. (default: env CEPH_USER or admin)")
+	o.timeouts.register(f)
 	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only) or tokens")
 	f.StringVar(&o.cfg.TokensFile, "tokens-file", "", `tokens file: {"tokens":[{"token","project","roles"}]}`)
 	f.StringVar(&o.cfg.Project, "project", "cowdisk", "project of every caller with --auth none")
@@ -101,6 +103,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 		cfg.Ceph.User = env.User
 	}
 	cfg.Ceph.Keyring = env.Keyring
+	o.timeouts.apply(&cfg.Ceph)
 	chunk, err := humanize.ParseBytes(o.chunkSize)
 	if err != nil {
 		return cfg, fmt.Errorf("--rbd-chunk-size: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
 )
@@ -24,6 +25,12 @@ func TestImagesConfig(t *testing.T) {
 				return c.RBD.Pool == "glance" && c.RBD.ChunkSize == 4<<20 && c.Listen == "127.0.0.1:2" &&
 					c.RBD.Features == 5 && c.RBD.ProtectSnapshot && c.MaxImageSize == 1<<40 &&
 					c.DB == dir+"/catalog.db" && c.FileDir == dir+"/images"
+			}, ""},
+		{"ceph timeouts from flags and env", map[string]string{"COWDISK_IMAGES_CEPH_OSD_TIMEOUT": "5s"},
+			[]string{"--ceph-mon-timeout", "3s"},
+			func(c imagesvc.Config) bool {
+				return c.Ceph.MountTimeout == 10*time.Second && c.Ceph.MonOpTimeout == 3*time.Second &&
+					c.Ceph.OSDOpTimeout == 5*time.Second
 			}, ""},
 		{"bad env value", map[string]string{"COWDISK_IMAGES_RBD_WORKERS": "many"}, nil, nil, "COWDISK_IMAGES_RBD_WORKERS"},
 		{"unknown feature", nil, []string{"--rbd-features", "layering,turbo"}, nil, "turbo"},

@@ -26,6 +26,7 @@ type nodeOptions struct {
 	imageURL, token    string
 	cephConf, localDir string
 	rbd                provisioner.RBDConfig
+	timeouts           cephTimeouts
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -43,6 +44,7 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.imageURL, "image-service", envOr("COWDISK_IMAGE_URL", "http://127.0.0.1:9292"), "Glance v2 endpoint (env COWDISK_IMAGE_URL)")
 	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "X-Auth-Token for the image service (env COWDISK_IMAGE_TOKEN)")
 	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
+	o.timeouts.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -94,6 +96,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		if o.cephConf != "" {
 			cfg.ConfPath = o.cephConf
 		}
+		o.timeouts.apply(&cfg)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		fatal := make(chan error, 1)
