@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,11 @@ type Service struct {
 	closers  []io.Closer
 	inflight sync.WaitGroup
 	timeout  time.Duration
+	// recovering says what start-up work still runs in the background
+	// (nil: none); /healthz answers 503 with it until it is done.
+	recovering atomic.Pointer[string]
+	bg         sync.WaitGroup
+	stopBg     context.CancelFunc
 }
 
 // Start opens the catalog and the store, listens, and serves in the
@@ -95,7 +101,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := recoverCrash(ctx, cat, st, cfg.Logger); err != nil {
+	sweep, err := recoverCrash(ctx, cat, st, cfg.Logger)
+	if err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
@@ -104,12 +111,34 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// Not healthy while the start-up sweep runs: whoever waits for
+	// /healthz (rollouts, tests) then finds the store as clean as a
+	// synchronous sweep would leave it. Requests are served meanwhile.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if why := s.recovering.Load(); why != nil {
+			http.Error(w, *why, http.StatusServiceUnavailable)
+			return
+		}
+		a.ServeHTTP(w, r)
+	})
 	mux.Handle("/", a)
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
 	}
 	s.srv = &http.Server{Handler: s.track(mux), ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBg = stop
+	if sweep != nil {
+		why := "removing data of uploads cut by a crash"
+		s.recovering.Store(&why)
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			sweep(bg)
+			s.recovering.Store(nil)
+		}()
+	}
 	go func() {
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("image service stopped serving", "err", err)
@@ -144,6 +173,9 @@ func (s *Service) Shutdown() error {
 		s.srv.Close()
 	}
 	s.inflight.Wait()
+	// The sweep uses the cluster connection that close drops.
+	s.stopBg()
+	s.bg.Wait()
 	s.close()
 	s.log.Info("image service stopped")
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -12,17 +12,45 @@ import (
 // recoverCrash undoes what a crash in the middle of uploads leaves, before
 // the service accepts requests: images stuck in saving go back to queued
 // (no upload can be running yet), and the store removes half-written data.
+// A store whose removals may have to wait (store.SlowSweeper) only lists
+// its leftovers here; the returned sweep (nil: nothing left to do) removes
+// them and is meant to run while the service already serves.
 // This assumes one service per catalog and store, which is how it runs.
-func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log *slog.Logger) error {
-	if sw, ok := st.(store.Sweeper); ok {
+func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log *slog.Logger) (sweep func(context.Context), err error) {
+	switch sw := st.(type) {
+	case store.SlowSweeper:
+		names, err := sw.Leftovers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("image service: listing the store's leftovers: %w", err)
+		}
+		// Even with no names: the trash may hold an earlier run's leftovers.
+		sweep = func(ctx context.Context) {
+			removed, err := sw.RemoveLeftovers(ctx, names)
+			logSweep(log, removed, err)
+		}
+	case store.Sweeper:
 		removed, err := sw.Sweep(ctx)
 		if err != nil {
-			return fmt.Errorf("image service: sweeping the store: %w", err)
+			return nil, fmt.Errorf("image service: sweeping the store: %w", err)
 		}
-		if len(removed) > 0 {
-			log.Warn("removed data of uploads cut by a crash", "names", removed)
-		}
+		logSweep(log, removed, nil)
 	}
+	return sweep, requeue(ctx, cat, log)
+}
+
+func logSweep(log *slog.Logger, removed []string, err error) {
+	if len(removed) > 0 {
+		log.Warn("removed data of uploads cut by a crash", "names", removed)
+	}
+	if err != nil {
+		log.Error("could not remove all data of uploads cut by a crash", "err", err)
+	}
+}
+
+// requeue puts images left saving back to queued, so they can be uploaded
+// again. It is quick (catalog only) and must finish before serving: no
+// upload may be running when it runs.
+func requeue(ctx context.Context, cat catalog.Catalog, log *slog.Logger) error {
 	for {
 		stuck, err := cat.List(ctx, catalog.Filter{Admin: true, Status: catalog.StatusSaving, Limit: 100})
 		if err != nil {

@@ -73,3 +73,15 @@ func (e *InUseError) Unwrap() error { return errs.ErrInUse }
 type Sweeper interface {
 	Sweep(ctx context.Context) (removed []string, err error)
 }
+
+// SlowSweeper is a Sweeper whose removals may have to wait: an RBD image a
+// killed process still watches stays busy until the watch times out
+// (~30 s), and removing it earlier only moves it to the trash. The service
+// lists the leftovers before it serves and removes exactly those in the
+// background while it serves, so the uploads it accepts meanwhile (new
+// temporary names) are never touched.
+type SlowSweeper interface {
+	Sweeper
+	Leftovers(ctx context.Context) ([]string, error)
+	RemoveLeftovers(ctx context.Context, names []string) (removed []string, err error)
+}

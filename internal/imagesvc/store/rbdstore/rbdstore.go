@@ -66,9 +66,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Hasher  = (*Store)(nil)
-	_ store.Sweeper = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Hasher      = (*Store)(nil)
+	_ store.SlowSweeper = (*Store)(nil)
 )
 
 // New returns a store in cfg.Pool of c; the pool must exist.

@@ -2,9 +2,11 @@ package rbdstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -13,23 +15,62 @@ import (
 )
 
 // Sweep implements store.Sweeper: it removes temporary images of uploads
-// cut by a crash before ceph.Import could abort them. Only temporaries of
-// image ids (UUIDs) are touched: the pool may hold other tools' images.
+// cut by a crash before ceph.Import could abort them (Leftovers, then
+// RemoveLeftovers).
 func (s *Store) Sweep(ctx context.Context) ([]string, error) {
+	names, err := s.Leftovers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.RemoveLeftovers(ctx, names)
+}
+
+// isLeftover tells this store's temporaries: only temporaries of image ids
+// (UUIDs) are touched, as the pool may hold other tools' images.
+func isLeftover(name string) bool {
+	base, _, _ := strings.Cut(name, ".tmp-")
+	_, err := uuid.Parse(base)
+	return err == nil && ceph.IsTemp(name)
+}
+
+// Leftovers implements store.SlowSweeper: this store's temporary images.
+func (s *Store) Leftovers(ctx context.Context) ([]string, error) {
 	names, err := s.c.ListImages(ctx, s.cfg.Pool)
 	if err != nil {
 		return nil, fmt.Errorf("rbd store: %w", err)
 	}
-	var removed []string
+	var out []string
 	for _, n := range names {
-		base, _, _ := strings.Cut(n, ".tmp-")
-		if _, err := uuid.Parse(base); err != nil || !ceph.IsTemp(n) {
+		if isLeftover(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// sweepRemove waits out a killed writer's watch (~30 s) before trashing:
+// a leftover moved to the trash at once would stay there, watched.
+var sweepRemove = ceph.RemoveOptions{Retries: 12, Interval: 5 * time.Second, TrashAsLastResort: true}
+
+// RemoveLeftovers implements store.SlowSweeper: it removes names, then
+// purges this store's temporaries from the trash (where an earlier start,
+// or a busy abort, put them). It carries on past a failed name and reports
+// every failure.
+func (s *Store) RemoveLeftovers(ctx context.Context, names []string) ([]string, error) {
+	var removed []string
+	var all []error
+	for _, n := range names {
+		if err := s.c.Remove(ctx, s.cfg.Pool, n, sweepRemove); err != nil {
+			all = append(all, err)
 			continue
 		}
-		if err := s.c.Remove(ctx, s.cfg.Pool, n, s.cfg.Remove); err != nil {
-			return removed, fmt.Errorf("rbd store: %w", err)
-		}
 		removed = append(removed, n)
+	}
+	if err := s.c.TrashPurgeMatching(ctx, s.cfg.Pool, isLeftover); err != nil {
+		all = append(all, err)
+	}
+	if err := errors.Join(all...); err != nil {
+		return removed, fmt.Errorf("rbd store: %w", err)
 	}
 	return removed, nil
 }
