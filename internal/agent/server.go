@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -97,6 +98,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("request body: %v: %w", err, errs.ErrInvalid)
+	}
+	// A second object would be silently dropped: refuse it, as the image
+	// service does, rather than act on half of what the caller sent.
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("request body: trailing data after the JSON object: %w", errs.ErrInvalid)
 	}
 	return nil
 }

@@ -151,7 +151,8 @@ func TestRoutesThroughClient(t *testing.T) {
 func TestBadBodiesAndHealth(t *testing.T) {
 	srv := httptest.NewServer(New(&fakeBackend{}, quiet()))
 	defer srv.Close()
-	for _, body := range []string{`{`, `{"instance_id":"i1","image_id":"x","extra":1}`, `{"size_bytes":-1}`} {
+	for _, body := range []string{`{`, `{"instance_id":"i1","image_id":"x","extra":1}`, `{"size_bytes":-1}`,
+		`{"instance_id":"i1","image_id":"x"}{"instance_id":"i2"}`, `{"instance_id":"i1","image_id":"x"} x`} {
 		resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
