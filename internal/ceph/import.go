@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -71,9 +72,36 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 	}
 	res, err := (&importer{w: w, size: size, o: o}).run(ctx, cutIsError{r})
 	if err != nil {
+		if Stalled(err) {
+			// The cluster is not answering: closing the image and
+			// removing it would each block for the OSD timeout, as cgo
+			// calls ignore ctx. Answer now and clean up behind; a
+			// leftover is a temporary name, which the start-up reaper
+			// removes.
+			go abortLogged(w)
+			return res, err
+		}
 		return res, errors.Join(err, w.Abort(ctx))
 	}
 	return res, w.Commit(ctx)
+}
+
+// Stalled reports whether err says the cluster did not answer in time or
+// is unreachable: then a cleanup call would just block again for the OSD or
+// monitor timeout (cgo calls ignore ctx), so callers run it in the
+// background instead of making their caller wait for it. A context that
+// merely ended is not a stall: the cluster answers, cleanup is quick, and
+// doing it before returning keeps "a failed import leaves nothing" exact.
+func Stalled(err error) bool {
+	return errors.Is(err, errs.ErrTimeout) || errors.Is(err, errs.ErrUnavailable)
+}
+
+// abortLogged aborts w in the background after a stalled import.
+func abortLogged(w *ImageWriter) {
+	if err := w.Abort(context.Background()); err != nil {
+		slog.Warn("ceph: background removal of an import's temporary image failed; the reaper will take it",
+			"image", w.spec(), "err", err)
+	}
 }
 
 func existsErr(taken bool, pool, name string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -123,11 +124,33 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 	if err == nil {
 		err = translate(w.img.Flush(), "flush", w.spec())
 	}
+	if err != nil && Stalled(err) {
+		// The cluster is not answering: closing the handle may flush
+		// again, and removing the image would block for the OSD timeout
+		// too (cgo ignores ctx). Answer now and clean up behind; a
+		// leftover is a temporary name the reaper removes.
+		go func() {
+			if aerr := errors.Join(w.close(), w.removeTemp()); aerr != nil {
+				slog.Warn("ceph: background removal of a temporary image failed; the reaper will take it", "image", w.spec(), "err", aerr)
+			}
+			w.io.Destroy()
+		}()
+		return err
+	}
 	if cerr := w.close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
 		err = translate(rbd.GetImage(w.io, w.tmp).Rename(w.name), "rename to "+w.name, w.spec())
+	}
+	if err != nil && Stalled(err) {
+		go func() {
+			if rerr := w.removeTemp(); rerr != nil {
+				slog.Warn("ceph: background removal of a temporary image failed; the reaper will take it", "image", w.spec(), "err", rerr)
+			}
+			w.io.Destroy()
+		}()
+		return err
 	}
 	if err != nil {
 		err = errors.Join(err, w.removeTemp())

@@ -73,7 +73,7 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 			b.log.InfoContext(ctx, "base created", "base", name, "snap", snap)
 			return ref, nil
 		}
-		b.remove(ctx, tmp)
+		b.cleanup(ctx, tmp, err)
 		if !errors.Is(err, errs.ErrExists) {
 			return ceph.SnapRef{}, err
 		}
@@ -97,15 +97,18 @@ func claimName(name string) string { return name + ".tmp--claim" }
 
 // publish renames tmp to name if this node wins the claim; errs.ErrExists
 // means another request has published, or is publishing, name.
-func (b *RBD) publish(ctx context.Context, tmp, name string) error {
+func (b *RBD) publish(ctx context.Context, tmp, name string) (err error) {
 	pool, claim := b.cfg.VMsPool, claimName(name)
 	if err := b.c.CreateImage(ctx, pool, claim, 0, ceph.ImageOptions{}); err != nil {
 		return err
 	}
-	defer b.remove(ctx, claim)
+	defer func() { b.cleanup(ctx, claim, err) }()
 	// The base may have been published between our look and our claim.
 	if ok, err := b.c.Exists(ctx, pool, name, ""); err != nil || ok {
-		return errors.Join(err, fmt.Errorf("base %s/%s: %w", pool, name, errs.ErrExists))
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("base %s/%s: %w", pool, name, errs.ErrExists)
 	}
 	return b.c.Rename(ctx, pool, tmp, name)
 }

@@ -223,9 +223,22 @@ func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten
 		err = b.publish(ctx, tmp, diskImageName(req.InstanceID, req.Name))
 	}
 	if err != nil {
-		b.remove(ctx, tmp)
+		b.cleanup(ctx, tmp, err)
 	}
 	return err
+}
+
+// cleanup removes name after the failure cause. When cause says the
+// cluster is not answering, the removal would block for the OSD timeout
+// too (cgo calls ignore ctx), so it runs in the background and the caller
+// answers now; b.remove bounds it, and the start-up reaper takes what it
+// could not remove.
+func (b *RBD) cleanup(ctx context.Context, name string, cause error) {
+	if ceph.Stalled(cause) {
+		go b.remove(ctx, name)
+		return
+	}
+	b.remove(ctx, name)
 }
 
 // remove cleans up after a failure; it must run even when ctx was canceled.

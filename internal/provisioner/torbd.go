@@ -41,7 +41,7 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 		size, err = b.convertViaFile(ctx, dl, name)
 	}
 	if err != nil {
-		b.remove(ctx, name)
+		b.cleanup(ctx, name, err)
 		return 0, err
 	}
 	b.log.InfoContext(ctx, "image fetched to raw", "image_id", img.ID, "format", img.DiskFormat, "bytes", dl.n,
@@ -93,7 +93,13 @@ func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(
 	written, err := conv(w)
 	b.stats.BytesWritten.Add(int64(written))
 	if err != nil {
-		_ = w.Abort(context.WithoutCancel(ctx))
+		if ceph.Stalled(err) {
+			// Abort closes (which may flush) and removes: both would
+			// block for the OSD timeout again; see RBD.cleanup.
+			go func() { _ = w.Abort(context.WithoutCancel(ctx)) }()
+		} else {
+			_ = w.Abort(context.WithoutCancel(ctx))
+		}
 		return fmt.Errorf("convert into %s/%s: %w", b.cfg.VMsPool, name, err)
 	}
 	return w.Commit(ctx)
