@@ -57,6 +57,7 @@ type Service struct {
 	srv      *http.Server
 	ln       net.Listener
 	log      *slog.Logger
+	mu       sync.Mutex // guards closers
 	closers  []io.Closer
 	inflight sync.WaitGroup
 	timeout  time.Duration
@@ -96,13 +97,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, cat)
-	st, err := s.newStore(ctx, cfg)
+	s.addCloser(cat)
+	st, connect, err := s.newStore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	sweep, err := recoverCrash(ctx, cat, st, cfg.Logger)
-	if err != nil {
+	if err := recoverCrash(ctx, cat, st, cfg.Logger); err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
@@ -111,9 +111,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	// Not healthy while the start-up sweep runs: whoever waits for
-	// /healthz (rollouts, tests) then finds the store as clean as a
-	// synchronous sweep would leave it. Requests are served meanwhile.
+	// Not healthy until connected and while the start-up sweep runs:
+	// whoever waits for /healthz (rollouts, tests) then finds the store
+	// usable and as clean as a synchronous sweep would leave it. Requests
+	// are served meanwhile (image data: 503 until connected).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if why := s.recovering.Load(); why != nil {
 			http.Error(w, *why, http.StatusServiceUnavailable)
@@ -129,14 +130,14 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBg = stop
-	if sweep != nil {
-		why := "removing data of uploads cut by a crash"
-		s.recovering.Store(&why)
+	if connect != nil {
+		s.setRecovering("connecting to Ceph")
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
-			sweep(bg)
-			s.recovering.Store(nil)
+			if connect(bg) {
+				s.recovering.Store(nil)
+			}
 		}()
 	}
 	go func() {
@@ -185,6 +186,8 @@ func (s *Service) Shutdown() error {
 }
 
 func (s *Service) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		if err := s.closers[i].Close(); err != nil {
 			s.log.Warn("closing", "err", err)
@@ -233,20 +236,94 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (s *Service) newStore(ctx context.Context, cfg Config) (store.Store, error) {
+// newStore returns the store and, for rbd, the start-up work that connects
+// it in the background (connectRBD); the file store is ready at once.
+func (s *Service) newStore(cfg Config) (store.Store, func(context.Context) bool, error) {
 	switch cfg.Store {
 	case "file", "":
 		if cfg.FileDir == "" {
-			return nil, fmt.Errorf("file store: no directory: %w", errs.ErrInvalid)
+			return nil, nil, fmt.Errorf("file store: no directory: %w", errs.ErrInvalid)
 		}
-		return filestore.New(cfg.FileDir)
+		st, err := filestore.New(cfg.FileDir)
+		return st, nil, err
 	case "rbd":
-		c, err := ceph.Connect(ctx, cfg.Ceph)
-		if err != nil {
-			return nil, fmt.Errorf("image service: rbd store: %w", err)
+		// New only checks and keeps its arguments: a bad configuration
+		// fails here, before listening; the store itself is made once
+		// Ceph is connected.
+		if _, err := rbdstore.New(nil, cfg.RBD); err != nil {
+			return nil, nil, err
 		}
-		s.closers = append(s.closers, c)
-		return rbdstore.New(c, cfg.RBD)
+		p := &pendingStore{}
+		return p, func(ctx context.Context) bool { return s.connectRBD(ctx, cfg, p) }, nil
 	}
-	return nil, fmt.Errorf("store %q (want file or rbd): %w", cfg.Store, errs.ErrInvalid)
+	return nil, nil, fmt.Errorf("store %q (want file or rbd): %w", cfg.Store, errs.ErrInvalid)
+}
+
+func (s *Service) setRecovering(why string) { s.recovering.Store(&why) }
+
+// connectRBD connects to Ceph, retrying with backoff until it works or ctx
+// ends (the service listens meanwhile: a monitor outage at start must not
+// kill it), lists the leftovers of uploads a crash cut, makes the store
+// ready and then removes those leftovers. Listing first means the uploads
+// accepted from then on (new temporary names) are never swept. The sweep
+// may take a minute: a killed writer's watch on its temporary outlives it
+// by ~30 s. It reports whether it got to the end.
+func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) bool {
+	var c *ceph.Cluster
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		var err error
+		if c, err = ceph.Connect(ctx, cfg.Ceph); err == nil {
+			break
+		}
+		if !s.retry(ctx, wait, fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait, err)) {
+			return false
+		}
+	}
+	s.addCloser(c)
+	st, err := rbdstore.New(c, cfg.RBD)
+	if err != nil { // checked before listening; cannot happen
+		s.log.Error("rbd store", "err", err)
+		return false
+	}
+	var names []string
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		if names, err = st.Leftovers(ctx); err == nil {
+			break
+		}
+		if !s.retry(ctx, wait, fmt.Sprintf("listing the store's leftovers (retrying in %s): %v", wait, err)) {
+			return false
+		}
+	}
+	p.ready(st)
+	s.log.Info("rbd store connected", "fsid", c.FSID(), "pool", cfg.RBD.Pool)
+	s.setRecovering("removing data of uploads cut by a crash")
+	// Even with no names: the trash may hold an earlier run's leftovers.
+	removed, err := st.RemoveLeftovers(ctx, names)
+	logSweep(s.log, removed, err)
+	return ctx.Err() == nil
+}
+
+// retry says why start-up waits and waits; false when ctx ended.
+func (s *Service) retry(ctx context.Context, wait time.Duration, why string) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	s.setRecovering(why)
+	s.log.Warn("image service start-up: " + why)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// addCloser is safe beside close: the background start-up adds the
+// cluster connection while the service runs.
+func (s *Service) addCloser(c io.Closer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closers = append(s.closers, c)
 }

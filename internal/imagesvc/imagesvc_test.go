@@ -56,7 +56,28 @@ func startRBD(t testing.TB) (*Service, *ceph.Cluster, string, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Shutdown() })
+	waitHealthy(t, s)
 	return s, c, pools.images, pools.vms
+}
+
+// waitHealthy waits for /healthz 200: the rbd store connects after Start
+// returns.
+func waitHealthy(t testing.TB, s *Service) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + s.Addr() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("image service not healthy after 30 s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func client(s *Service, token string) *gophercloud.ServiceClient {

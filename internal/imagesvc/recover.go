@@ -11,31 +11,21 @@ import (
 
 // recoverCrash undoes what a crash in the middle of uploads leaves, before
 // the service accepts requests: images stuck in saving go back to queued
-// (no upload can be running yet), and the store removes half-written data.
-// A store whose removals may have to wait (store.SlowSweeper) only lists
-// its leftovers here; the returned sweep (nil: nothing left to do) removes
-// them and is meant to run while the service already serves.
+// (no upload can be running yet), and a store that can sweep quickly
+// (store.Sweeper, not SlowSweeper) removes half-written data. A
+// store.SlowSweeper is swept by the background start-up (see connectRBD).
 // This assumes one service per catalog and store, which is how it runs.
-func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log *slog.Logger) (sweep func(context.Context), err error) {
-	switch sw := st.(type) {
-	case store.SlowSweeper:
-		names, err := sw.Leftovers(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("image service: listing the store's leftovers: %w", err)
+func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log *slog.Logger) error {
+	if _, slow := st.(store.SlowSweeper); !slow {
+		if sw, ok := st.(store.Sweeper); ok {
+			removed, err := sw.Sweep(ctx)
+			if err != nil {
+				return fmt.Errorf("image service: sweeping the store: %w", err)
+			}
+			logSweep(log, removed, nil)
 		}
-		// Even with no names: the trash may hold an earlier run's leftovers.
-		sweep = func(ctx context.Context) {
-			removed, err := sw.RemoveLeftovers(ctx, names)
-			logSweep(log, removed, err)
-		}
-	case store.Sweeper:
-		removed, err := sw.Sweep(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("image service: sweeping the store: %w", err)
-		}
-		logSweep(log, removed, nil)
 	}
-	return sweep, requeue(ctx, cat, log)
+	return requeue(ctx, cat, log)
 }
 
 func logSweep(log *slog.Logger, removed []string, err error) {
