@@ -2,6 +2,7 @@ package ceph
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -148,6 +149,28 @@ func TestDataRuns(t *testing.T) {
 	} {
 		if got := dataRuns(tc.p); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: dataRuns = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Stalled tells a cluster that does not answer (cleanup would block again)
+// from other failures, through the provisioner's wrapping too.
+func TestStalled(t *testing.T) {
+	timedOut := translate(fakeCephError(-int(syscall.ETIMEDOUT)), "write", "image p/x")
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{timedOut, true},
+		{fmt.Errorf("import image i into p/x: %w", timedOut), true},
+		{errors.Join(errors.New("other"), timedOut), true},
+		{fmt.Errorf("wrapped: %w", errs.ErrUnavailable), true},
+		{translate(fakeCephError(-int(syscall.ENOENT)), "open", "image p/x"), false},
+		{errs.ErrChecksum, false},
+		{context.Canceled, false}, // the cluster answers: clean up before returning
+	} {
+		if got := Stalled(tc.err); got != tc.want {
+			t.Errorf("Stalled(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }
