@@ -38,9 +38,8 @@ func (b *echoBackend) Create(_ context.Context, r provisioner.Request) (provisio
 // POST /v1/disks. Invariants: no panic; the answer is 201 or 400; a 400
 // never reaches the backend and carries {"error":{"code":"invalid"}}; a 201
 // comes only for a body a strict decoder (no unknown fields) accepts, hands
-// the backend exactly its fields and echoes them. (Data after the first
-// JSON object is ignored by the agent, unlike the image service; the seed
-// with two objects documents that.)
+// the backend exactly its fields and echoes them. Data after the first JSON
+// object is a 400, as in the image service (the seed with two objects).
 func FuzzAgentCreateRequest(f *testing.F) {
 	for _, seed := range []string{
 		`{"instance_id":"i1","image_id":"img","size_bytes":1073741824}`,

@@ -51,9 +51,9 @@ func TestAgentKilledMidClone(t *testing.T) {
 	img := f.image("", "raw", raw, nil)
 	var insts []string
 	var tmp []string
-	// A disk of the image's size is one librbd clone straight to its name;
-	// a larger disk is cloned to a temporary name, grown and renamed. The
-	// storm mixes both.
+	// Every disk is cloned to a temporary name (grown if larger than the
+	// image) and renamed into place, so a crash can only leave temporaries.
+	// The storm mixes both sizes.
 	// Those are a few short Ceph calls and a bare kill rarely lands
 	// between them. So while a storm of clones runs, the test watches the
 	// pool; the moment a temporary clone shows up it pauses the OSD

@@ -15,9 +15,9 @@ import (
 	"github.com/cowdisk/cowdisk/internal/devcluster"
 )
 
-// Timeouts the node agent runs with. `cowdisk serve node` has no flags for
-// them, so they are internal/ceph's defaults (ceph.Config: mount 10 s, mon
-// op 10 s, OSD op 30 s); the fault tests bound the agent's answers by them.
+// Timeouts the node agent runs with: the tests start it without the
+// --ceph-*-timeout flags, so they are internal/ceph's defaults (mount 10 s,
+// mon op 10 s, OSD op 30 s); the fault tests bound the agent's answers by them.
 const (
 	agentMonTimeout = 10 * time.Second
 	agentOSDTimeout = 30 * time.Second
