@@ -22,7 +22,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_health() {
   i=0
   until curl -fsS "$1/healthz" >/dev/null 2>&1; do
-    i=$((i+1)); [ $i -lt 100 ] || { echo "demo: $1 did not come up; log:"; cat "$2"; exit 1; }
+    i=$((i+1)); [ $i -lt 600 ] || { echo "demo: $1 did not come up; log:"; cat "$2"; exit 1; }
     sleep 0.1
   done
 }
