@@ -59,8 +59,7 @@ func downCommand() *cobra.Command {
 			return devcluster.Down(cmd.Context(), dir)
 		},
 	}
-	c.Flags().StringVar(&dir, "dir", "", "the cluster directory (required)")
-	_ = c.MarkFlagRequired("dir")
+	requireDir(c, &dir)
 	return c
 }
 
@@ -80,7 +79,13 @@ func envCommand() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&dir, "dir", "", "the cluster directory (required)")
-	_ = c.MarkFlagRequired("dir")
+	requireDir(c, &dir)
 	return c
+}
+
+// requireDir adds the --dir flag that down and env share: both act on a
+// cluster booted earlier, so they cannot guess where it is.
+func requireDir(c *cobra.Command, dir *string) {
+	c.Flags().StringVar(dir, "dir", "", "the cluster directory (required)")
+	_ = c.MarkFlagRequired("dir")
 }
