@@ -35,7 +35,7 @@ type Options struct {
 // names (exact or differing only in case, at any depth), invalid UTF-8,
 // lone surrogates and anything after the value. Errors wrap errs.ErrInvalid
 // and name the member; an *http.MaxBytesError from r is kept (wrapped), so
-// an HTTP edge can still answer 413.
+// an HTTP edge can still answer 413 (the error wraps errs.ErrInvalid too).
 func Decode(r io.Reader, v any, o Options) error {
 	data, err := readAll(r, o.MaxBytes)
 	if err != nil {
@@ -70,7 +70,7 @@ func readAll(r io.Reader, max int64) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("JSON document exceeds the limit of %d bytes: %w", mbe.Limit, err)
+			return nil, fmt.Errorf("JSON document exceeds the limit of %d bytes: %w: %w", mbe.Limit, err, errs.ErrInvalid)
 		}
 		return nil, fmt.Errorf("reading JSON document: %w", err)
 	}
