@@ -18,12 +18,13 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
 )
 
-// imageAPI is a Glance v2 endpoint: the real Glance (no token, every
-// caller is admin) or cowdisk's image service (a token).
-type imageAPI struct{ url, token string }
+// endpoint is a JSON HTTP API: a Glance v2 endpoint (the real Glance, no
+// token, every caller admin; or cowdisk's image service with a token) or
+// the node agent.
+type endpoint struct{ url, token string }
 
 // do sends one request and decodes a 2xx JSON answer into out (if not nil).
-func (a imageAPI) do(ctx context.Context, method, path, ctype string, body []byte, out any) (int, error) {
+func (a endpoint) do(ctx context.Context, method, path, ctype string, body []byte, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, a.url+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
@@ -56,7 +57,7 @@ func (a imageAPI) do(ctx context.Context, method, path, ctype string, body []byt
 
 // upload creates an image, uploads data and deletes the image when the
 // test ends (after the cleanups registered later, such as its disks').
-func (a imageAPI) upload(t *testing.T, name, diskFormat string, data []byte) string {
+func (a endpoint) upload(t *testing.T, name, diskFormat string, data []byte) string {
 	t.Helper()
 	var img struct{ ID string }
 	meta, _ := json.Marshal(map[string]string{"name": name, "disk_format": diskFormat, "container_format": "bare"})

@@ -37,7 +37,7 @@ type peers struct {
 	glance                          *ostest.Glance
 	images                          *server // cowdisk serve images: RBD store in imagesPool
 	agent                           *server // cowdisk serve node against glance
-	cowdiskImages, glanceImages     imageAPI
+	cowdiskImages, glanceImages     endpoint
 }
 
 var shared struct {
@@ -97,7 +97,7 @@ func startPeers(cfg ceph.Config, images, vms string) (_ *peers, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p.glanceImages = imageAPI{url: p.glance.URL}
+	p.glanceImages = endpoint{url: p.glance.URL}
 	return p, nil
 }
 
@@ -141,7 +141,7 @@ func (p *peers) startImages(ctx context.Context, cfg ceph.Config) error {
 	if err != nil {
 		return err
 	}
-	p.cowdiskImages = imageAPI{url: p.images.url, token: adminToken}
+	p.cowdiskImages = endpoint{url: p.images.url, token: adminToken}
 	return nil
 }
 
