@@ -161,6 +161,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, p auth.Principal
 		s.writeError(w, r, err)
 		return
 	}
+	s.dropStaged(ctx, img.ID)
 	logger(r).Info("image deleted", "image", img.ID)
 	w.WriteHeader(http.StatusNoContent)
 }
