@@ -87,6 +87,8 @@ func (s *Server) routes() {
 	m.Handle("GET /v2/info/import", s.authed(s.importInfo))
 	m.Handle("PUT /v2/images/{id}/stage", s.authed(s.stage))
 	m.Handle("POST /v2/images/{id}/import", s.authed(s.importImage))
+	m.Handle("GET /v2/images/{id}/locations", s.authed(s.getLocations))
+	m.Handle("POST /v2/images/{id}/locations", s.authed(s.postLocation))
 }
 
 // ServeHTTP implements http.Handler with request ids, logs and metrics
