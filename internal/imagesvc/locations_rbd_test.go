@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -18,22 +16,14 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
-// call sends one request with a token and returns status and body.
+// call is send for tests: a failed request ends the test.
 func call(t *testing.T, s *Service, method, path, token, ctype, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+s.Addr()+path, strings.NewReader(body))
+	code, out, err := send(s, method, path, token, ctype, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Auth-Token", token)
-	req.Header.Set("Content-Type", ctype)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return code, out
 }
 
 // TestLocationsRBD adds locations to queued images as Nova's direct
