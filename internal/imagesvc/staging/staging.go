@@ -20,7 +20,8 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/filestore"
 )
 
-// Area is the staging directory. It is a store.Store (Put writes under a
+// Area is the staging directory (not fsynced: staged data is cleared at
+// start anyway). It is a store.Store (Put writes under a
 // temporary name and renames only when complete) and a store.Hasher that
 // skips hashing: staged data is inspected on the way in, and hashed once,
 // on its way into the real store at import.
@@ -35,7 +36,7 @@ var (
 
 // New uses dir, creating it if needed.
 func New(dir string) (*Area, error) {
-	fs, err := filestore.New(dir)
+	fs, err := filestore.NewScratch(dir)
 	if err != nil {
 		return nil, fmt.Errorf("staging area: %w", err)
 	}
