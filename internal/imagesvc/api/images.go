@@ -124,6 +124,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal
 			if err = s.cfg.Catalog.Create(r.Context(), img); err == nil {
 				logger(r).Info("image created", "image", img.ID, "owner", img.Owner)
 				w.Header().Set("Location", "/v2/images/"+img.ID)
+				s.setImportHeader(w)
 				writeJSON(w, http.StatusCreated, s.view(img, p))
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -50,6 +51,16 @@ func (s *Server) importMethods() []string {
 		m = append(m, methodWeb)
 	}
 	return m
+}
+
+// setImportHeader tells clients on image create which import methods
+// there are, as Glance does; openstacksdk reads it instead of
+// /v2/info/import. No header when there are none (RFC 7230: no empty
+// fields).
+func (s *Server) setImportHeader(w http.ResponseWriter) {
+	if m := s.importMethods(); len(m) > 0 {
+		w.Header().Set("OpenStack-image-import-methods", strings.Join(m, ","))
+	}
 }
 
 // importInfo is GET /v2/info/import, what clients ask before importing.

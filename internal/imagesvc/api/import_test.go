@@ -82,7 +82,13 @@ func TestImportInfo(t *testing.T) {
 	if _, body, _ := e.do(t, "GET", "/v2/info/import", tokAlice, "", nil); !contains(body, `"value":[]`) {
 		t.Fatalf("methods off: %s", body)
 	}
+	if _, _, h := e.do(t, "POST", "/v2/images", tokAlice, "application/json", strings.NewReader(`{}`)); h.Get("OpenStack-image-import-methods") != "" {
+		t.Fatal("import methods header without import methods")
+	}
 	e.withImport(t, "127.0.0.1")
+	if _, _, h := e.do(t, "POST", "/v2/images", tokAlice, "application/json", strings.NewReader(`{}`)); h.Get("OpenStack-image-import-methods") != "glance-direct,web-download" {
+		t.Fatalf("import methods header on create: %q", h.Get("OpenStack-image-import-methods"))
+	}
 	code, body, _ := e.do(t, "GET", "/v2/info/import", tokAlice, "", nil)
 	if code != 200 || !contains(body, `"value":["glance-direct","web-download"]`) || contains(body, "copy-image") {
 		t.Fatalf("%d %s", code, body)
