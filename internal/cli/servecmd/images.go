@@ -81,6 +81,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.BoolVar(&o.cfg.ShowLocations, "show-locations", true, "show direct_url/locations to admin and service callers")
 	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
+	addImportFlags(c, o)
 	return c
 }
 

@@ -120,6 +120,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal
 			if err = s.cfg.Catalog.Create(r.Context(), img); err == nil {
 				logger(r).Info("image created", "image", img.ID, "owner", img.Owner)
 				w.Header().Set("Location", "/v2/images/"+img.ID)
+				s.setImportHeader(w)
 				writeJSON(w, http.StatusCreated, s.view(img, p))
 				return
 			}
@@ -157,6 +158,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, p auth.Principal
 		s.writeError(w, r, err)
 		return
 	}
+	s.dropStaged(ctx, img.ID)
 	logger(r).Info("image deleted", "image", img.ID)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -108,6 +108,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, p auth.Principal)
 			"PATCH needs Content-Type %s, got %q", patchMediaType, r.Header.Get("Content-Type")))
 		return
 	}
+	if s.patchLocations(w, r, p) {
+		return
+	}
 	ctx := r.Context()
 	img, err := s.lookupWritable(ctx, p, r.PathValue("id"))
 	var ops []patchOp
