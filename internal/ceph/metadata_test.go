@@ -60,4 +60,3 @@ func TestMetadataEmptyAndMissing(t *testing.T) {
 		t.Fatalf("set on missing image: %v, want ErrNotFound", err)
 	}
 }
-
