@@ -7,7 +7,7 @@ package agent
 import "github.com/cowdisk/cowdisk/internal/provisioner"
 
 // DefaultAddr is where `cowdisk serve node` listens: loopback only, since
-// the API has no authentication of its own.
+// its default --auth none makes every caller admin.
 const DefaultAddr = "127.0.0.1:9393"
 
 // CreateRequest is the body of POST /v1/disks.
