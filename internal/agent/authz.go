@@ -65,14 +65,14 @@ func (s scoped) check(ctx context.Context, instanceID, name string) error {
 // about that disk.
 func (s scoped) Create(ctx context.Context, r provisioner.Request) (provisioner.Disk, error) {
 	r.Owner = s.c.p.Project
+	name := r.Name
+	if name == "" {
+		name = provisioner.DefaultDiskName
+	}
 	taken := func() error {
-		return fmt.Errorf("disk %q of instance %q: the name is taken: %w", r.Name, r.InstanceID, errs.ErrConflict)
+		return fmt.Errorf("disk %q of instance %q: the name is taken: %w", name, r.InstanceID, errs.ErrConflict)
 	}
 	if !s.all() {
-		name := r.Name
-		if name == "" {
-			name = provisioner.DefaultDiskName
-		}
 		if d, err := s.b.Get(ctx, r.InstanceID, name); err == nil && !s.owns(d) {
 			return provisioner.Disk{}, taken()
 		}
