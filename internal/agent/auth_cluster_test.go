@@ -64,7 +64,9 @@ func newAuthEnv(t *testing.T) *authEnv {
 	return e
 }
 
-func (e *authEnv) as(token string) *agent.Client { return &agent.Client{Base: e.agentURL, Token: token} }
+func (e *authEnv) as(token string) *agent.Client {
+	return &agent.Client{Base: e.agentURL, Token: token}
+}
 
 // upload makes a raw image of 2 MiB of random data as token's project.
 func (e *authEnv) upload(token, visibility string) string {
@@ -273,4 +275,3 @@ func (e *authEnv) legacyDiskIsPrivileged(ctx context.Context, p1, admin, svc *ag
 		}
 	}
 }
-
