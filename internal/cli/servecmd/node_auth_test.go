@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
@@ -79,6 +81,21 @@ func TestNodeAuthModes(t *testing.T) {
 	}
 }
 
+// runServer runs a server command until the test ends, then stops it and
+// checks it stopped cleanly.
+func runServer(t *testing.T, c *cobra.Command, args ...string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	c.SetArgs(args)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", c.Name(), err)
+		}
+	})
+}
+
 // freeAddr is a free loopback port.
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -120,18 +137,8 @@ func TestNodeServesTLSWithTokens(t *testing.T) {
 	cert, key := ca.Issue(t, "node")
 	tokens := writeTokens(t)
 	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	c := NodeCommand()
-	c.SetArgs([]string{"--listen", addr, "--backend", "local", "--local-dir", t.TempDir(), "--auth", "tokens",
-		"--tokens-file", tokens, "--tls-cert", cert, "--tls-key", key, "--image-service", "http://127.0.0.1:1"})
-	go func() { done <- c.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve node: %v", err)
-		}
-	}()
+	runServer(t, NodeCommand(), "--listen", addr, "--backend", "local", "--local-dir", t.TempDir(), "--auth", "tokens",
+		"--tokens-file", tokens, "--tls-cert", cert, "--tls-key", key, "--image-service", "http://127.0.0.1:1")
 	trusting, err := tlsconf.HTTPClient(ca.File)
 	if err != nil {
 		t.Fatal(err)
@@ -176,17 +183,7 @@ func TestImagesTLS(t *testing.T) {
 		}
 	}
 	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	c := ImagesCommand()
-	c.SetArgs([]string{"--listen", addr, "--data-dir", t.TempDir(), "--tls-cert", cert, "--tls-key", key})
-	go func() { done <- c.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve images: %v", err)
-		}
-	}()
+	runServer(t, ImagesCommand(), "--listen", addr, "--data-dir", t.TempDir(), "--tls-cert", cert, "--tls-key", key)
 	hc, err := tlsconf.HTTPClient(ca.File)
 	if err != nil {
 		t.Fatal(err)
