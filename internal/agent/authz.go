@@ -78,8 +78,15 @@ func (s scoped) Create(ctx context.Context, r provisioner.Request) (provisioner.
 		}
 	}
 	d, err := s.b.Create(withCaller(ctx, s.c), r)
-	if err == nil && !s.owns(d) { // made by another project meanwhile
+	switch {
+	case err == nil && !s.owns(d): // made by another project meanwhile
 		return provisioner.Disk{}, taken()
+	case errors.Is(err, errs.ErrConflict) && !s.all():
+		// The conflict may describe another project's disk (its image):
+		// say only that the name is taken unless the disk is the caller's.
+		if other, gerr := s.b.Get(ctx, r.InstanceID, name); gerr == nil && !s.owns(other) {
+			return provisioner.Disk{}, taken()
+		}
 	}
 	return d, err
 }

@@ -73,7 +73,7 @@ func TestNodeAuthModes(t *testing.T) {
 	if a, err := s.authenticator(context.Background(), "0.0.0.0:1"); err != nil || a == nil {
 		t.Fatalf("forced none: %v", err)
 	}
-	if newKeystoneAuth == nil { // until node_keystone.go sets the hook
+	if keystoneHook.build == nil { // until node_keystone.go sets the hook
 		s.auth = "keystone"
 		if _, err := s.authenticator(context.Background(), "127.0.0.1:1"); !errors.Is(err, errs.ErrInvalid) {
 			t.Fatalf("keystone without the hook: %v", err)
