@@ -5,6 +5,7 @@ package imagesvc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,9 @@ type Config struct {
 	// AllowRemoteNoAuth lets auth "none" listen on a non-loopback address:
 	// without it anyone who can reach the port would be admin.
 	AllowRemoteNoAuth bool
+
+	// TLS, when set, serves HTTPS (see tlsconf.Server).
+	TLS *tls.Config
 
 	ShowLocations   bool
 	MaxImageSize    int64
@@ -132,6 +136,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
 	}
+	if cfg.TLS != nil {
+		s.ln = tls.NewListener(s.ln, cfg.TLS)
+	}
 	s.srv = &http.Server{Handler: s.track(mux), ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -151,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			s.log.Error("image service stopped serving", "err", err)
 		}
 	}()
-	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", cfg.DB)
+	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", cfg.DB, "tls", cfg.TLS != nil)
 	return s, nil
 }
 
