@@ -4,7 +4,7 @@ TAGS ?= $(shell scripts/ceph-build-tag 2>/dev/null)
 GO ?= go
 BIN := bin/cowdisk
 
-.PHONY: all deps build test test-unit fuzz demo bench test-faults clean
+.PHONY: all deps build test test-unit fuzz demo bench test-faults test-interop clean
 
 all: build
 
@@ -36,6 +36,11 @@ bench: build
 # bluestore dev cluster of their own. `make test` runs them too.
 test-faults: build
 	scripts/test-faults.sh
+
+# OpenStack's own clients, Nova's code, a real Glance and Keystone against
+# cowdisk (internal/interop/..., build tag interop). `make test` runs them too.
+test-interop: build
+	scripts/test-interop.sh
 
 clean:
 	rm -rf bin
