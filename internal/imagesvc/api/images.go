@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,7 +63,11 @@ func parseID(s string) (string, error) {
 
 // decodeObject reads a bounded JSON object body into raw fields.
 func decodeObject(r *http.Request, w http.ResponseWriter) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestJSON))
+	b, err := readJSONBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var m map[string]json.RawMessage
 	if err := dec.Decode(&m); err != nil {
 		var mbe *http.MaxBytesError
@@ -121,6 +126,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err == nil {
 		var img catalog.Image
 		if img, err = newImage(fields, p); err == nil {
+			err = s.cfg.Limits.check(&img, nil)
+		}
+		if err == nil {
 			if err = s.cfg.Catalog.Create(r.Context(), img); err == nil {
 				logger(r).Info("image created", "image", img.ID, "owner", img.Owner)
 				w.Header().Set("Location", "/v2/images/"+img.ID)
