@@ -73,7 +73,7 @@ func (s *Server) parseListQuery(raw string) (catalog.Filter, url.Values, error) 
 		return f, nil, fmt.Errorf("query string: %v: %w", err, errs.ErrInvalid)
 	}
 	hidden := false
-	f.OSHidden = &hidden // Glance lists hidden images only when asked
+	f.OSHidden = &hidden                            // Glance lists hidden images only when asked
 	for _, k := range slices.Sorted(maps.Keys(q)) { // the same bad query, the same error
 		if err := s.applyParam(&f, k, q[k]); err != nil {
 			return f, nil, err
