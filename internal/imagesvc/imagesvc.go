@@ -48,6 +48,7 @@ type Config struct {
 
 	ShowLocations   bool
 	MaxImageSize    int64
+	Limits          api.Limits    // quotas and list bounds; zero fields: api.DefaultLimits
 	ShutdownTimeout time.Duration // default 30s
 	Logger          *slog.Logger
 }
@@ -108,7 +109,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
-		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg})
+		MaxImageSize: cfg.MaxImageSize, Limits: cfg.Limits, Logger: cfg.Logger, Registerer: reg})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// Not healthy until connected and while the start-up sweep runs:

@@ -80,6 +80,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.BoolVar(&o.cfg.AllowRemoteNoAuth, "allow-remote-noauth", false, "allow --auth none on a non-loopback address")
 	f.BoolVar(&o.cfg.ShowLocations, "show-locations", true, "show direct_url/locations to admin and service callers")
 	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
+	registerLimitFlags(f, &o.cfg.Limits)
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
 	return c
 }

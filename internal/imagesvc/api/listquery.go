@@ -72,9 +72,11 @@ func (s *Server) parseListQuery(raw string) (catalog.Filter, url.Values, error) 
 	if err != nil {
 		return f, nil, fmt.Errorf("query string: %v: %w", err, errs.ErrInvalid)
 	}
+	// Glance lists hidden images only when asked; sorted keys give the
+	// same bad query the same error.
 	hidden := false
-	f.OSHidden = &hidden                            // Glance lists hidden images only when asked
-	for _, k := range slices.Sorted(maps.Keys(q)) { // the same bad query, the same error
+	f.OSHidden = &hidden
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if err := s.applyParam(&f, k, q[k]); err != nil {
 			return f, nil, err
 		}
