@@ -79,7 +79,14 @@ func TestListQuery(t *testing.T) {
 		}
 		v := e.post(t, tok, b)
 		ids[v["name"].(string)] = v["id"].(string)
-		time.Sleep(1100 * time.Millisecond) // distinct created_at seconds (Glance's precision)
+		// Distinct created_at seconds (the precision shown and compared).
+		created := time.Date(2026, 1, 1, 0, 0, len(ids), 0, time.UTC)
+		if _, err := e.cat.Update(t.Context(), v["id"].(string), func(i *catalog.Image) error {
+			i.CreatedAt = created
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.put(t, ids["a"], make([]byte, 1000))
 	e.put(t, ids["b"], qcow2Head())
