@@ -28,6 +28,8 @@ type Config struct {
 	ShowLocations bool
 	// MaxImageSize bounds uploads; zero means DefaultMaxImageSize.
 	MaxImageSize int64
+	// Limits are the quotas and list bounds; zero fields take DefaultLimits.
+	Limits Limits
 	// NewInspection returns the format check run on every upload; nil means
 	// the imageformat package's inspector.
 	NewInspection func() Inspection
@@ -47,6 +49,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	quota   *storageQuota
 }
 
 // New returns the API server; it is an http.Handler.
@@ -54,13 +57,15 @@ func New(cfg Config) *Server {
 	if cfg.MaxImageSize <= 0 {
 		cfg.MaxImageSize = DefaultMaxImageSize
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.NewInspection == nil {
 		cfg.NewInspection = NewFormatInspection
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(),
+		quota: newStorageQuota()}
 	s.routes()
 	return s
 }

@@ -97,6 +97,11 @@ func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, erro
 	if img.DiskFormat == nil || img.ContainerFormat == nil {
 		return img, fmt.Errorf("set disk_format and container_format before uploading: %w", errs.ErrInvalid)
 	}
+	release, err := s.reserveStorage(ctx, r, img.Owner, size)
+	if err != nil {
+		return img, err
+	}
+	defer release() // after the image is active or back to queued
 	if img, err = s.setStatus(ctx, img.ID, catalog.StatusQueued, catalog.StatusSaving); err != nil {
 		return img, err
 	}
