@@ -84,5 +84,5 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler with request ids, logs and metrics
 // around every route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.mux).ServeHTTP(w, r)
+	s.observe(s.unmatched(s.mux)).ServeHTTP(w, r)
 }
