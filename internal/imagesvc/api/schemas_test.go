@@ -1,0 +1,71 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestValidatorRefusesBadDocuments shows the schema check used on every
+// answer can fail: each document breaks one rule of the served schemas.
+func TestValidatorRefusesBadDocuments(t *testing.T) {
+	good := `{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","name":"x","status":"active","disk_format":"raw",
+		"container_format":"bare","visibility":"shared","protected":false,"os_hidden":false,"size":1,
+		"virtual_size":null,"checksum":null,"tags":["a"],"min_disk":0,"min_ram":0,"os_distro":"debian"}`
+	if err := validateAs("image", []byte(good)); err != nil {
+		t.Fatalf("good image refused: %v", err)
+	}
+	for _, tc := range []struct{ kind, name, doc string }{
+		{"image", "unknown disk_format", `{"disk_format":"qcow3"}`},
+		{"image", "unknown status", `{"status":"sleeping"}`},
+		{"image", "bad id", `{"id":"nope"}`},
+		{"image", "size as string", `{"size":"1"}`},
+		{"image", "non-string extra property", `{"colour":1}`},
+		{"image", "long name", `{"name":"` + strings.Repeat("n", 256) + `"}`},
+		{"image", "tags not strings", `{"tags":[1]}`},
+		{"image", "location without metadata", `{"locations":[{"url":"rbd://a/b/c/d"}]}`},
+		{"image", "kernel_id not a uuid", `{"kernel_id":"k"}`},
+		{"images", "images not an array", `{"images":{}}`},
+		{"images", "bad image in page", `{"images":[{"visibility":"everyone"}]}`},
+		{"member", "unknown member status", `{"status":"maybe"}`},
+		{"members", "bad member in list", `{"members":[{"image_id":"x"}]}`},
+	} {
+		if err := validateAs(tc.kind, []byte(tc.doc)); err == nil {
+			t.Errorf("%s %s: accepted %s", tc.kind, tc.name, tc.doc)
+		}
+	}
+}
+
+// TestSchemasServed checks the documents clients read: the fields Nova and
+// glanceclient need are listed with their types, and unknown kinds and
+// metadefs are Glance-shaped 404s.
+func TestSchemasServed(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, kind := range []string{"image", "images", "member", "members"} {
+		code, body, _ := e.do(t, "GET", "/v2/schemas/"+kind, "", "", nil)
+		var doc struct {
+			Name       string                     `json:"name"`
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &doc) != nil || doc.Name != kind {
+			t.Fatalf("%s: %d %s", kind, code, body)
+		}
+		for _, want := range map[string][]string{
+			"image":   {"disk_format", "container_format", "locations", "direct_url", "status", "os_hidden", "os_distro"},
+			"images":  {"images", "first", "next", "schema"},
+			"member":  {"member_id", "image_id", "status"},
+			"members": {"members", "schema"},
+		}[kind] {
+			if _, ok := doc.Properties[want]; !ok {
+				t.Errorf("schema %s lacks %s", kind, want)
+			}
+		}
+	}
+	for _, path := range []string{"/v2/schemas/flavor", "/v2/schemas/metadefs/namespace", "/v2/metadefs/namespaces"} {
+		code, body, _ := e.do(t, "GET", path, tokAlice, "", nil, "Accept", "application/json")
+		if code != http.StatusNotFound || !contains(body, `"code": "404 Not Found"`) && !contains(body, `"code":"404 Not Found"`) {
+			t.Errorf("%s: %d %s", path, code, body)
+		}
+	}
+}
