@@ -75,7 +75,8 @@ func TestErrorBodies(t *testing.T) {
 			}
 			if accept == "*/*" {
 				d := glanceclientDetails(body)
-				if !strings.HasPrefix(d, h.Get("")+http.StatusText(code)[:0]) || !strings.Contains(strings.ToLower(d), tc.msg) {
+				prefix := fmt.Sprintf("%d %s: ", code, http.StatusText(code))
+				if !strings.HasPrefix(d, prefix) || !strings.Contains(strings.ToLower(d), tc.msg) {
 					t.Errorf("%s: glanceclient would show %q", tc.name, d)
 				}
 			}
