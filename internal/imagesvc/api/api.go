@@ -79,6 +79,10 @@ func (s *Server) routes() {
 	m.Handle("PUT /v2/images/{id}/members/{member}", s.authed(s.setMember))
 	m.Handle("DELETE /v2/images/{id}/members/{member}", s.authed(s.removeMember))
 	m.HandleFunc("GET /v2/schemas/{kind}", s.schema)
+	m.Handle("POST /v2/images/{id}/actions/deactivate", s.authed(s.deactivate))
+	m.Handle("POST /v2/images/{id}/actions/reactivate", s.authed(s.reactivate))
+	m.Handle("PUT /v2/images/{id}/tags/{tag}", s.authed(s.addTag))
+	m.Handle("DELETE /v2/images/{id}/tags/{tag}", s.authed(s.removeTag))
 }
 
 // ServeHTTP implements http.Handler with request ids, logs and metrics

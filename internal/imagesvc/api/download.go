@@ -12,6 +12,9 @@ import (
 func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
 	img, err := s.lookup(ctx, p, r.PathValue("id"))
+	if err == nil {
+		err = downloadable(img, p)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
