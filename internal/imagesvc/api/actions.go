@@ -55,3 +55,9 @@ func downloadable(img catalog.Image, p auth.Principal) error {
 	}
 	return nil
 }
+
+// hasData reports whether the image's data can be served: active images,
+// and deactivated ones to those downloadable lets through.
+func hasData(img catalog.Image) bool {
+	return (img.Status == catalog.StatusActive || img.Status == catalog.StatusDeactivated) && len(img.Locations) > 0
+}

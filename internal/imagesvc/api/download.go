@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 )
 
 func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -19,7 +18,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Princip
 		s.writeError(w, r, err)
 		return
 	}
-	if img.Status != catalog.StatusActive || len(img.Locations) == 0 {
+	if !hasData(img) {
 		// Glance answers 204 for an image without data.
 		w.WriteHeader(http.StatusNoContent)
 		return
