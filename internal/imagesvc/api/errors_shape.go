@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +21,11 @@ const (
 	mediaPlain = "text/plain"
 )
 
+// htmlText escapes what could start markup in element text; quotes stay
+// as they are, since glanceclient shows the text with tags stripped but
+// entities not decoded.
+var htmlText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // writeGlanceError writes one error in the shape the request asked for.
 func writeGlanceError(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	st := fmt.Sprintf("%d %s", code, http.StatusText(code))
@@ -30,7 +34,7 @@ func writeGlanceError(w http.ResponseWriter, r *http.Request, code int, msg stri
 	switch ctype {
 	case mediaHTML:
 		body = "<html>\n <head>\n  <title>" + st + "</title>\n </head>\n <body>\n  <h1>" + st + "</h1>\n  " +
-			html.EscapeString(msg) + "<br /><br />\n\n\n\n </body>\n</html>"
+			htmlText.Replace(msg) + "<br /><br />\n\n\n\n </body>\n</html>"
 		ctype += "; charset=UTF-8"
 	case mediaJSON:
 		b, _ := json.Marshal(map[string]string{"message": msg, "code": st, "title": http.StatusText(code)})

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
 func TestErrorMedia(t *testing.T) {
@@ -81,5 +83,19 @@ func TestErrorBodies(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestHTMLErrorEscapes: a message quoting client input cannot inject markup
+// into the HTML body glanceclient reads.
+func TestHTMLErrorEscapes(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.mkImage(t, tokAlice, images.CreateOpts{})
+	code, body, _ := e.do(t, "DELETE", "/v2/images/"+id+"/tags/%3Cb%3Ex", tokAlice, "", nil, "Accept", "*/*")
+	if code != 404 || contains(body, "<b>") || !contains(body, "&lt;b&gt;x") {
+		t.Fatalf("%d %s", code, body)
+	}
+	if d := glanceclientDetails(body); !contains(d, `"&lt;b&gt;x"`) {
+		t.Fatalf("glanceclient shows %q", d)
 	}
 }

@@ -109,6 +109,9 @@ func setProperty(img *catalog.Image, key string, raw json.RawMessage) error {
 	if len(v) > maxValueLen {
 		return fmt.Errorf("property %q longer than %d: %w", key, maxValueLen, errs.ErrInvalid)
 	}
+	if err := checkCustomProperty(key, v); err != nil {
+		return err
+	}
 	if img.Properties == nil {
 		img.Properties = map[string]string{}
 	}

@@ -1,5 +1,14 @@
 package api
 
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sync"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
 // baseImageProperties are the image fields Glance itself defines
 // (glance/api/v2/images.py, get_base_properties).
 func baseImageProperties() object {
@@ -85,4 +94,30 @@ func customImageProperties() object {
 			"this property is missing, the Image Service will take no action",
 			"enum", []any{"on_image_deletion", "do_not_delete"}),
 	}
+}
+
+// customRules are the patterns and enums of the custom properties, compiled
+// once.
+var customRules = sync.OnceValue(func() map[string]func(string) bool {
+	rules := map[string]func(string) bool{}
+	for key, p := range customImageProperties() {
+		if pat, ok := p.(object)["pattern"].(string); ok {
+			rules[key] = regexp.MustCompile(pat).MatchString
+		}
+		if enum, ok := p.(object)["enum"].([]any); ok {
+			rules[key] = func(v string) bool { return slices.Contains(enum, any(v)) }
+		}
+	}
+	return rules
+})
+
+// checkCustomProperty applies the schema's rule for a custom property (a
+// kernel_id must be a UUID, say), as Glance validates request bodies against
+// its schema: a value the schema refuses would make the image itself invalid
+// to clients that validate (glanceclient does).
+func checkCustomProperty(key, value string) error {
+	if ok, has := customRules()[key]; has && !ok(value) {
+		return fmt.Errorf("property %s %q does not match the image schema: %w", key, value, errs.ErrInvalid)
+	}
+	return nil
 }

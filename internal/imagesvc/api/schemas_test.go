@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
 // TestValidatorRefusesBadDocuments shows the schema check used on every
@@ -67,5 +69,32 @@ func TestSchemasServed(t *testing.T) {
 		if code != http.StatusNotFound || !contains(body, `"code": "404 Not Found"`) && !contains(body, `"code":"404 Not Found"`) {
 			t.Errorf("%s: %d %s", path, code, body)
 		}
+	}
+}
+
+// TestCustomPropertiesFollowSchema: the schema's custom properties keep
+// their rules on create and PATCH, so no image the API stores fails the
+// schema it serves.
+func TestCustomPropertiesFollowSchema(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.mkImage(t, tokAlice, images.CreateOpts{})
+	uuid := "0f0e0d0c-0b0a-4908-8706-050403020100"
+	for _, tc := range []struct {
+		body string
+		code int
+	}{
+		{`{"kernel_id":"abc"}`, 400},
+		{`{"ramdisk_id":"` + uuid + `x"}`, 400},
+		{`{"cinder_encryption_key_deletion_policy":"sometimes"}`, 400},
+		{`{"kernel_id":"` + uuid + `","cinder_encryption_key_deletion_policy":"do_not_delete","os_distro":"any"}`, 201},
+	} {
+		if code, body, _ := e.do(t, "POST", "/v2/images", tokAlice, "application/json", strings.NewReader(tc.body)); code != tc.code {
+			t.Errorf("create %s: %d %s", tc.body, code, body)
+		}
+	}
+	code, body, _ := e.do(t, "PATCH", "/v2/images/"+id, tokAlice, patchMediaType,
+		strings.NewReader(`[{"op":"add","path":"/kernel_id","value":"k1"}]`))
+	if code != 400 || !contains(body, "kernel_id") {
+		t.Errorf("patch kernel_id: %d %s", code, body)
 	}
 }
