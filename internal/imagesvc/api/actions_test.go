@@ -8,6 +8,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 )
 
 // activeImage creates and uploads a small raw image as alice.
@@ -20,13 +22,14 @@ func (e *env) activeImage(t *testing.T, opts images.CreateOpts) string {
 	return id
 }
 
-func (e *env) status(t *testing.T, id string) string {
+// record reads an image's catalog record.
+func (e *env) record(t *testing.T, id string) catalog.Image {
 	t.Helper()
 	img, err := e.cat.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return img.Status
+	return img
 }
 
 // TestDeactivateReactivate follows Glance's rules: the owner's members and
@@ -62,7 +65,7 @@ func TestDeactivateReactivate(t *testing.T) {
 		if code := act(s.id, s.action, s.tok); code != s.code {
 			t.Fatalf("%s: %d, want %d", s.name, code, s.code)
 		}
-		if got := e.status(t, s.id); got != s.status {
+		if got := e.record(t, s.id).Status; got != s.status {
 			t.Fatalf("%s: status %s, want %s", s.name, got, s.status)
 		}
 	}

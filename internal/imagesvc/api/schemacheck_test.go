@@ -80,7 +80,7 @@ func (kindHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
 // against what the request's Accept header asked for (errorMedia).
 func validated(t *testing.T, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &teeWriter{ResponseWriter: w}
+		rec := &teeWriter{statusWriter: statusWriter{ResponseWriter: w}}
 		h.ServeHTTP(rec, r)
 		if err := checkAnswer(r, rec.code, rec.Header().Get("Content-Type"), rec.buf.Bytes()); err != nil {
 			t.Errorf("%s %s: %d: %v\n%s", r.Method, r.URL.Path, rec.code, err, rec.buf.Bytes())
@@ -123,26 +123,14 @@ func checkError(r *http.Request, ctype string, body []byte) error {
 
 // teeWriter keeps a copy of JSON and error bodies (never image data).
 type teeWriter struct {
-	http.ResponseWriter
-	code int
-	buf  bytes.Buffer
-}
-
-func (w *teeWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
+	statusWriter
+	buf bytes.Buffer
 }
 
 func (w *teeWriter) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
+	n, err := w.statusWriter.Write(p) // sets the code on a first Write
 	if w.code >= 400 || strings.HasPrefix(w.Header().Get("Content-Type"), mediaJSON) {
-		w.buf.Write(p)
+		w.buf.Write(p[:n])
 	}
-	return w.ResponseWriter.Write(p)
+	return n, err
 }
-
-func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
