@@ -170,8 +170,9 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 
 // verdict is the inspection's judgement of the stored data. Empty data is
 // no image format at all, yet Glance takes it (any disk_format: 204, active,
-// size 0, virtual_size null), so it is not inspected; a node refuses to make
-// a disk of it.
+// size 0, virtual_size null), so it is not inspected. No disk can be made of
+// it: the node's inspector refuses empty data and librbd refuses to clone an
+// empty snapshot.
 func verdict(insp Inspection, size int64, diskFormat string) (*int64, error) {
 	if size == 0 {
 		return nil, nil
