@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -97,4 +99,36 @@ func TestCustomPropertiesFollowSchema(t *testing.T) {
 	if code != 400 || !contains(body, "kernel_id") {
 		t.Errorf("patch kernel_id: %d %s", code, body)
 	}
+}
+
+// FuzzCreateMatchesSchema: whatever create body the API accepts, the image
+// it answers with is valid against the schema it serves.
+func FuzzCreateMatchesSchema(f *testing.F) {
+	for _, seed := range []string{
+		`{"name":"debian","disk_format":"qcow2","container_format":"bare","tags":["a","a"],"os_distro":"debian"}`,
+		`{"kernel_id":"0f0e0d0c-0b0a-4908-8706-050403020100","min_disk":3,"protected":true,"visibility":"private"}`,
+		`{"name":null,"disk_format":null,"cinder_encryption_key_deletion_policy":"on_image_deletion"}`,
+		`{"description":"x","owner":"p1","min_ram":0}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	s := New(Config{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/v2/images", bytes.NewReader(body))
+		fields, err := decodeObject(r, httptest.NewRecorder())
+		if err != nil {
+			return
+		}
+		img, err := newImage(fields, fuzzCaller)
+		if err != nil {
+			return
+		}
+		doc, err := json.Marshal(s.view(img, fuzzCaller))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateAs("image", doc); err != nil {
+			t.Fatalf("accepted %s, answered an image the schema refuses: %v\n%s", body, err, doc)
+		}
+	})
 }
