@@ -55,6 +55,7 @@ func glanceclientDetails(body string) string {
 func TestErrorBodies(t *testing.T) {
 	e := newEnv(t, nil)
 	missing := "/v2/images/0f0e0d0c-0b0a-4908-8706-050403020100"
+	taken := e.mkImage(t, tokAlice, images.CreateOpts{})
 	for _, tc := range []struct {
 		name, method, path, ctype, body string
 		code                            int
@@ -64,6 +65,8 @@ func TestErrorBodies(t *testing.T) {
 		{"400", "POST", "/v2/images", "application/json", `{"disk_format":"qcow3"}`, 400, "disk_format"},
 		{"403", "POST", "/v2/images", "application/json", `{"status":"active"}`, 403, "read-only"},
 		{"405", "DELETE", "/v2/info/stores", "", "", 405, "not allowed"},
+		{"409", "POST", "/v2/images", "application/json", `{"id":"` + taken + `"}`, 409, "exists"},
+		{"413", "POST", "/v2/images", "application/json", `{"name":"` + strings.Repeat("n", 1<<20) + `"}`, 413, "too large"},
 		{"404 route", "GET", "/v2/nothing", "", "", 404, "could not be found"},
 	} {
 		for _, accept := range []string{"*/*", "application/json", ""} {
