@@ -94,10 +94,14 @@ func (s *Server) routes() {
 	m.Handle("POST /v2/images/{id}/import", s.authed(s.importImage))
 	m.Handle("GET /v2/images/{id}/locations", s.authed(s.getLocations))
 	m.Handle("POST /v2/images/{id}/locations", s.authed(s.postLocation))
+	m.Handle("POST /v2/images/{id}/actions/deactivate", s.authed(s.deactivate))
+	m.Handle("POST /v2/images/{id}/actions/reactivate", s.authed(s.reactivate))
+	m.Handle("PUT /v2/images/{id}/tags/{tag}", s.authed(s.addTag))
+	m.Handle("DELETE /v2/images/{id}/tags/{tag}", s.authed(s.removeTag))
 }
 
 // ServeHTTP implements http.Handler with request ids, logs and metrics
 // around every route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.mux).ServeHTTP(w, r)
+	s.observe(s.unmatched(s.mux)).ServeHTTP(w, r)
 }

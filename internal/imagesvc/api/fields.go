@@ -109,6 +109,9 @@ func setProperty(img *catalog.Image, key string, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return fmt.Errorf("unknown field %q (custom properties must be strings): %w", key, errs.ErrInvalid)
 	}
+	if err := checkCustomProperty(key, v); err != nil {
+		return err
+	}
 	if img.Properties == nil {
 		img.Properties = map[string]string{}
 	}

@@ -16,6 +16,10 @@ const (
 	StatusActive  = "active"
 	StatusKilled  = "killed"
 	StatusDeleted = "deleted"
+	// StatusDeactivated is an active image switched off by its owner or an
+	// admin: its record stays, its data is not served and no new disks are
+	// made of it until it is reactivated.
+	StatusDeactivated = "deactivated"
 )
 
 // Visibilities, as Glance names them.
