@@ -64,6 +64,7 @@ func (e *env) waitImport(t *testing.T, id string) catalog.Image {
 	return catalog.Image{}
 }
 
+// dirEntries lists dir, temporary files included.
 func dirEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
