@@ -230,7 +230,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request, p auth.Prin
 	}
 	logger(r).Info("image import started", "image", img.ID, "method", *req.Method.Name, "task", task,
 		"uri", webdownload.Redact(req.Method.URI))
-	go s.runImport(context.WithoutCancel(ctx), img, *req.Method.Name, req.Method.URI, task)
+	s.imports.start(func(ctx context.Context) { s.runImport(ctx, img, *req.Method.Name, req.Method.URI, task) })
 	w.WriteHeader(http.StatusAccepted)
 }
 

@@ -33,6 +33,7 @@ func (e *env) withImport(t *testing.T, allow ...string) *staging.Area {
 		t.Fatal(err)
 	}
 	e.api.cfg.Import.Staging = area
+	t.Cleanup(func() { e.api.Close() })
 	if len(allow) > 0 {
 		a, err := webdownload.ParseAllow(allow)
 		if err != nil {
