@@ -62,7 +62,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(),
-		imports: newImportRuns()}
+		imports: newImportRuns(cfg.Import.MaxRunning)}
 	s.routes()
 	return s
 }

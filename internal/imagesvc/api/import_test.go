@@ -326,3 +326,50 @@ func TestWebDownloadRefused(t *testing.T) {
 		t.Fatalf("refused imports changed the image: %s %v", img.Status, img.Properties)
 	}
 }
+
+// TestImportsBounded: with every import slot taken, another import is a
+// 429 that changes nothing; the slot is free again once the import ends.
+func TestImportsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	e.withImport(t, "127.0.0.1")
+	e.api.imports = newImportRuns(1)
+	stop := make(chan struct{})
+	origin, _ := webOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		for {
+			select {
+			case <-stop:
+				return // short body: the import fails
+			case <-time.After(50 * time.Millisecond):
+				w.Write([]byte("x")) // slow but never stalled
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
+	a, b := e.mkImage(t, tokAlice, images.CreateOpts{}), e.mkImage(t, tokAlice, images.CreateOpts{})
+	if code, body, _ := e.do(t, "POST", "/v2/images/"+a+"/import", tokAlice, "application/json", webImport(origin.URL)); code != 202 {
+		t.Fatalf("first import: %d %s", code, body)
+	}
+	code, body, _ := e.do(t, "POST", "/v2/images/"+b+"/import", tokAlice, "application/json", webImport(origin.URL))
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("import beyond the bound: %d %s", code, body)
+	}
+	if img, _ := e.cat.Get(context.Background(), b); img.Status != catalog.StatusQueued || len(img.Properties) != 0 {
+		t.Fatalf("refused import changed the image: %s %v", img.Status, img.Properties)
+	}
+	close(stop)
+	if img := e.waitImport(t, a); img.Status != catalog.StatusQueued {
+		t.Fatalf("cut import: %s", img.Status)
+	}
+	// The slot is given back just after the image is requeued: allow a moment.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, body, _ = e.do(t, "POST", "/v2/images/"+b+"/import", tokAlice, "application/json", webImport(origin.URL))
+		if code == 202 {
+			break
+		}
+		if code != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("import after the slot was freed: %d %s", code, body)
+		}
+	}
+	e.waitImport(t, b)
+}
