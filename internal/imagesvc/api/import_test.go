@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -257,6 +258,18 @@ func TestWebDownload(t *testing.T) {
 	}{
 		{"good", func(w http.ResponseWriter, _ *http.Request) { w.Write(data) }, catalog.StatusActive},
 		{"format lie", func(w http.ResponseWriter, _ *http.Request) { w.Write(qcow) }, catalog.StatusQueued},
+		{"longer than declared: only the declared bytes are read", func(w http.ResponseWriter, _ *http.Request) {
+			// net/http will not send more than Content-Length; a raw answer will.
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(data))
+			buf.Write(data)
+			buf.Write(qcow) // beyond the declared length: never read
+			buf.Flush()
+		}, catalog.StatusActive},
 		{"shorter than declared", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "5000000")
 			w.Write(data)
@@ -289,7 +302,7 @@ func TestWebDownload(t *testing.T) {
 			}
 			if tc.status == catalog.StatusActive {
 				sum := md5.Sum(data)
-				if *img.Checksum != hex.EncodeToString(sum[:]) || len(e.storedFiles(t)) != 1 {
+				if *img.Checksum != hex.EncodeToString(sum[:]) || *img.Size != int64(len(data)) || len(e.storedFiles(t)) != 1 {
 					t.Fatalf("imported: %v, files %v", *img.Checksum, e.storedFiles(t))
 				}
 				return
