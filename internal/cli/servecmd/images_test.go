@@ -34,9 +34,6 @@ func TestImagesConfig(t *testing.T) {
 					c.Ceph.OSDOpTimeout == 5*time.Second
 			}, ""},
 		{"bad env value", map[string]string{"COWDISK_IMAGES_RBD_WORKERS": "many"}, nil, nil, "COWDISK_IMAGES_RBD_WORKERS"},
-		{"unknown feature", nil, []string{"--rbd-features", "layering,turbo"}, nil, "turbo"},
-		{"layering required", nil, []string{"--rbd-features", "exclusive-lock"}, nil, "layering"},
-		{"bad size", nil, []string{"--max-image-size", "lots"}, nil, "max-image-size"},
 		{"import defaults: glance-direct in the data dir, web-download off, locations to admin/service", nil, nil,
 			func(c imagesvc.Config) bool {
 				return c.Import.StagingDir == dir+"/staging" && len(c.Import.WebDownloadAllow) == 0 &&
@@ -50,6 +47,9 @@ func TestImagesConfig(t *testing.T) {
 					c.Import.LocationsVisibleToOwner
 			}, ""},
 		{"bad location policy", nil, []string{"--locations-visible-to", "everyone"}, nil, "locations-visible-to"},
+		{"unknown feature", nil, []string{"--rbd-features", "layering,turbo"}, nil, "turbo"},
+		{"layering required", nil, []string{"--rbd-features", "exclusive-lock"}, nil, "layering"},
+		{"bad size", nil, []string{"--max-image-size", "lots"}, nil, "max-image-size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := runImages(t, tc.env, append([]string{"--data-dir", dir}, tc.args...))

@@ -44,10 +44,10 @@ type Config struct {
 // Server serves the API.
 type Server struct {
 	cfg     Config
+	imports *importRuns // background imports (import_runs.go)
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
-	imports *importRuns // background imports (import_runs.go)
 }
 
 // New returns the API server; it is an http.Handler.
@@ -61,9 +61,9 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(),
-		imports: newImportRuns(cfg.Import.MaxRunning)}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux()}
 	s.routes()
+	s.imports = newImportRuns(cfg.Import.MaxRunning)
 	return s
 }
 
