@@ -120,6 +120,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
 		MaxImageSize: cfg.MaxImageSize, Limits: cfg.Limits, Logger: cfg.Logger, Registerer: reg, Import: imp,
 		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
+	s.addCloser(a) // before the catalog and store close: cuts background imports, waits for their clean-up
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// Not healthy until connected and while the start-up sweep runs:
