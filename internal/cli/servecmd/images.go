@@ -15,6 +15,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
+	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
 
 func init() { servers = append(servers, ImagesCommand) }
@@ -29,6 +30,7 @@ var rbdFeatureBits = map[string]uint64{"layering": 1, "striping": 2, "exclusive-
 
 type imagesOptions struct {
 	cfg                         imagesvc.Config
+	tlsCert, tlsKey             string
 	dataDir, chunkSize, maxSize string
 	writeSize                   string
 	features                    []string
@@ -80,7 +82,10 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.BoolVar(&o.cfg.AllowRemoteNoAuth, "allow-remote-noauth", false, "allow --auth none on a non-loopback address")
 	f.BoolVar(&o.cfg.ShowLocations, "show-locations", true, "show direct_url/locations to admin and service callers")
 	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM key of --tls-cert")
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
+	addImportFlags(c, o)
 	return c
 }
 
@@ -131,6 +136,9 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	cfg.MaxImageSize = int64(limit)
 	if cfg.MaxImageSize == 0 {
 		cfg.MaxImageSize = api.DefaultMaxImageSize
+	}
+	if cfg.TLS, err = tlsconf.Server(o.tlsCert, o.tlsKey); err != nil {
+		return cfg, err
 	}
 	cfg.Logger = slog.Default().With("component", "imagesvc")
 	return cfg, nil
