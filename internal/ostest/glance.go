@@ -1,7 +1,7 @@
-// Package ostest runs real OpenStack services (Debian's packages) as
-// throwaway child processes for tests: each in its own temp dir, on a free
-// loopback port, stopped by pid. Nothing is read from /etc but the
-// packaged paste pipeline, which is copied.
+// A throwaway real Glance (glance-api with the RBD store) for tests. The
+// packaged paste pipeline in /etc/glance is the one thing read from /etc;
+// it is copied into the Glance's own directory.
+
 package ostest
 
 import (
