@@ -46,10 +46,13 @@ enforce_scope = False
 `
 
 // glanceKeystoneTemplate is the [keystone_authtoken] section for
-// GlanceKeystone: password auth of Glance's own service user.
+// GlanceKeystone: password auth of Glance's own service user. The
+// middleware looks Keystone up in the catalog by interface (internal by
+// default); a bootstrapped Keystone has only the public endpoint.
 const glanceKeystoneTemplate = `[keystone_authtoken]
 www_authenticate_uri = %[1]s
 auth_url = %[1]s
+interface = public
 auth_type = password
 username = %[2]s
 password = %[3]s
