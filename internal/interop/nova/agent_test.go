@@ -73,6 +73,7 @@ func TestAgentClonesRealGlanceRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.checkContent(t, info, raw)
+	p.logFeatures(t, info.Pool, info.Name)
 }
 
 // TestAgentRealGlanceQcow2: a qcow2 image in a real Glance is downloaded
@@ -105,4 +106,20 @@ func TestAgentRealGlanceQcow2(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.checkContent(t, info, raw)
+	p.logFeatures(t, info.Parent.Pool, info.Parent.Image, info.Pool, info.Name)
+}
+
+// logFeatures says which features the agent's disks and bases get. Nova
+// gives its clones and imports rbd_default_features; the provisioner
+// chooses its own (see the report of branch interop-nova), so this is
+// shown, not asserted.
+func (p *peers) logFeatures(t *testing.T, poolImage ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(poolImage); i += 2 {
+		info, err := p.c.Stat(t.Context(), poolImage[i], poolImage[i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s/%s: features %s", info.Pool, info.Name, ceph.FeatureString(info.Features))
+	}
 }
