@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -221,5 +222,47 @@ func TestListMemoryBounded(t *testing.T) {
 	}
 	if seen != n {
 		t.Fatalf("walk saw %d images, want %d", seen, n)
+	}
+}
+
+// TestStorageQuotaConcurrent: uploads that each fit but not together are
+// never both stored, however they interleave: in-flight bytes count.
+func TestStorageQuotaConcurrent(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		e := newEnv(t, nil).withLimits(Limits{UserStorageQuota: 10_000})
+		codes := make(chan int, 4)
+		for range 4 {
+			id := e.post(t, tokAlice, `{"name":"c","disk_format":"raw","container_format":"bare"}`)["id"].(string)
+			go func() {
+				var body io.Reader = bytes.NewReader(make([]byte, 6000))
+				if chunked {
+					body = stream(make([]byte, 6000))
+				}
+				req, _ := http.NewRequest("PUT", e.srv.URL+"/v2/images/"+id+"/file", body)
+				req.Header.Set("X-Auth-Token", tokAlice)
+				req.Header.Set("Content-Type", "application/octet-stream")
+				resp, err := e.srv.Client().Do(req)
+				if err != nil {
+					codes <- 0
+					return
+				}
+				resp.Body.Close()
+				codes <- resp.StatusCode
+			}()
+		}
+		var got []int
+		for range 4 {
+			got = append(got, <-codes)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []int{204, 413, 413, 413}) {
+			t.Fatalf("chunked %v: statuses %v, want one 204 and three 413", chunked, got)
+		}
+		if used, _ := e.cat.Usage(t.Context(), "p1"); used != 6000 {
+			t.Fatalf("chunked %v: %d bytes stored, want 6000", chunked, used)
+		}
+		if files := e.storedFiles(t); len(files) != 1 {
+			t.Fatalf("chunked %v: files %v, want the one upload", chunked, files)
+		}
 	}
 }
