@@ -7,7 +7,7 @@ BIN := bin/cowdisk
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS := -X github.com/cowdisk/cowdisk/internal/buildinfo.commit=$(COMMIT)
 
-.PHONY: all deps build test test-unit fuzz demo bench test-faults clean
+.PHONY: all deps build test test-unit fuzz demo bench test-faults test-interop clean
 
 all: build
 
@@ -39,6 +39,11 @@ bench: build
 # bluestore dev cluster of their own. `make test` runs them too.
 test-faults: build
 	scripts/test-faults.sh
+
+# OpenStack's own clients, Nova's code, a real Glance and Keystone against
+# cowdisk (internal/interop/..., build tag interop). `make test` runs them too.
+test-interop: build
+	scripts/test-interop.sh
 
 clean:
 	rm -rf bin

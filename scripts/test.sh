@@ -12,5 +12,6 @@ bin/cowdisk dev cluster up --dir "$work/cluster" > "$work/env"
 . "$work/env"
 go vet -tags "$tags" ./...
 go test -tags "$tags" -count=1 -timeout 30m ./...
+scripts/test-interop.sh
 scripts/fuzz-short.sh
 scripts/test-faults.sh

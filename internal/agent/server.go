@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
 // Server serves the node API over a backend. The backend may arrive after
@@ -106,15 +106,10 @@ func (s *Server) backend(w http.ResponseWriter, r *http.Request, op string) *bac
 const maxBody = 64 << 10
 
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("request body: %v: %w", err, errs.ErrInvalid)
-	}
-	// A second object would be silently dropped: refuse it, as the image
-	// service does, rather than act on half of what the caller sent.
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("request body: trailing data after the JSON object: %w", errs.ErrInvalid)
+	// Strict: a duplicate or case-differing member, invalid UTF-8 or a
+	// second value would let two readers of one body see two requests.
+	if err := strictjson.Decode(http.MaxBytesReader(w, r.Body, maxBody), v, strictjson.Options{DisallowUnknownFields: true}); err != nil {
+		return fmt.Errorf("request body: %w", err)
 	}
 	return nil
 }

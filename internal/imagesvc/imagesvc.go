@@ -52,6 +52,7 @@ type Config struct {
 
 	ShowLocations   bool
 	MaxImageSize    int64
+	Import          ImportConfig  // image import and location policy (import.go)
 	ShutdownTimeout time.Duration // default 30s
 	Logger          *slog.Logger
 }
@@ -111,8 +112,13 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	imp, err := importAPI(ctx, cfg.Import, cat, st.ID(), cfg.MaxImageSize, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
-		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg})
+		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg, Import: imp,
+		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// Not healthy until connected and while the start-up sweep runs:

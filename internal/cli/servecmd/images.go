@@ -69,7 +69,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.StringVar(&o.cfg.RBD.Pool, "rbd-pool", "images", "RBD store pool")
 	f.StringVar(&o.chunkSize, "rbd-chunk-size", "8MiB", "RBD object size (power of two)")
 	f.StringVar(&o.writeSize, "rbd-write-size", "4MiB", "unit of parallel writes (power of two, at most the chunk size)")
-	f.StringSliceVar(&o.features, "rbd-features", []string{"layering"}, "features of new RBD images")
+	f.StringSliceVar(&o.features, "rbd-features", nil, "features of new RBD images (default: the cluster's rbd_default_features, plus layering)")
 	f.IntVar(&o.cfg.RBD.Workers, "rbd-workers", 0, "parallel writers per upload (0: default)")
 	f.BoolVar(&o.cfg.RBD.ProtectSnapshot, "rbd-protect-snapshot", true,
 		"protect each image's snapshot, as Glance does (needed by clone format 1)")
@@ -85,6 +85,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM key of --tls-cert")
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
+	addImportFlags(c, o)
 	return c
 }
 
@@ -125,7 +126,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 		}
 		cfg.RBD.Features |= bit
 	}
-	if cfg.RBD.Features&rbdFeatureBits["layering"] == 0 {
+	if len(o.features) > 0 && cfg.RBD.Features&rbdFeatureBits["layering"] == 0 {
 		return cfg, fmt.Errorf("--rbd-features must include layering: clones need it")
 	}
 	limit, err := humanize.ParseBytes(o.maxSize)

@@ -32,6 +32,11 @@ type Config struct {
 	// the imageformat package's inspector.
 	NewInspection func() Inspection
 	Logger        *slog.Logger
+	// Import enables Glance's image import (import.go); zero: off.
+	Import ImportConfig
+	// LocationsVisibleToOwner also shows an image's locations to its owner
+	// project (locations_policy.go); default off.
+	LocationsVisibleToOwner bool
 	// Registerer receives the metrics; nil means none are exported.
 	Registerer prometheus.Registerer
 }
@@ -79,6 +84,11 @@ func (s *Server) routes() {
 	m.Handle("PUT /v2/images/{id}/members/{member}", s.authed(s.setMember))
 	m.Handle("DELETE /v2/images/{id}/members/{member}", s.authed(s.removeMember))
 	m.HandleFunc("GET /v2/schemas/{kind}", s.schema)
+	m.Handle("GET /v2/info/import", s.authed(s.importInfo))
+	m.Handle("PUT /v2/images/{id}/stage", s.authed(s.stage))
+	m.Handle("POST /v2/images/{id}/import", s.authed(s.importImage))
+	m.Handle("GET /v2/images/{id}/locations", s.authed(s.getLocations))
+	m.Handle("POST /v2/images/{id}/locations", s.authed(s.postLocation))
 }
 
 // ServeHTTP implements http.Handler with request ids, logs and metrics

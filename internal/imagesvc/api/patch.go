@@ -13,6 +13,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
 // patchMediaType is the only PATCH body type accepted (Glance v2.1 JSON patch).
@@ -32,18 +33,13 @@ var coreFields = []string{"name", "disk_format", "container_format", "visibility
 
 // decodePatch parses and checks a patch document without applying it.
 func decodePatch(body io.Reader) ([]patchOp, error) {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
 	var ops []patchOp
-	if err := dec.Decode(&ops); err != nil {
+	if err := strictjson.Decode(body, &ops, strictjson.Options{DisallowUnknownFields: true}); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("patch must be a JSON array of {op, path, value}: %v: %w", err, errs.ErrInvalid)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("trailing data after the patch: %w", errs.ErrInvalid)
+		return nil, fmt.Errorf("patch must be a JSON array of {op, path, value}: %w", err)
 	}
 	for i, op := range ops {
 		attr, err := pointerAttr(op.Path)
@@ -110,6 +106,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	if mt != patchMediaType {
 		s.writeError(w, r, statusErr(http.StatusUnsupportedMediaType,
 			"PATCH needs Content-Type %s, got %q", patchMediaType, r.Header.Get("Content-Type")))
+		return
+	}
+	if s.patchLocations(w, r, p) {
 		return
 	}
 	ctx := r.Context()

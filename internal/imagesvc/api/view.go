@@ -37,7 +37,7 @@ func (s *Server) view(img catalog.Image, p auth.Principal) map[string]any {
 	if len(img.Locations) > 0 {
 		v["stores"] = s.cfg.Store.ID()
 	}
-	if s.cfg.ShowLocations && p.SeesLocations() {
+	if s.seesLocations(p, img) {
 		locs := make([]map[string]any, 0, len(img.Locations))
 		for _, l := range img.Locations {
 			md := l.Metadata
