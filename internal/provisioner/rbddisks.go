@@ -17,7 +17,7 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 	if err := validate(instanceID, name); err != nil {
 		return Disk{}, err
 	}
-	info, err := b.c.Stat(ctx, b.cfg.VMsPool, diskImageName(instanceID, name))
+	info, meta, err := b.c.StatMetadata(ctx, b.cfg.VMsPool, diskImageName(instanceID, name))
 	if err != nil {
 		return Disk{}, err
 	}
@@ -34,9 +34,7 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 			d.ImageID, d.Method = p.Image, MethodClone
 		}
 	}
-	if err := b.readMeta(ctx, &d); err != nil {
-		return Disk{}, err
-	}
+	applyMeta(&d, meta)
 	return d, nil
 }
 

@@ -1,8 +1,10 @@
 package diskcmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -27,6 +29,12 @@ func treeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 				return err
 			}
 			bases, err := client.Cache(cmd.Context())
+			var ae *agent.APIError
+			if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+				// The cache is admin/service only: a project sees the
+				// tree of its own disks, without unused bases.
+				bases, err = nil, nil
+			}
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,4 +195,32 @@ func TestImagesTLS(t *testing.T) {
 	if _, _, err := getUntil(t, http.DefaultClient, "https://"+addr+"/v2/images", ""); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("client without the CA: %v, want a certificate error", err)
 	}
+	other := tlstest.NewCA(t, "other-ca")
+	if out, err := openstackSDKList(t, "https://"+addr, ca.File); err != nil || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("openstacksdk trusting the CA: %v %s", err, out)
+	}
+	if out, err := openstackSDKList(t, "https://"+addr, other.File); err == nil || !strings.Contains(out, "CERTIFICATE_VERIFY_FAILED") && !strings.Contains(out, "DiscoveryFailure") {
+		t.Fatalf("openstacksdk trusting another CA: %v %s, want refused", err, out)
+	}
+}
+
+// openstacksdk is the real OpenStack client: it lists images at endpoint
+// trusting cacert (as OS_CACERT / --os-cacert would).
+const sdkList = `
+import sys, openstack
+url, ca = sys.argv[1], sys.argv[2]
+conn = openstack.connect(auth_type="admin_token", auth={"endpoint": url, "token": "any"},
+                         image_endpoint_override=url, cacert=ca)
+print([i.name for i in conn.image.images()])
+`
+
+func openstackSDKList(t *testing.T, endpoint, cacert string) (string, error) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Fatalf("python3-openstacksdk is needed: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "/usr/bin/python3", "-c", sdkList, endpoint, cacert).CombinedOutput()
+	return string(out), err
 }
