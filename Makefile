@@ -3,6 +3,9 @@ export PATH := /usr/local/go/bin:$(PATH)
 TAGS ?= $(shell scripts/ceph-build-tag 2>/dev/null)
 GO ?= go
 BIN := bin/cowdisk
+# The commit goes into `cowdisk version`; "-dirty" marks uncommitted changes.
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS := -X github.com/cowdisk/cowdisk/internal/buildinfo.commit=$(COMMIT)
 
 .PHONY: all deps build test test-unit fuzz demo bench test-faults test-interop clean
 
@@ -12,7 +15,7 @@ deps:
 	scripts/install-deps
 
 build: deps
-	$(GO) build -tags "$(TAGS)" -o $(BIN) ./cmd/cowdisk
+	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cowdisk
 
 # Boots a throwaway cluster, runs every test (and short fuzz runs) against it,
 # and tears the cluster down even when tests fail.

@@ -7,7 +7,7 @@ package agent
 import "github.com/cowdisk/cowdisk/internal/provisioner"
 
 // DefaultAddr is where `cowdisk serve node` listens: loopback only, since
-// the API has no authentication of its own.
+// its default --auth none makes every caller admin.
 const DefaultAddr = "127.0.0.1:9393"
 
 // CreateRequest is the body of POST /v1/disks.
@@ -35,6 +35,9 @@ type Disk struct {
 	Parent     string   `json:"parent"`
 	Reasons    []string `json:"reasons"`
 	ElapsedMS  int64    `json:"elapsed_ms"`
+	// Owner is the project the disk belongs to ("" for a disk made before
+	// owners were recorded: admin and service callers only).
+	Owner string `json:"owner"`
 }
 
 func diskJSON(d provisioner.Disk) Disk {
@@ -45,7 +48,7 @@ func diskJSON(d provisioner.Disk) Disk {
 	return Disk{
 		InstanceID: d.InstanceID, Name: d.Name, Pool: d.Pool, Image: d.Image, SizeBytes: d.SizeBytes,
 		ImageID: d.ImageID, Method: string(d.Method), Parent: d.Parent, Reasons: reasons,
-		ElapsedMS: d.Elapsed.Milliseconds(),
+		ElapsedMS: d.Elapsed.Milliseconds(), Owner: d.Owner,
 	}
 }
 

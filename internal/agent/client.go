@@ -9,12 +9,41 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+
+	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
 
 // Client talks to a node agent.
 type Client struct {
-	Base string // e.g. "http://127.0.0.1:9393"
-	HTTP *http.Client
+	Base  string // e.g. "http://127.0.0.1:9393" or "https://…"
+	Token string // sent as X-Auth-Token when not empty
+	// CACert is a PEM file of the CAs to trust for an https agent ("":
+	// the system roots); used when HTTP is nil.
+	CACert string
+	HTTP   *http.Client
+}
+
+// caClients keeps one HTTP client per CA file, so connections are reused
+// and a Client stays safe to copy and to use from many goroutines.
+var caClients sync.Map // CA file -> *http.Client
+
+func (c *Client) httpClient() (*http.Client, error) {
+	switch {
+	case c.HTTP != nil:
+		return c.HTTP, nil
+	case c.CACert == "":
+		return http.DefaultClient, nil
+	}
+	if hc, ok := caClients.Load(c.CACert); ok {
+		return hc.(*http.Client), nil
+	}
+	hc, err := tlsconf.HTTPClient(c.CACert)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := caClients.LoadOrStore(c.CACert, hc)
+	return actual.(*http.Client), nil
 }
 
 // APIError is an error answer of the agent.
@@ -45,9 +74,12 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
+	if c.Token != "" {
+		req.Header.Set(TokenHeader, c.Token)
+	}
+	hc, err := c.httpClient()
+	if err != nil {
+		return 0, err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

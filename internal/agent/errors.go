@@ -25,6 +25,8 @@ func status(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "image_refused"
 	case errors.As(err, &isErr), errors.Is(err, errs.ErrChecksum):
 		return http.StatusBadGateway, "image_service"
+	case errors.Is(err, errs.ErrPermission):
+		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, errs.ErrUnavailable), errors.Is(err, errs.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "unavailable"
 	}

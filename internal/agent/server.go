@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -14,7 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
 // Server serves the node API over a backend. The backend may arrive after
@@ -26,6 +27,7 @@ type Server struct {
 	log      *slog.Logger
 	m        *metrics
 	mux      *http.ServeMux
+	auth     auth.Authenticator // see WithAuth
 }
 
 // backend is what Ready installs, swapped in as one value so a request
@@ -37,31 +39,40 @@ type backend struct {
 }
 
 // New builds the server and its routes over a backend that is ready now.
-func New(b provisioner.Backend, log *slog.Logger) *Server {
-	s := NewPending(log)
+func New(b provisioner.Backend, log *slog.Logger, opts ...Option) *Server {
+	s := NewPending(log, opts...)
 	s.Ready(b, nil)
 	return s
 }
 
 // NewPending builds a server without a backend: until Ready, disk routes
 // and /healthz answer 503 saying what it waits for (see Starting).
-func NewPending(log *slog.Logger) *Server {
+func NewPending(log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{log: log, m: newMetrics(), mux: http.NewServeMux()}
+	s := &Server{log: log, m: newMetrics(), mux: http.NewServeMux(), auth: auth.None{Project: "cowdisk"}}
+	for _, o := range opts {
+		o(s)
+	}
 	s.Starting("starting")
-	s.mux.HandleFunc("POST /v1/disks", s.create)
-	s.mux.HandleFunc("GET /v1/disks", s.list)
-	s.mux.HandleFunc("GET /v1/disks/{instance_id}/{name}", s.get)
-	s.mux.HandleFunc("DELETE /v1/disks/{instance_id}/{name}", s.deleteOne)
-	s.mux.HandleFunc("GET /v1/disks/{instance_id}/{name}/libvirt", s.libvirt)
-	s.mux.HandleFunc("POST /v1/disks/{instance_id}/{name}/resize", s.resize)
-	s.mux.HandleFunc("POST /v1/disks/{instance_id}/{name}/flatten", s.flatten)
-	s.mux.HandleFunc("DELETE /v1/instances/{instance_id}/disks", s.deleteInstance)
-	s.mux.HandleFunc("GET /v1/cache", s.cache)
-	s.mux.HandleFunc("POST /v1/cache/prune", s.prune)
-	s.mux.HandleFunc("GET /v1/stats", s.stats)
+	for pattern, h := range map[string]http.HandlerFunc{
+		"POST /v1/disks":                              s.authed("create", s.create),
+		"GET /v1/disks":                               s.authed("list", s.list),
+		"GET /v1/disks/{instance_id}/{name}":          s.authed("get", s.get),
+		"DELETE /v1/disks/{instance_id}/{name}":       s.authed("delete", s.deleteOne),
+		"GET /v1/disks/{instance_id}/{name}/libvirt":  s.authed("libvirt", s.libvirt),
+		"POST /v1/disks/{instance_id}/{name}/resize":  s.authed("resize", s.resize),
+		"POST /v1/disks/{instance_id}/{name}/flatten": s.authed("flatten", s.flatten),
+		"DELETE /v1/instances/{instance_id}/disks":    s.authed("delete_instance", s.deleteInstance),
+		"GET /v1/cache":                               s.authed("cache", s.cache),
+		"POST /v1/cache/prune":                        s.authed("prune", s.prune),
+		"GET /v1/stats":                               s.authed("stats", s.stats),
+	} {
+		s.mux.HandleFunc(pattern, h)
+	}
+	// Open on purpose: probes and Prometheus scrapers carry no token, and
+	// neither route names a disk, an image or a project.
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return s
@@ -80,11 +91,12 @@ func (s *Server) Ready(b provisioner.Backend, health func(context.Context) error
 	s.ready.Store(&backend{b: b, health: health})
 }
 
-// backend returns the backend, or answers 503 and returns nil while the
-// server is pending.
+// backend returns the backend as the request's caller may use it (see
+// scoped), or answers 503 and returns nil while the server is pending.
 func (s *Server) backend(w http.ResponseWriter, r *http.Request, op string) *backend {
 	if be := s.ready.Load(); be != nil {
-		return be
+		c, _ := callerFrom(r.Context())
+		return &backend{b: scoped{b: be.b, c: c}, health: be.health}
 	}
 	s.fail(w, r, op, fmt.Errorf("node agent not ready: %s: %w", *s.starting.Load(), errs.ErrUnavailable))
 	return nil
@@ -94,15 +106,10 @@ func (s *Server) backend(w http.ResponseWriter, r *http.Request, op string) *bac
 const maxBody = 64 << 10
 
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("request body: %v: %w", err, errs.ErrInvalid)
-	}
-	// A second object would be silently dropped: refuse it, as the image
-	// service does, rather than act on half of what the caller sent.
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("request body: trailing data after the JSON object: %w", errs.ErrInvalid)
+	// Strict: a duplicate or case-differing member, invalid UTF-8 or a
+	// second value would let two readers of one body see two requests.
+	if err := strictjson.Decode(http.MaxBytesReader(w, r.Body, maxBody), v, strictjson.Options{DisallowUnknownFields: true}); err != nil {
+		return fmt.Errorf("request body: %w", err)
 	}
 	return nil
 }
@@ -287,7 +294,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out Stats
-	if src, ok := be.b.(StatsSource); ok {
+	if src, ok := s.ready.Load().b.(StatsSource); ok { // counters only: any caller
 		st := src.Stats()
 		out = Stats{Downloads: st.Downloads.Load(), BytesDownloaded: st.BytesDownloaded.Load(),
 			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}

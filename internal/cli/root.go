@@ -13,12 +13,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cowdisk/cowdisk/internal/buildinfo"
+
 	"github.com/cowdisk/cowdisk/internal/cli/benchcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/imagecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/servecmd"
+	"github.com/cowdisk/cowdisk/internal/cli/versioncmd"
 )
 
 // Root builds the whole command tree.
@@ -27,6 +30,7 @@ func Root() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "cowdisk",
 		Short:         "Copy-on-write boot disks for VMs on Ceph RBD",
+		Version:       buildinfo.Read().Short(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -40,7 +44,7 @@ func Root() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	root.AddCommand(devcmd.Command(), servecmd.Command())
 	root.AddCommand(imagecmd.Command(), diskcmd.Command(), cachecmd.Command())
-	root.AddCommand(benchcmd.Command())
+	root.AddCommand(benchcmd.Command(), versioncmd.Command())
 	return root
 }
 

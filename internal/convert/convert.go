@@ -54,7 +54,8 @@ type Options struct {
 	TempDir string
 	// Limits are applied when the input is inspected again.
 	Limits imageformat.Limits
-	// QemuImg and Prlimit name the binaries; "" finds them in PATH.
+	// QemuImg and Prlimit are absolute paths of the binaries; "" uses the
+	// ones found in PATH once (see QemuImg).
 	QemuImg, Prlimit string
 }
 
@@ -67,12 +68,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AddressSpaceBytes == 0 {
 		o.AddressSpaceBytes = DefaultAddressSpace
-	}
-	if o.QemuImg == "" {
-		o.QemuImg = "qemu-img"
-	}
-	if o.Prlimit == "" {
-		o.Prlimit = "prlimit"
 	}
 	return o
 }

@@ -36,7 +36,9 @@ func TestToRawFailures(t *testing.T) {
 		o    Options
 		want error
 	}{
-		{"qcow2 cut after its tables", truncated, nil, nil, Options{}, nil},
+		// A corrupt or truncated image is the image's fault: refused (422
+		// at the agent), never an internal error (500).
+		{"qcow2 cut after its tables", truncated, nil, nil, Options{}, errs.ErrUnsafeImage},
 		{"cancelled qcow2", qcow, nil, cancelled, Options{}, context.Canceled},
 		{"cancelled qemu-img", vdi, nil, cancelled, Options{}, context.Canceled},
 		{"qemu-img address space cap", vdi, nil, nil, Options{AddressSpaceBytes: 8 << 20}, nil},

@@ -44,11 +44,13 @@ func forEachChunk(ctx context.Context, size int64, o Options, fn func(off int64,
 	return ctx.Err()
 }
 
-// countingWriterAt counts the bytes written to w and turns a short write
-// into an error.
+// countingWriterAt counts the bytes written to w, turns a short write into
+// an error and remembers whether any write failed, so a failed conversion
+// can be blamed on the target or on the image.
 type countingWriterAt struct {
 	w       io.WriterAt
 	written atomic.Uint64
+	failed  atomic.Bool
 }
 
 func (c *countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
@@ -56,6 +58,9 @@ func (c *countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
 	c.written.Add(uint64(n))
 	if err == nil && n != len(p) {
 		err = fmt.Errorf("short write at %d: %d of %d bytes", off, n, len(p))
+	}
+	if err != nil {
+		c.failed.Store(true)
 	}
 	return n, err
 }

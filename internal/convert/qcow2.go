@@ -74,6 +74,12 @@ func qcow2ToRaw(ctx context.Context, src io.ReaderAt, info imageformat.Info, dst
 	if ctx.Err() != nil {
 		return cw.written.Load(), fmt.Errorf("convert qcow2: %w", ctx.Err())
 	}
+	if err != nil && !cw.failed.Load() {
+		// Nothing failed on the target: the image's own tables or data
+		// (corrupt, truncated) made the reader fail. That is the image
+		// refused (422), not a fault of this node (500).
+		return cw.written.Load(), fmt.Errorf("convert qcow2: %w: data is corrupt or truncated: %w", errs.ErrUnsafeImage, err)
+	}
 	if err != nil {
 		return cw.written.Load(), fmt.Errorf("convert qcow2: %w", err)
 	}

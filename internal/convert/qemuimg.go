@@ -53,6 +53,9 @@ func runQemuImg(ctx context.Context, src *os.File, out string, f imageformat.For
 	if !qemuFormats[f] {
 		return fmt.Errorf("convert %s: %w: qemu-img is not used for %s", src.Name(), errs.ErrInvalid, f)
 	}
+	if err := o.binaries(); err != nil {
+		return fmt.Errorf("convert %s: %w", src.Name(), err)
+	}
 	absOut, err := filepath.Abs(out)
 	if err != nil {
 		return fmt.Errorf("convert %s: %w", src.Name(), err)
@@ -71,7 +74,9 @@ func runQemuImg(ctx context.Context, src *os.File, out string, f imageformat.For
 		if ctx.Err() != nil {
 			return fmt.Errorf("convert %s: %w", src.Name(), ctx.Err())
 		}
-		return fmt.Errorf("convert %s: qemu-img convert -f %s: %w: %s", src.Name(), f.QemuName(), err, stderr.String())
+		// The input passed inspection, so qemu-img failing on it means its
+		// data is corrupt or truncated: the image is refused (422).
+		return fmt.Errorf("convert %s: %w: qemu-img convert -f %s: %w: %s", src.Name(), errs.ErrUnsafeImage, f.QemuName(), err, stderr.String())
 	}
 	return nil
 }

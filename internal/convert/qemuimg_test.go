@@ -37,7 +37,11 @@ func TestQemuImgCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := strings.Fields(string(readFile(t, log)))
-	want := []string{"--cpu=60", "--as=2147483648", "--", "qemu-img", "convert", "-f", "vpc", "-O", "raw", "/dev/fd/3"}
+	qemu, err := QemuImg()
+	if err != nil || !filepath.IsAbs(qemu) {
+		t.Fatalf("qemu-img: %q %v, want an absolute path", qemu, err)
+	}
+	want := []string{"--cpu=60", "--as=2147483648", "--", qemu, "convert", "-f", "vpc", "-O", "raw", "/dev/fd/3"}
 	if len(args) != len(want)+1 || strings.Join(args[:len(want)], " ") != strings.Join(want, " ") || !filepath.IsAbs(args[len(want)]) {
 		t.Fatalf("ran %q, want %q and an absolute output path", args, want)
 	}

@@ -14,14 +14,21 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
-type glance struct{ sc *gophercloud.ServiceClient }
+type glance struct {
+	sc        *gophercloud.ServiceClient
+	maxRecord int64
+}
 
+// Get reads the record itself (not through gophercloud's lenient decoder):
+// bounded, strict, core fields by their exact names only (see readRecord).
 func (g *glance) Get(ctx context.Context, id string) (Image, error) {
-	img, err := images.Get(ctx, g.sc, id).Extract()
+	resp, err := g.sc.Get(ctx, g.sc.ServiceURL("images", id), nil, &gophercloud.RequestOpts{
+		KeepResponseBody: true, OkCodes: []int{http.StatusOK}})
 	if err != nil {
 		return Image{}, translate(err, "get image "+id)
 	}
-	return fromGophercloud(img), nil
+	defer resp.Body.Close()
+	return readRecord(resp.Body, g.maxRecord, id)
 }
 
 func (g *glance) List(ctx context.Context, o ListOptions) ([]Image, error) {

@@ -99,6 +99,8 @@ type Update struct {
 type Options struct {
 	HTTPClient *http.Client // default: http.DefaultClient's transport, no overall timeout
 	UserAgent  string
+	// MaxRecord bounds one image record read by Get (0: DefaultMaxRecord).
+	MaxRecord int64
 }
 
 // New returns a client for the Glance endpoint (with or without a trailing
@@ -116,7 +118,7 @@ func New(endpoint, token string, o Options) (Client, error) {
 		pc.UserAgent.Prepend(o.UserAgent)
 	}
 	pc.SetToken(token)
-	return &glance{sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
+	return &glance{maxRecord: o.MaxRecord, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
 		ResourceBase: base + "v2/", Type: "image"}}, nil
 }
 

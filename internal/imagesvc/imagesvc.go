@@ -5,6 +5,7 @@ package imagesvc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,8 +47,13 @@ type Config struct {
 	// without it anyone who can reach the port would be admin.
 	AllowRemoteNoAuth bool
 
+	// TLS, when set, serves HTTPS (see tlsconf.Server).
+	TLS *tls.Config
+
 	ShowLocations   bool
 	MaxImageSize    int64
+	Import          ImportConfig  // image import and location policy (import.go)
+	Limits          api.Limits    // quotas and list bounds; zero fields: api.DefaultLimits
 	ShutdownTimeout time.Duration // default 30s
 	Logger          *slog.Logger
 }
@@ -107,8 +113,13 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	imp, err := importAPI(ctx, cfg.Import, cat, st.ID(), cfg.MaxImageSize, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
-		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg})
+		MaxImageSize: cfg.MaxImageSize, Limits: cfg.Limits, Logger: cfg.Logger, Registerer: reg, Import: imp,
+		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// Not healthy until connected and while the start-up sweep runs:
@@ -125,6 +136,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	mux.Handle("/", a)
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
+	}
+	if cfg.TLS != nil {
+		s.ln = tls.NewListener(s.ln, cfg.TLS)
 	}
 	s.srv = &http.Server{Handler: s.track(mux), ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
@@ -145,7 +159,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			s.log.Error("image service stopped serving", "err", err)
 		}
 	}()
-	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", cfg.DB)
+	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", cfg.DB, "tls", cfg.TLS != nil)
 	return s, nil
 }
 

@@ -38,7 +38,8 @@ var pools struct {
 }
 
 // startRBD runs the service on a free loopback port with the RBD store.
-func startRBD(t testing.TB) (*Service, *ceph.Cluster, string, string) {
+// startRBD runs the service with the RBD store; opts change its config.
+func startRBD(t testing.TB, opts ...func(*Config)) (*Service, *ceph.Cluster, string, string) {
 	t.Helper()
 	c := testcluster.Connect(t)
 	pools.once.Do(func() { pools.images, pools.vms = testcluster.Pools(t, "imagesvc-server") })
@@ -48,10 +49,14 @@ func startRBD(t testing.TB) (*Service, *ceph.Cluster, string, string) {
 	tokens := filepath.Join(t.TempDir(), "tokens.json")
 	os.WriteFile(tokens, []byte(`{"tokens":[{"token":"member","project":"p1","roles":["member"]},
 		{"token":"svc","project":"svc","roles":["service"]}]}`), 0o600)
-	s, err := Start(context.Background(), Config{Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "c.db"),
+	cfg := Config{Listen: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "c.db"),
 		Store: "rbd", RBD: benchRBD(rbdstore.Config{Pool: pools.images, ProtectSnapshot: true}), Ceph: testcluster.Config(t),
 		Auth: "tokens", TokensFile: tokens, ShowLocations: true, ShutdownTimeout: 5 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,6 +152,9 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 	if err != nil {
 		return Disk{}, err
 	}
+	if err := b.record(ctx, tmp, req, MethodImport); err != nil {
+		return Disk{}, err
+	}
 	size, err := diskSize(req, virtual)
 	if err != nil {
 		b.remove(ctx, tmp)

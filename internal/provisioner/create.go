@@ -17,6 +17,9 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	if err := validateRequest(req); err != nil {
 		return Image{}, Disk{}, false, err
 	}
+	if err := validateOwner(req.Owner); err != nil {
+		return Image{}, Disk{}, false, err
+	}
 	if d, err := existing(ctx, get, *req); !errors.Is(err, errs.ErrNotFound) {
 		return Image{}, d, true, err
 	}

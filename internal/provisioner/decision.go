@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/rbdloc"
@@ -41,7 +39,7 @@ func chooseLocation(ctx context.Context, c snapOpener, allow AllowList, img Imag
 		if why == "" {
 			return ref, reasons, true
 		}
-		reason := fmt.Sprintf("%s: %s", redact(loc), why)
+		reason := rbdloc.Redact(fmt.Sprintf("%s: %s", rbdloc.Redact(loc), why))
 		log.InfoContext(ctx, "location not cloneable", "image", img.ID, "reason", reason)
 		reasons = append(reasons, reason)
 	}
@@ -53,8 +51,8 @@ func chooseLocation(ctx context.Context, c snapOpener, allow AllowList, img Imag
 func checkLocation(ctx context.Context, c snapOpener, allow AllowList, img Image, loc string) (ceph.SnapRef, string) {
 	l, err := rbdloc.Parse(loc)
 	if err != nil {
-		// The parser quotes the input; keep credentials out of the reason.
-		return ceph.SnapRef{}, "not an rbd snapshot location: " + strings.ReplaceAll(err.Error(), loc, redact(loc))
+		// The parser's message leaves credentials out.
+		return ceph.SnapRef{}, "not an rbd snapshot location: " + err.Error()
 	}
 	if l.Snapshot == "" {
 		return ceph.SnapRef{}, "location names no snapshot"
@@ -82,14 +80,4 @@ func checkLocation(ctx context.Context, c snapOpener, allow AllowList, img Image
 		return ceph.SnapRef{}, fmt.Sprintf("snapshot %s/%s@%s does not exist", l.Pool, l.Image, l.Snapshot)
 	}
 	return ceph.SnapRef{Pool: l.Pool, Image: l.Image, Snap: l.Snapshot}, ""
-}
-
-// redact drops userinfo: a reason is logged and returned to callers, and a
-// non-rbd location (http, swift) can carry credentials.
-func redact(loc string) string {
-	if u, err := url.Parse(loc); err == nil && u.User != nil {
-		u.User = nil
-		return u.String()
-	}
-	return loc
 }

@@ -30,6 +30,7 @@ type fakeImage struct {
 	data   []byte
 	snaps  []string
 	parent *ceph.SnapRef
+	meta   map[string]string // see fake_meta_test.go
 }
 
 func newFakeCluster() *fakeCluster {

@@ -19,6 +19,10 @@ func (s ClientSource) Image(ctx context.Context, id string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
+	return fromClient(img), nil
+}
+
+func fromClient(img imageclient.Image) Image {
 	out := Image{ID: img.ID, Status: img.Status, DiskFormat: img.DiskFormat, Size: img.Size, VirtualSize: img.VirtualSize,
 		Checksum: img.Checksum, HashAlgo: img.OSHashAlgo, HashValue: img.OSHashValue}
 	for _, l := range img.Locations {
@@ -27,5 +31,5 @@ func (s ClientSource) Image(ctx context.Context, id string) (Image, error) {
 	if img.DirectURL != "" && !slices.Contains(out.Locations, img.DirectURL) {
 		out.Locations = append(out.Locations, img.DirectURL)
 	}
-	return out, nil
+	return out
 }

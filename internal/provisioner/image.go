@@ -51,6 +51,9 @@ func lookupImage(ctx context.Context, src ImageSource, id string) (Image, error)
 	if err != nil {
 		return Image{}, imageServiceErr(fmt.Errorf("image %s: %w", id, err))
 	}
+	if err := checkRecord(id, img); err != nil {
+		return Image{}, err
+	}
 	if img.Status != "" && img.Status != "active" {
 		return Image{}, fmt.Errorf("image %s is %s, not active: %w", id, img.Status, errs.ErrConflict)
 	}

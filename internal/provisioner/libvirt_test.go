@@ -11,9 +11,9 @@ import (
 
 func TestAttachmentParsesBack(t *testing.T) {
 	f := newRBDFixture(t, func(c *RBDConfig) { c.Auth = Auth{User: "cinder", SecretUUID: "457eb676-33da-42ec-9a8c-9293d545c337"} })
-	f.cloneable("img1", mib)
+	f.cloneable("11111111-1111-4111-8111-111111111111", mib)
 	ctx := context.Background()
-	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "img1"}); err != nil {
+	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111"}); err != nil {
 		t.Fatal(err)
 	}
 	disk, err := f.b.Attachment(ctx, "i1", "disk", "vdb")

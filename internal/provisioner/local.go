@@ -86,12 +86,20 @@ func (l *Local) Create(ctx context.Context, req Request) (Disk, error) {
 	if err := qemuImg(ctx, nil, "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", tmp, fmt.Sprint(size)); err != nil {
 		return Disk{}, err
 	}
+	meta, err := writeMeta(tmp, req)
+	defer os.Remove(meta)
+	if err != nil {
+		return Disk{}, err
+	}
 	// Link, unlike rename, fails when the name is taken: the loser of two
 	// concurrent creates answers as a repeat would.
 	if err := os.Link(tmp, final); errors.Is(err, fs.ErrExist) {
 		return existing(ctx, l.Get, req)
 	} else if err != nil {
 		return Disk{}, err
+	}
+	if err := os.Rename(meta, metaPath(final)); err != nil {
+		return Disk{}, fmt.Errorf("record owner of disk %s: %w", final, err)
 	}
 	d, err = l.Get(ctx, req.InstanceID, req.Name)
 	d.Elapsed = time.Since(start)
@@ -117,7 +125,9 @@ func (l *Local) Get(ctx context.Context, instanceID, name string) (Disk, error) 
 	if id, ok := baseImageID(info.Backing); ok {
 		d.ImageID, d.Method = id, MethodBaseClone
 	}
-	return d, nil
+	kv, err := readMetaFile(path)
+	applyMeta(&d, kv)
+	return d, err
 }
 
 // baseImageID reads the image id from a base path "<id>@<snap>.raw".
@@ -189,7 +199,7 @@ func (l *Local) Delete(ctx context.Context, instanceID, name string) error {
 	if err := os.Remove(l.diskPath(instanceID, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return nil
+	return removeMeta(l.diskPath(instanceID, name))
 }
 
 // DeleteInstance removes "<instance>_*" (temporaries included).

@@ -23,7 +23,7 @@ func TestLocalBackend(t *testing.T) {
 	rendered := map[string][]byte{}
 	for _, format := range []string{"raw", "qcow2", "vmdk"} {
 		img, raw := provtest.QemuImage(t, format, 12*mib)
-		images.add(md5Image("img-"+format, format, img), img)
+		images.add(md5Image(localIDs[format], format, img), img)
 		rendered[format] = raw
 	}
 	l, err := NewLocal(images, LocalConfig{Dir: t.TempDir()}, discard())
@@ -35,23 +35,23 @@ func TestLocalBackend(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			want := rendered[format]
 			inst := "inst-" + format
-			d, err := l.Create(ctx, Request{InstanceID: inst, ImageID: "img-" + format, SizeBytes: 16 * mib})
+			d, err := l.Create(ctx, Request{InstanceID: inst, ImageID: localIDs[format], SizeBytes: 16 * mib})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.SizeBytes != 16*mib || d.ImageID != "img-"+format || d.Method != MethodBaseClone {
+			if d.SizeBytes != 16*mib || d.ImageID != localIDs[format] || d.Method != MethodBaseClone {
 				t.Fatalf("disk %+v", d)
 			}
 			got := readOverlay(t, filepath.Join(d.Pool, d.Image))
 			if !bytes.Equal(got[:len(want)], want) || !bytes.Equal(got[len(want):], make([]byte, len(got)-len(want))) {
 				t.Fatal("disk content differs from qemu-img convert -O raw of the image")
 			}
-			if again, err := l.Create(ctx, Request{InstanceID: inst, ImageID: "img-" + format}); err != nil || !again.Existed {
+			if again, err := l.Create(ctx, Request{InstanceID: inst, ImageID: localIDs[format]}); err != nil || !again.Existed {
 				t.Fatalf("repeat: %+v %v", again, err)
 			}
 		})
 	}
-	if _, err := l.Create(ctx, Request{InstanceID: "small", ImageID: "img-raw", SizeBytes: mib}); !errors.Is(err, errs.ErrTooSmall) {
+	if _, err := l.Create(ctx, Request{InstanceID: "small", ImageID: localIDs["raw"], SizeBytes: mib}); !errors.Is(err, errs.ErrTooSmall) {
 		t.Fatalf("small: %v", err)
 	}
 	if d, err := l.Resize(ctx, "inst-raw", "disk", 20*mib); err != nil || d.SizeBytes != 20*mib {
@@ -80,4 +80,11 @@ func readOverlay(t *testing.T, path string) []byte {
 	out := filepath.Join(t.TempDir(), "out.raw")
 	provtest.Run(t, "qemu-img", "convert", "-q", "-O", "raw", path, out)
 	return provtest.Read(t, out)
+}
+
+// localIDs are the image ids of TestLocalBackend's images, one per format.
+var localIDs = map[string]string{
+	"raw":   "10ca1000-0000-4000-8000-000000000001",
+	"qcow2": "10ca1000-0000-4000-8000-000000000002",
+	"vmdk":  "10ca1000-0000-4000-8000-000000000003",
 }

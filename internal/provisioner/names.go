@@ -37,10 +37,7 @@ func validateRequest(r *Request) error {
 	if err := validate(r.InstanceID, r.Name); err != nil {
 		return err
 	}
-	if r.ImageID == "" || strings.ContainsAny(r.ImageID, "/@_ ") {
-		return fmt.Errorf("image id %q: %w", r.ImageID, errs.ErrInvalid)
-	}
-	return nil
+	return ValidImageID(r.ImageID)
 }
 
 // diskImageName is Nova's convention: "<instance-uuid>_<disk-name>".

@@ -35,6 +35,9 @@ type Request struct {
 	Name       string // default DefaultDiskName
 	ImageID    string
 	SizeBytes  uint64 // 0: the image's virtual size
+	// Owner is the project the disk belongs to, recorded with the disk
+	// (see MetaOwner); "" records none.
+	Owner string
 }
 
 // DefaultDiskName is Nova's name for the root disk.
@@ -53,6 +56,9 @@ type Disk struct {
 	Reasons    []string
 	Elapsed    time.Duration
 	Existed    bool // Create found this disk already made from the same image
+	// Owner is the recorded owning project; "" for a disk made before
+	// owners were recorded (or without one).
+	Owner string
 }
 
 // Base is one cached, converted image that disks clone from.

@@ -175,6 +175,9 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	} else if err != nil {
 		return Disk{}, err
 	}
+	if err := b.record(ctx, name, req, b.methodOf(parent.Pool, parent.Image)); err != nil {
+		return Disk{}, err
+	}
 	d := b.newDisk(req, size, parent.String())
 	if flatten {
 		d.Parent = ""
@@ -204,7 +207,7 @@ func (b *RBD) lostPublish(ctx context.Context, req Request, err error) (Disk, er
 
 func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 	return Disk{InstanceID: req.InstanceID, Name: req.Name, Pool: b.cfg.VMsPool, Image: diskImageName(req.InstanceID, req.Name),
-		SizeBytes: size, ImageID: req.ImageID, Parent: parent}
+		SizeBytes: size, ImageID: req.ImageID, Parent: parent, Owner: req.Owner}
 }
 
 // commit grows tmp to size, flattens it if asked and publishes it under the

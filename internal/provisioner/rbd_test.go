@@ -54,24 +54,24 @@ func (f rbdFixture) downloadable(id string, data []byte) Image {
 
 func TestCreateClonesWithoutDownloading(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	f.cloneable("img1", 8*mib)
+	f.cloneable("11111111-1111-4111-8111-111111111111", 8*mib)
 	ctx := context.Background()
-	d, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "img1", SizeBytes: 16 * mib})
+	d, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111", SizeBytes: 16 * mib})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Method != MethodClone || d.Image != "i1_disk" || d.SizeBytes != 16*mib || d.Parent != "images/img1@snap" || d.ImageID != "img1" {
+	if d.Method != MethodClone || d.Image != "i1_disk" || d.SizeBytes != 16*mib || d.Parent != "images/11111111-1111-4111-8111-111111111111@snap" || d.ImageID != "11111111-1111-4111-8111-111111111111" {
 		t.Fatalf("disk %+v", d)
 	}
 	if f.images.downloads != 0 || f.b.Stats().BytesDownloaded.Load() != 0 {
 		t.Fatalf("clone downloaded %d times", f.images.downloads)
 	}
-	again, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "img1"})
+	again, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111"})
 	if err != nil || !again.Existed || again.SizeBytes != 16*mib {
 		t.Fatalf("repeat: %+v %v", again, err)
 	}
-	f.cloneable("img2", 8*mib)
-	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "img2"}); !errors.Is(err, errs.ErrConflict) {
+	f.cloneable("22222222-2222-4222-8222-222222222222", 8*mib)
+	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "22222222-2222-4222-8222-222222222222"}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("other image: %v, want conflict", err)
 	}
 	if got := f.c.names("vms"); !slices.Equal(got, []string{"i1_disk"}) {
@@ -81,19 +81,19 @@ func TestCreateClonesWithoutDownloading(t *testing.T) {
 
 func TestCreateRefusals(t *testing.T) {
 	f := newRBDFixture(t, func(c *RBDConfig) { c.NeverDownload = true })
-	f.cloneable("img1", 8*mib)
-	f.downloadable("far", make([]byte, mib))
-	f.images.add(Image{ID: "queued", Status: "queued", DiskFormat: "raw"}, nil)
+	f.cloneable("11111111-1111-4111-8111-111111111111", 8*mib)
+	f.downloadable("fa000000-0000-4000-8000-000000000000", make([]byte, mib))
+	f.images.add(Image{ID: "9e000000-0000-4000-8000-000000000000", Status: "queued", DiskFormat: "raw"}, nil)
 	tests := []struct {
 		name string
 		req  Request
 		want error
 	}{
-		{"smaller than image", Request{InstanceID: "i1", ImageID: "img1", SizeBytes: 4 * mib}, errs.ErrTooSmall},
-		{"never download", Request{InstanceID: "i1", ImageID: "far"}, errs.ErrRefused},
-		{"unknown image", Request{InstanceID: "i1", ImageID: "nope"}, errs.ErrNotFound},
-		{"image without data", Request{InstanceID: "i1", ImageID: "queued"}, errs.ErrConflict},
-		{"bad instance", Request{InstanceID: "base", ImageID: "img1"}, errs.ErrInvalid},
+		{"smaller than image", Request{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111", SizeBytes: 4 * mib}, errs.ErrTooSmall},
+		{"never download", Request{InstanceID: "i1", ImageID: "fa000000-0000-4000-8000-000000000000"}, errs.ErrRefused},
+		{"unknown image", Request{InstanceID: "i1", ImageID: "00000000-0000-4000-8000-00000000dead"}, errs.ErrNotFound},
+		{"image without data", Request{InstanceID: "i1", ImageID: "9e000000-0000-4000-8000-000000000000"}, errs.ErrConflict},
+		{"bad instance", Request{InstanceID: "base", ImageID: "11111111-1111-4111-8111-111111111111"}, errs.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,7 +110,7 @@ func TestCreateRefusals(t *testing.T) {
 
 func TestFallbackMakesOneBaseForConcurrentBoots(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	img := f.downloadable("far", make([]byte, 2*mib))
+	img := f.downloadable("fa000000-0000-4000-8000-000000000000", make([]byte, 2*mib))
 	f.images.gate = make(chan struct{})
 	var wg sync.WaitGroup
 	disks := make([]Disk, 16)
@@ -119,7 +119,7 @@ func TestFallbackMakesOneBaseForConcurrentBoots(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			disks[i], errsOut[i] = f.b.Create(context.Background(), Request{InstanceID: "i" + string(rune('a'+i)), ImageID: "far"})
+			disks[i], errsOut[i] = f.b.Create(context.Background(), Request{InstanceID: "i" + string(rune('a'+i)), ImageID: "fa000000-0000-4000-8000-000000000000"})
 		}()
 	}
 	close(f.images.gate)
@@ -128,7 +128,7 @@ func TestFallbackMakesOneBaseForConcurrentBoots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := disks[i]; d.Method != MethodBaseClone || !strings.HasPrefix(d.Parent, "vms/base_far@snap-") || len(d.Reasons) != 1 {
+		if d := disks[i]; d.Method != MethodBaseClone || !strings.HasPrefix(d.Parent, "vms/base_fa000000-0000-4000-8000-000000000000@snap-") || len(d.Reasons) != 1 {
 			t.Fatalf("disk %+v", d)
 		}
 	}
@@ -146,10 +146,10 @@ func TestFallbackMakesOneBaseForConcurrentBoots(t *testing.T) {
 
 func TestFallbackRejectsBadData(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	img := f.downloadable("far", make([]byte, mib))
+	img := f.downloadable("fa000000-0000-4000-8000-000000000000", make([]byte, mib))
 	img.HashValue = strings.Repeat("0", 128)
 	f.images.add(img, make([]byte, mib))
-	_, err := f.b.Create(context.Background(), Request{InstanceID: "i1", ImageID: "far"})
+	_, err := f.b.Create(context.Background(), Request{InstanceID: "i1", ImageID: "fa000000-0000-4000-8000-000000000000"})
 	if !errors.Is(err, errs.ErrChecksum) {
 		t.Fatalf("err %v, want checksum", err)
 	}
@@ -161,13 +161,13 @@ func TestFallbackRejectsBadData(t *testing.T) {
 func TestStaleBaseIsReplacedOrBypassed(t *testing.T) {
 	f := newRBDFixture(t, nil)
 	ctx := context.Background()
-	f.downloadable("far", make([]byte, mib))
-	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "far"}); err != nil {
+	f.downloadable("fa000000-0000-4000-8000-000000000000", make([]byte, mib))
+	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "fa000000-0000-4000-8000-000000000000"}); err != nil {
 		t.Fatal(err)
 	}
 	// The image is re-uploaded with other data under the same id.
-	f.downloadable("far", append(make([]byte, mib-1), 1))
-	d, err := f.b.Create(ctx, Request{InstanceID: "i2", ImageID: "far"})
+	f.downloadable("fa000000-0000-4000-8000-000000000000", append(make([]byte, mib-1), 1))
+	d, err := f.b.Create(ctx, Request{InstanceID: "i2", ImageID: "fa000000-0000-4000-8000-000000000000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestStaleBaseIsReplacedOrBypassed(t *testing.T) {
 	if err := f.b.DeleteInstance(ctx, "i1"); err != nil {
 		t.Fatal(err)
 	}
-	d, err = f.b.Create(ctx, Request{InstanceID: "i3", ImageID: "far"})
+	d, err = f.b.Create(ctx, Request{InstanceID: "i3", ImageID: "fa000000-0000-4000-8000-000000000000"})
 	if err != nil || d.Method != MethodBaseClone {
 		t.Fatalf("disk %+v %v: an unused stale base should be rebuilt", d, err)
 	}
@@ -185,10 +185,10 @@ func TestStaleBaseIsReplacedOrBypassed(t *testing.T) {
 
 func TestDeleteInstanceRemovesExactlyItsDisks(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	f.cloneable("img1", mib)
+	f.cloneable("11111111-1111-4111-8111-111111111111", mib)
 	ctx := context.Background()
 	for _, r := range []Request{{InstanceID: "i1"}, {InstanceID: "i1", Name: "disk.local"}, {InstanceID: "i10"}, {InstanceID: "i2"}} {
-		r.ImageID = "img1"
+		r.ImageID = "11111111-1111-4111-8111-111111111111"
 		if _, err := f.b.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -209,8 +209,8 @@ func TestDeleteInstanceRemovesExactlyItsDisks(t *testing.T) {
 
 func TestHardDepthFlattens(t *testing.T) {
 	f := newRBDFixture(t, func(c *RBDConfig) { c.SoftDepth, c.HardDepth = 1, 1 })
-	f.cloneable("img1", mib)
-	d, err := f.b.Create(context.Background(), Request{InstanceID: "i1", ImageID: "img1"})
+	f.cloneable("11111111-1111-4111-8111-111111111111", mib)
+	d, err := f.b.Create(context.Background(), Request{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,9 +221,9 @@ func TestHardDepthFlattens(t *testing.T) {
 
 func TestResizeGrowsOnly(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	f.cloneable("img1", 4*mib)
+	f.cloneable("11111111-1111-4111-8111-111111111111", 4*mib)
 	ctx := context.Background()
-	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "img1"}); err != nil {
+	if _, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111"}); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := f.b.Resize(ctx, "i1", "disk", 8*mib); err != nil || d.SizeBytes != 8*mib {

@@ -34,6 +34,9 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 			d.ImageID, d.Method = p.Image, MethodClone
 		}
 	}
+	if err := b.readMeta(ctx, &d); err != nil {
+		return Disk{}, err
+	}
 	return d, nil
 }
 

@@ -27,13 +27,24 @@ type Location struct {
 func Parse(s string) (Location, error) {
 	parts, err := split(s)
 	if err != nil {
-		return Location{}, fmt.Errorf("%w: %q: %s", errs.ErrBadLocation, s, err)
+		return Location{}, fmt.Errorf("%w: %q: %s", errs.ErrBadLocation, shown(s), err)
 	}
 	l := Location{FSID: parts[0], Pool: parts[1], Image: parts[2], Snapshot: parts[3]}
 	if err := l.Validate(); err != nil {
-		return Location{}, fmt.Errorf("%q: %w", s, err)
+		return Location{}, fmt.Errorf("%q: %w", shown(s), err)
 	}
 	return l, nil
+}
+
+// shown is s as an error may quote it: without credentials, and not at all
+// when an '@' is left anywhere (text before it may be a user and password
+// even where a URL parser would not call it userinfo).
+func shown(s string) string {
+	r := Redact(s)
+	if u, err := url.PathUnescape(r); strings.Contains(r, "@") || (err == nil && strings.Contains(u, "@")) {
+		return Scheme + "(location with '@', not shown)"
+	}
+	return r
 }
 
 // split checks the outer shape of s and returns its four decoded parts.
@@ -76,7 +87,11 @@ func (l Location) Validate() error {
 		if f.value == "" {
 			return fmt.Errorf("%w: blank %s", errs.ErrBadLocation, f.name)
 		}
-		if i := strings.IndexAny(f.value, "/@\x00"); i >= 0 {
+		if strings.Contains(f.value, "@") {
+			// Not quoted: text before an "@" may be a user and password.
+			return fmt.Errorf("%w: %s contains '@'", errs.ErrBadLocation, f.name)
+		}
+		if i := strings.IndexAny(f.value, "/\x00"); i >= 0 {
 			return fmt.Errorf("%w: %s %q contains %q", errs.ErrBadLocation, f.name, f.value, f.value[i])
 		}
 	}

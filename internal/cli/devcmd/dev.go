@@ -15,7 +15,7 @@ import (
 func Command() *cobra.Command {
 	dev := &cobra.Command{Use: "dev", Short: "Developer tooling"}
 	cluster := &cobra.Command{Use: "cluster", Short: "Boot or stop a throwaway 1-mon 1-OSD Ceph on loopback"}
-	cluster.AddCommand(upCommand(), downCommand(), envCommand())
+	cluster.AddCommand(upCommand(), downCommand(), stopCommand(), startCommand(), envCommand())
 	dev.AddCommand(cluster)
 	return dev
 }
@@ -54,9 +54,49 @@ func downCommand() *cobra.Command {
 	var dir string
 	c := &cobra.Command{
 		Use:   "down",
-		Short: "Stop the daemons started in --dir (by pid) and remove it",
+		Short: "Stop the daemons started in --dir (by pid) and REMOVE the directory with its data",
+		Long: "Stops the cluster's daemons by pid and removes --dir with all its data.\n" +
+			"To stop a cluster and keep its data for a later `start`, use `stop`.",
+		Example: "  cowdisk dev cluster down --dir /tmp/cowdisk-dev",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return devcluster.Down(cmd.Context(), dir)
+		},
+	}
+	requireDir(c, &dir)
+	return c
+}
+
+func stopCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the daemons started in --dir (by pid) and keep the directory and its data",
+		Long: "Stops the monitor and the OSD by pid. The directory stays: a bluestore cluster can be\n" +
+			"started again with its data (`start`); a memstore cluster's data is gone.",
+		Example: "  cowdisk dev cluster stop --dir /tmp/c2 && cowdisk dev cluster start --dir /tmp/c2",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return devcluster.Stop(cmd.Context(), dir)
+		},
+	}
+	requireDir(c, &dir)
+	return c
+}
+
+func startCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:     "start",
+		Short:   "Start a stopped bluestore cluster in --dir again, with its data",
+		Example: "  cowdisk dev cluster start --dir /tmp/c2",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := devcluster.Start(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			for _, kv := range cl.Env() {
+				fmt.Fprintf(cmd.OutOrStdout(), "export %s\n", kv)
+			}
+			return nil
 		},
 	}
 	requireDir(c, &dir)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/units"
 )
 
 func createCmd(client *agent.Client, asJSON *bool) *cobra.Command {
@@ -21,7 +22,7 @@ func createCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 		Use: "create --instance ID --image ID [--name disk] [--size SIZE]", Short: "Create a disk from an image", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if size != "" {
-				n, err := humanize.ParseBytes(size)
+				n, err := units.ParseSize(size)
 				if err != nil {
 					return fmt.Errorf("--size: %w", err)
 				}
@@ -42,7 +43,7 @@ func createCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	c.Flags().StringVar(&req.InstanceID, "instance", "", "instance id (uuid)")
 	c.Flags().StringVar(&req.ImageID, "image", "", "image id")
 	c.Flags().StringVar(&req.Name, "name", "", "disk name (default disk)")
-	c.Flags().StringVar(&size, "size", "", "disk size, e.g. 20GiB (default: the image's size)")
+	c.Flags().StringVar(&size, "size", "", "disk size, e.g. 20G (binary units, as rbd and qemu-img: G = GiB; default: the image's size)")
 	_ = c.MarkFlagRequired("instance")
 	_ = c.MarkFlagRequired("image")
 	return c

@@ -4,10 +4,10 @@ package diskcmd
 import (
 	"fmt"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/units"
 )
 
 // Command is `cowdisk disk`.
@@ -81,7 +81,7 @@ func resizeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	c := &cobra.Command{
 		Use: "resize INSTANCE [NAME] --size SIZE", Short: "Grow a disk", Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := humanize.ParseBytes(size)
+			n, err := units.ParseSize(size)
 			if err != nil {
 				return fmt.Errorf("--size: %w", err)
 			}
@@ -92,7 +92,7 @@ func resizeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 			return Print(cmd.OutOrStdout(), *asJSON, d, diskTable(d))
 		},
 	}
-	c.Flags().StringVar(&size, "size", "", "new size, e.g. 20GiB")
+	c.Flags().StringVar(&size, "size", "", "new size, e.g. 40G (binary units: G = GiB)")
 	_ = c.MarkFlagRequired("size")
 	return c
 }

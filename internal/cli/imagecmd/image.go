@@ -15,11 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
 
 // options are the flags every image command shares.
 type options struct {
 	endpoint, token string
+	cacert          string // CA bundle for an https service (OS_CACERT)
 	json            bool
 	progress        string // auto, always, never
 }
@@ -41,6 +43,7 @@ func Command() *cobra.Command {
 	f.StringVar(&o.endpoint, "endpoint", firstEnv("", "COWDISK_IMAGE_URL", "OS_IMAGE_URL"),
 		"image service URL (default: keystone catalog with OS_AUTH_URL, else "+defaultEndpoint+")")
 	f.StringVar(&o.token, "token", firstEnv("", "OS_TOKEN", "COWDISK_IMAGE_TOKEN"), "X-Auth-Token")
+	f.StringVar(&o.cacert, "cacert", firstEnv("", tlsconf.EnvCACert), "PEM file of the CAs an https service's (and Keystone's) certificate must chain to (env OS_CACERT)")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	c.AddCommand(createCmd(o), uploadCmd(o), listCmd(o), showCmd(o), downloadCmd(o), deleteCmd(o), updateCmd(o))
@@ -60,7 +63,11 @@ func firstEnv(def string, keys ...string) string {
 const defaultEndpoint = "http://127.0.0.1:9292"
 
 func (o *options) client(ctx context.Context) (imageclient.Client, error) {
-	opts := imageclient.Options{UserAgent: "cowdisk-cli"}
+	hc, err := tlsconf.HTTPClient(o.cacert)
+	if err != nil {
+		return nil, fmt.Errorf("--cacert: %w", err)
+	}
+	opts := imageclient.Options{UserAgent: "cowdisk-cli", HTTPClient: hc}
 	if o.token == "" && imageclient.KeystoneConfigured() {
 		return imageclient.NewFromKeystone(ctx, o.endpoint, opts)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
+	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
 
 func init() { servers = append(servers, ImagesCommand) }
@@ -29,6 +30,7 @@ var rbdFeatureBits = map[string]uint64{"layering": 1, "striping": 2, "exclusive-
 
 type imagesOptions struct {
 	cfg                         imagesvc.Config
+	tlsCert, tlsKey             string
 	dataDir, chunkSize, maxSize string
 	writeSize                   string
 	features                    []string
@@ -67,7 +69,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.StringVar(&o.cfg.RBD.Pool, "rbd-pool", "images", "RBD store pool")
 	f.StringVar(&o.chunkSize, "rbd-chunk-size", "8MiB", "RBD object size (power of two)")
 	f.StringVar(&o.writeSize, "rbd-write-size", "4MiB", "unit of parallel writes (power of two, at most the chunk size)")
-	f.StringSliceVar(&o.features, "rbd-features", []string{"layering"}, "features of new RBD images")
+	f.StringSliceVar(&o.features, "rbd-features", nil, "features of new RBD images (default: the cluster's rbd_default_features, plus layering)")
 	f.IntVar(&o.cfg.RBD.Workers, "rbd-workers", 0, "parallel writers per upload (0: default)")
 	f.BoolVar(&o.cfg.RBD.ProtectSnapshot, "rbd-protect-snapshot", true,
 		"protect each image's snapshot, as Glance does (needed by clone format 1)")
@@ -80,7 +82,11 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.BoolVar(&o.cfg.AllowRemoteNoAuth, "allow-remote-noauth", false, "allow --auth none on a non-loopback address")
 	f.BoolVar(&o.cfg.ShowLocations, "show-locations", true, "show direct_url/locations to admin and service callers")
 	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM key of --tls-cert")
+	registerLimitFlags(f, &o.cfg.Limits)
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
+	addImportFlags(c, o)
 	return c
 }
 
@@ -121,7 +127,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 		}
 		cfg.RBD.Features |= bit
 	}
-	if cfg.RBD.Features&rbdFeatureBits["layering"] == 0 {
+	if len(o.features) > 0 && cfg.RBD.Features&rbdFeatureBits["layering"] == 0 {
 		return cfg, fmt.Errorf("--rbd-features must include layering: clones need it")
 	}
 	limit, err := humanize.ParseBytes(o.maxSize)
@@ -131,6 +137,9 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	cfg.MaxImageSize = int64(limit)
 	if cfg.MaxImageSize == 0 {
 		cfg.MaxImageSize = api.DefaultMaxImageSize
+	}
+	if cfg.TLS, err = tlsconf.Server(o.tlsCert, o.tlsKey); err != nil {
+		return cfg, err
 	}
 	cfg.Logger = slog.Default().With("component", "imagesvc")
 	return cfg, nil

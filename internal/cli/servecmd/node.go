@@ -2,6 +2,7 @@ package servecmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,8 +16,8 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/ceph"
-	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
 
 func init() { servers = append(servers, NodeCommand) }
@@ -27,6 +28,7 @@ type nodeOptions struct {
 	cephConf, localDir string
 	rbd                provisioner.RBDConfig
 	timeouts           cephTimeouts
+	sec                nodeSecurity
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -42,7 +44,8 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.listen, "listen", agent.DefaultAddr, "address to listen on")
 	f.StringVar(&o.backend, "backend", "rbd", "disk store: rbd or local")
 	f.StringVar(&o.imageURL, "image-service", envOr("COWDISK_IMAGE_URL", "http://127.0.0.1:9292"), "Glance v2 endpoint (env COWDISK_IMAGE_URL)")
-	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "X-Auth-Token for the image service (env COWDISK_IMAGE_TOKEN)")
+	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "the agent's own X-Auth-Token for the image service, a service role (env COWDISK_IMAGE_TOKEN)")
+	o.sec.register(f)
 	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	o.timeouts.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
@@ -81,12 +84,26 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	images, err := imageclient.New(o.imageURL, o.token, imageclient.Options{UserAgent: "cowdisk-node"})
+	authn, err := o.sec.authenticator(ctx, o.listen)
 	if err != nil {
 		return err
 	}
-	src := provisioner.ClientSource{Client: images}
-	srv := agent.NewPending(log)
+	tlsCfg, err := o.sec.serverTLS()
+	if err != nil {
+		return err
+	}
+	hc, err := tlsconf.HTTPClient(o.sec.caCert)
+	if err != nil {
+		return fmt.Errorf("--cacert: %w", err)
+	}
+	// Image records are read as the caller and locations with --token; see
+	// agent.CallerSource.
+	src, err := agent.NewCallerSource(o.imageURL, o.token, hc)
+	if err != nil {
+		return err
+	}
+	srv := agent.NewPending(log, agent.WithAuth(authn))
+	listen := func(fatal <-chan error) error { return serveHTTP(ctx, o.listen, tlsCfg, srv, fatal, log) }
 	switch o.backend {
 	case "rbd":
 		// Listen first, connect in the background: an agent started while
@@ -106,7 +123,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 			defer close(done)
 			c = startRBD(ctx, cfg, o, src, srv, log, fatal)
 		}()
-		err := serveHTTP(ctx, o.listen, srv, fatal, log)
+		err := listen(fatal)
 		// Requests have finished; stop a connect or reap still running and
 		// only then drop the connection they use.
 		cancel()
@@ -125,7 +142,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 			return fmt.Errorf("reaping temporaries: %w", err)
 		}
 		srv.Ready(lb, nil)
-		return serveHTTP(ctx, o.listen, srv, nil, log)
+		return listen(nil)
 	}
 	return fmt.Errorf("--backend %q: want rbd or local", o.backend)
 }
@@ -209,13 +226,16 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // serveHTTP serves until ctx ends or an error arrives on fatal (nil: none),
 // then lets running requests (a fallback import may take a while) finish
 // for up to a minute.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, fatal <-chan error, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, addr string, tlsCfg *tls.Config, h http.Handler, fatal <-chan error, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("node agent listening", "addr", ln.Addr().String())
+	log.Info("node agent listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	var fatalErr error

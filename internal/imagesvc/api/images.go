@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
 // lookup returns an image the caller may see. Malformed ids, deleted images
@@ -62,20 +62,16 @@ func parseID(s string) (string, error) {
 
 // decodeObject reads a bounded JSON object body into raw fields.
 func decodeObject(r *http.Request, w http.ResponseWriter) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestJSON))
+	b, err := readJSONBody(w, r)
+	if err != nil {
+		return nil, err
+	}
 	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("request body must be a JSON object: %v: %w", err, errs.ErrInvalid)
+	if err := strictjson.Unmarshal(b, &m, strictjson.Options{}); err != nil {
+		return nil, fmt.Errorf("request body must be a JSON object: %w", err)
 	}
 	if m == nil {
 		return nil, fmt.Errorf("request body must be a JSON object, not null: %w", errs.ErrInvalid)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("trailing data after the JSON object: %w", errs.ErrInvalid)
 	}
 	return m, nil
 }
@@ -121,9 +117,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err == nil {
 		var img catalog.Image
 		if img, err = newImage(fields, p); err == nil {
+			err = s.cfg.Limits.check(&img, nil)
+		}
+		if err == nil {
 			if err = s.cfg.Catalog.Create(r.Context(), img); err == nil {
 				logger(r).Info("image created", "image", img.ID, "owner", img.Owner)
 				w.Header().Set("Location", "/v2/images/"+img.ID)
+				s.setImportHeader(w)
 				writeJSON(w, http.StatusCreated, s.view(img, p))
 				return
 			}
@@ -161,6 +161,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, p auth.Principal
 		s.writeError(w, r, err)
 		return
 	}
+	s.dropStaged(ctx, img.ID)
 	logger(r).Info("image deleted", "image", img.ID)
 	w.WriteHeader(http.StatusNoContent)
 }

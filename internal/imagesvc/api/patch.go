@@ -2,9 +2,8 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
 // patchMediaType is the only PATCH body type accepted (Glance v2.1 JSON patch).
@@ -28,22 +28,13 @@ type patchOp struct {
 
 // coreFields can be replaced but not removed (Glance answers 403).
 var coreFields = []string{"name", "disk_format", "container_format", "visibility", "owner",
-	"protected", "min_disk", "min_ram", "tags"}
+	"protected", "os_hidden", "min_disk", "min_ram", "tags"}
 
 // decodePatch parses and checks a patch document without applying it.
-func decodePatch(body io.Reader) ([]patchOp, error) {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
+func decodePatch(body []byte) ([]patchOp, error) {
 	var ops []patchOp
-	if err := dec.Decode(&ops); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("patch must be a JSON array of {op, path, value}: %v: %w", err, errs.ErrInvalid)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("trailing data after the patch: %w", errs.ErrInvalid)
+	if err := strictjson.Unmarshal(body, &ops, strictjson.Options{DisallowUnknownFields: true}); err != nil {
+		return nil, fmt.Errorf("patch must be a JSON array of {op, path, value}: %w", err)
 	}
 	for i, op := range ops {
 		attr, err := pointerAttr(op.Path)
@@ -112,19 +103,30 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, p auth.Principal)
 			"PATCH needs Content-Type %s, got %q", patchMediaType, r.Header.Get("Content-Type")))
 		return
 	}
+	if s.patchLocations(w, r, p) {
+		return
+	}
 	ctx := r.Context()
 	img, err := s.lookupWritable(ctx, p, r.PathValue("id"))
+	var body []byte
+	if err == nil {
+		body, err = readJSONBody(w, r)
+	}
 	var ops []patchOp
 	if err == nil {
-		ops, err = decodePatch(http.MaxBytesReader(w, r.Body, maxRequestJSON))
+		ops, err = decodePatch(body)
 	}
 	if err == nil {
 		img, err = s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
 			if i.Status == catalog.StatusDeleted { // deleted since lookup
 				return fmt.Errorf("image %s: %w", i.ID, errs.ErrNotFound)
 			}
+			before := catalog.Image{Properties: maps.Clone(i.Properties), Tags: i.Tags}
 			i.UpdatedAt = now()
-			return applyPatch(i, p, ops)
+			if err := applyPatch(i, p, ops); err != nil {
+				return err
+			}
+			return s.cfg.Limits.check(i, &before)
 		})
 	}
 	s.answer(w, r, err, http.StatusOK, s.view(img, p))

@@ -40,7 +40,9 @@ type Config struct {
 	// ChunkSize is the object size and the write unit; a power of two
 	// from 4 KiB to 32 MiB. Zero means DefaultChunkSize.
 	ChunkSize int
-	// Features of new images; zero means layering only (what clones need).
+	// Features of new images; zero means the cluster's
+	// rbd_default_features, as glance_store and Nova use. Layering is
+	// always added: without it no disk can be cloned from the image.
 	Features uint64
 	// WriteSize is the unit of the parallel writes (a power of two, at most
 	// ChunkSize); zero means DefaultWriteSize or ChunkSize if smaller.
@@ -93,6 +95,11 @@ func New(c *ceph.Cluster, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("rbd store: write size %d is not a power of two from 4 KiB to the chunk size: %w",
 			cfg.WriteSize, errs.ErrInvalid)
 	}
+	features, err := imageFeatures(c, cfg.Features)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Features = features
 	if cfg.Remove == (ceph.RemoveOptions{}) {
 		// An image being read (a download, a node importing it) is busy
 		// for a moment; a DELETE request should not hang for a minute.
@@ -100,6 +107,30 @@ func New(c *ceph.Cluster, cfg Config) (*Store, error) {
 	}
 	return &Store{c: c, cfg: cfg}, nil
 }
+
+// imageFeatures resolves the features of new images: asked, or else the
+// cluster's default, plus layering. With no cluster (New called only to
+// check a configuration before connecting) the default stays unresolved.
+func imageFeatures(c *ceph.Cluster, asked uint64) (uint64, error) {
+	f := asked
+	if f == 0 && c == nil {
+		return 0, nil
+	}
+	if f == 0 {
+		var err error
+		if f, err = c.DefaultFeatures(); err != nil {
+			return 0, fmt.Errorf("rbd store: %w", err)
+		}
+	}
+	f |= ceph.FeatureLayering
+	if err := ceph.ValidateFeatures(f); err != nil {
+		return 0, fmt.Errorf("rbd store: %w", err)
+	}
+	return f, nil
+}
+
+// Features are the features new images get (layering included).
+func (s *Store) Features() uint64 { return s.cfg.Features }
 
 // ID implements store.Store.
 func (s *Store) ID() string { return "rbd" }

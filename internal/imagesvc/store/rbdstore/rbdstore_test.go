@@ -173,6 +173,9 @@ func TestConfig(t *testing.T) {
 		{Config{Pool: "p", ChunkSize: 64 << 20}, false},
 		{Config{Pool: "p", ChunkSize: 1 << 20, WriteSize: 2 << 20}, false},
 		{Config{Pool: "p", WriteSize: 1000}, false},
+		{Config{Pool: "p", Features: 1 | 8}, false},   // object-map without exclusive-lock
+		{Config{Pool: "p", Features: 1 | 128}, false}, // data-pool is librbd's to set
+		{Config{Pool: "p", Features: 1 | 4 | 8 | 16 | 32}, true},
 	} {
 		s, err := New(nil, tc.cfg)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errs.ErrInvalid)) {

@@ -1,0 +1,107 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
+	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/tlsconf"
+	"github.com/cowdisk/cowdisk/internal/tlsconf/tlstest"
+)
+
+// viewSource is one view of a hostile or honest image service.
+type viewSource struct {
+	img   provisioner.Image
+	err   error
+	calls int
+}
+
+func (v *viewSource) Image(context.Context, string) (provisioner.Image, error) {
+	v.calls++
+	return v.img, v.err
+}
+
+func (v *viewSource) Download(context.Context, string) (io.ReadCloser, error) {
+	v.calls++
+	return io.NopCloser(strings.NewReader("data")), v.err
+}
+
+func TestCallerSource(t *testing.T) {
+	asked := provisioner.Image{ID: "img1", Status: "active"}
+	other := provisioner.Image{ID: "img2", Status: "active"}
+	for _, tc := range []struct {
+		name                string
+		token               string
+		caller, service     viewSource
+		wantCode            int // agent status of the error; 0: success
+		callerUsed, svcUsed bool
+	}{
+		{"visible to the caller", "t", viewSource{img: asked}, viewSource{img: asked}, 0, true, true},
+		{"caller may not see it (404)", "t", viewSource{err: errs.ErrNotFound}, viewSource{img: asked}, 404, true, false},
+		{"caller may not see it (403)", "t", viewSource{err: errs.ErrPermission}, viewSource{img: asked}, 404, true, false},
+		{"caller's view is another image", "t", viewSource{img: other}, viewSource{img: asked}, 502, true, false},
+		{"service's view is another image", "t", viewSource{img: asked}, viewSource{img: other}, 502, true, true},
+		{"image service down for the caller", "t", viewSource{err: errs.ErrUnavailable}, viewSource{img: asked}, 502, true, false},
+		{"no caller token: service view only", "", viewSource{err: errs.ErrNotFound}, viewSource{img: asked}, 0, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := CallerSource{Service: &tc.service, AsCaller: func(token string) (provisioner.ImageSource, error) {
+				if token != tc.token {
+					t.Errorf("caller token %q, want %q", token, tc.token)
+				}
+				return &tc.caller, nil
+			}}
+			ctx := withCaller(context.Background(), caller{p: auth.Principal{Project: "p"}, token: tc.token})
+			img, err := s.Image(ctx, "img1")
+			code := 0
+			switch {
+			case errors.Is(err, errs.ErrNotFound):
+				code = 404
+			case err != nil: // the provisioner's lookup marks every other failure so
+				code, _ = status(&provisioner.ImageServiceError{Err: err})
+			case img.ID != "img1":
+				t.Fatalf("answered %+v", img)
+			}
+			if code != tc.wantCode {
+				t.Fatalf("%v: status %d, want %d", err, code, tc.wantCode)
+			}
+			if (tc.caller.calls > 0) != tc.callerUsed || (tc.service.calls > 0) != tc.svcUsed {
+				t.Fatalf("caller view read %d times, service view %d times", tc.caller.calls, tc.service.calls)
+			}
+		})
+	}
+}
+
+// The CLI's client reaches an https agent when it trusts the agent's CA
+// (--cacert) and is refused otherwise.
+func TestClientTLS(t *testing.T) {
+	ca, other := tlstest.NewCA(t, "agent-ca"), tlstest.NewCA(t, "other-ca")
+	cert, key := ca.Issue(t, "agent")
+	srv := httptest.NewUnstartedServer(New(&fakeBackend{}, quiet()))
+	var err error
+	if srv.TLS, err = tlsconf.Server(cert, key); err != nil {
+		t.Fatal(err)
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	ctx := context.Background()
+	if _, err := (&Client{Base: srv.URL, CACert: ca.File}).ListDisks(ctx, ""); err != nil {
+		t.Fatalf("trusting the CA: %v", err)
+	}
+	for name, c := range map[string]*Client{"other CA": {Base: srv.URL, CACert: other.File}, "system roots": {Base: srv.URL}} {
+		_, err := c.ListDisks(ctx, "")
+		var ae *APIError
+		if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("%s: %v, want a certificate error", name, err)
+		}
+	}
+	if _, err := (&Client{Base: srv.URL, CACert: cert + ".missing"}).ListDisks(ctx, ""); err == nil {
+		t.Error("missing CA file: no error")
+	}
+}

@@ -1,0 +1,41 @@
+package ceph
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/ceph/go-ceph/rbd"
+)
+
+// SetMetadata stores kv as image metadata of pool/name (rbd image-meta),
+// keys in sorted order. Metadata lives in the image header, so it follows
+// the image through rename, resize and flatten; callers record facts about
+// a temporary image before publishing it under its final name.
+func (c *Cluster) SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error {
+	return c.withImage(ctx, pool, name, "", false, func(img *rbd.Image) error {
+		for _, k := range slices.Sorted(maps.Keys(kv)) {
+			if err := img.SetMetadata(k, kv[k]); err != nil {
+				return translate(err, fmt.Sprintf("set metadata %q of", k), imageSpec(pool, name))
+			}
+		}
+		return nil
+	})
+}
+
+// Metadata returns every metadata key of pool/name (librbd's own "conf_*"
+// overrides included; callers pick their keys). An image without metadata
+// gives an empty map.
+func (c *Cluster) Metadata(ctx context.Context, pool, name string) (map[string]string, error) {
+	var kv map[string]string
+	err := c.withImage(ctx, pool, name, "", true, func(img *rbd.Image) error {
+		var err error
+		kv, err = img.ListMetadata()
+		return translate(err, "list metadata of", imageSpec(pool, name))
+	})
+	if kv == nil && err == nil {
+		kv = map[string]string{}
+	}
+	return kv, err
+}

@@ -1,0 +1,90 @@
+package imageclient
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/strictjson"
+)
+
+// DefaultMaxRecord bounds one image record when Options leaves it zero:
+// Glance's own records are a few KiB even with many properties.
+const DefaultMaxRecord = 1 << 20
+
+// readRecord reads one image record from the service, at most max bytes,
+// strictly: a duplicate member, a member differing from another only in
+// case (e.g. "diſk_format" beside "disk_format"), invalid UTF-8 or
+// trailing data refuse the whole record. Refusals wrap errs.ErrRefused: the
+// service's answer, not the caller's request, is what is wrong.
+func readRecord(r io.Reader, max int64, id string) (Image, error) {
+	if max <= 0 {
+		max = DefaultMaxRecord
+	}
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return Image{}, fmt.Errorf("image %s: reading the record: %w: %v", id, errs.ErrUnavailable, err)
+	}
+	if int64(len(data)) > max {
+		return Image{}, fmt.Errorf("image %s: record larger than %d bytes (--max-image-record): %w", id, max, errs.ErrRefused)
+	}
+	img, err := DecodeRecord(data)
+	if err != nil {
+		return Image{}, fmt.Errorf("image %s: record refused: %v: %w", id, err, errs.ErrRefused)
+	}
+	return img, nil
+}
+
+// DecodeRecord parses one image record strictly, reading the fields by
+// their exact names only. encoding/json would fill DiskFormat from
+// "DISK_FORMAT" or "diſk_format" (a custom property anyone who may edit the
+// image can set); here a custom property never stands in for a core field.
+func DecodeRecord(data []byte) (Image, error) {
+	var m map[string]json.RawMessage
+	if err := strictjson.Unmarshal(data, &m, strictjson.Options{}); err != nil {
+		return Image{}, err
+	}
+	if m == nil {
+		return Image{}, fmt.Errorf("record is not a JSON object")
+	}
+	img := Image{Properties: map[string]string{}}
+	var locs []map[string]json.RawMessage
+	var created, updated string
+	fields := map[string]any{
+		"id": &img.ID, "name": &img.Name, "status": &img.Status, "disk_format": &img.DiskFormat,
+		"container_format": &img.ContainerFormat, "size": &img.Size, "virtual_size": &img.VirtualSize,
+		"checksum": &img.Checksum, "os_hash_algo": &img.OSHashAlgo, "os_hash_value": &img.OSHashValue,
+		"owner": &img.Owner, "visibility": &img.Visibility, "protected": &img.Protected,
+		"min_disk": &img.MinDisk, "min_ram": &img.MinRAM, "tags": &img.Tags, "direct_url": &img.DirectURL,
+		"locations": &locs, "created_at": &created, "updated_at": &updated,
+	}
+	for k, raw := range m {
+		dst, core := fields[k]
+		if !core {
+			var s string
+			if json.Unmarshal(raw, &s) == nil && !notProperties[k] {
+				img.Properties[k] = s
+			}
+			continue
+		}
+		if string(raw) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return Image{}, fmt.Errorf("member %q: %v", k, err)
+		}
+	}
+	for i, l := range locs {
+		var loc Location
+		if err := json.Unmarshal(l["url"], &loc.URL); err != nil {
+			return Image{}, fmt.Errorf("locations[%d].url: %v", i, err)
+		}
+		_ = json.Unmarshal(l["metadata"], &loc.Metadata)
+		img.Locations = append(img.Locations, loc)
+	}
+	img.CreatedAt, _ = time.Parse(time.RFC3339, created)
+	img.UpdatedAt, _ = time.Parse(time.RFC3339, updated)
+	return img, nil
+}

@@ -1,0 +1,102 @@
+package imagesvc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/staging"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/webdownload"
+)
+
+// ImportConfig configures Glance's image import and the location policy.
+type ImportConfig struct {
+	// StagingDir holds staged data (glance-direct); "" turns the method off.
+	StagingDir string
+	// WebDownloadAllow is the web-download allow-list (see
+	// webdownload.Allow); empty turns the method off.
+	WebDownloadAllow []string
+	// WebDownloadTimeout bounds one download, WebDownloadStall the wait for
+	// headers and for each read; zero means the webdownload defaults.
+	WebDownloadTimeout, WebDownloadStall time.Duration
+	// LocationsVisibleToOwner: see api.Config.
+	LocationsVisibleToOwner bool
+}
+
+// importAPI builds the API's import configuration. Data staged before a
+// crash or restart is removed and images left uploading or importing go
+// back to queued: an import is not resumed.
+func importAPI(ctx context.Context, c ImportConfig, cat catalog.Catalog, storeID string, maxSize int64,
+	log *slog.Logger) (
+	api.ImportConfig, error) {
+	var ic api.ImportConfig
+	if c.StagingDir != "" {
+		area, err := staging.New(c.StagingDir)
+		if err != nil {
+			return ic, err
+		}
+		removed, err := area.Clear()
+		if err != nil {
+			return ic, err
+		}
+		if len(removed) > 0 {
+			log.Warn("removed data staged before the restart", "images", removed)
+		}
+		ic.Staging = area
+	}
+	if len(c.WebDownloadAllow) > 0 {
+		allow, err := webdownload.ParseAllow(c.WebDownloadAllow)
+		if err != nil {
+			return ic, err
+		}
+		if ic.WebDownload, err = webdownload.New(webdownload.Options{Allow: allow, MaxSize: maxSize,
+			Timeout: c.WebDownloadTimeout, StallTimeout: c.WebDownloadStall}); err != nil {
+			return ic, err
+		}
+	}
+	return ic, requeueImports(ctx, cat, storeID, log)
+}
+
+// requeueImports puts images whose stage or import a restart cut back to
+// queued, recording the failure as Glance does. It runs before serving, so
+// no import is running.
+func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, log *slog.Logger) error {
+	for _, st := range []string{"uploading", "importing"} {
+		for {
+			stuck, err := cat.List(ctx, catalog.Filter{Admin: true, Status: st, Limit: 100})
+			if err != nil {
+				return fmt.Errorf("image service: finding imports cut by a restart: %w", err)
+			}
+			if len(stuck) == 0 {
+				break
+			}
+			for _, img := range stuck {
+				if err := requeueImport(ctx, cat, img.ID, storeID); err != nil {
+					return err
+				}
+				log.Warn("import was cut by a restart; image is queued again", "image", img.ID, "was", st)
+			}
+		}
+	}
+	return nil
+}
+
+func requeueImport(ctx context.Context, cat catalog.Catalog, id, storeID string) error {
+	_, err := cat.Update(ctx, id, func(i *catalog.Image) error {
+		i.Status = catalog.StatusQueued
+		if i.Properties == nil {
+			i.Properties = map[string]string{}
+		}
+		delete(i.Properties, "os_glance_import_task")
+		i.Properties["os_glance_importing_to_stores"] = ""
+		i.Properties["os_glance_failed_import"] = storeID
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("image service: resetting image %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+//go:build interop
+
+package nova
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
+)
+
+// endpoint is a JSON HTTP API: a Glance v2 endpoint (the real Glance, no
+// token, every caller admin; or cowdisk's image service with a token) or
+// the node agent.
+type endpoint struct{ url, token string }
+
+// do sends one request and decodes a 2xx JSON answer into out (if not nil).
+func (a endpoint) do(ctx context.Context, method, path, ctype string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.url+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if a.token != "" {
+		req.Header.Set("X-Auth-Token", a.token)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s %s%s: %d %s", method, a.url, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("%s %s%s: %w: %s", method, a.url, path, err, b)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// upload creates an image, uploads data and deletes the image when the
+// test ends (after the cleanups registered later, such as its disks').
+func (a endpoint) upload(t *testing.T, name, diskFormat string, data []byte) string {
+	t.Helper()
+	var img struct{ ID string }
+	meta, _ := json.Marshal(map[string]string{"name": name, "disk_format": diskFormat, "container_format": "bare"})
+	if _, err := a.do(t.Context(), "POST", "/v2/images", "application/json", meta, &img); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := a.do(context.Background(), "DELETE", "/v2/images/"+img.ID, "", nil, nil); err != nil {
+			t.Errorf("delete image: %v", err)
+		}
+	})
+	if _, err := a.do(t.Context(), "PUT", "/v2/images/"+img.ID+"/file", "application/octet-stream", data, nil); err != nil {
+		t.Fatal(err)
+	}
+	return img.ID
+}
+
+// The test images: a raw disk of 24 MiB, about 40% data in runs (as real
+// disks are: mostly holes), and the same disk as qcow2 made by qemu-img.
+const rawSize = 24 << 20
+
+var testImages struct {
+	once       sync.Once
+	raw, qcow2 []byte
+	err        error
+}
+
+func images(t *testing.T) (raw, qcow2 []byte) {
+	t.Helper()
+	testImages.once.Do(func() {
+		testImages.raw = storetest.Data(rawSize, 10)
+		testImages.qcow2, testImages.err = toQCOW2(testImages.raw)
+	})
+	if testImages.err != nil {
+		t.Fatal(testImages.err)
+	}
+	return testImages.raw, testImages.qcow2
+}
+
+func toQCOW2(raw []byte) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "cowdisk-interop-nova-img-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in, out := filepath.Join(dir, "disk.raw"), filepath.Join(dir, "disk.qcow2")
+	if err := os.WriteFile(in, raw, 0o600); err != nil {
+		return nil, err
+	}
+	if b, err := exec.Command("qemu-img", "convert", "-f", "raw", "-O", "qcow2", in, out).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("qemu-img convert: %w: %s", err, b)
+	}
+	return os.ReadFile(out)
+}

@@ -1,0 +1,41 @@
+package provisioner
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The owner is written on the temporary image, before the rename that
+// publishes the disk, for every method; Get reads it back, and a flattened
+// disk still tells its image from the metadata.
+func TestOwnerRecordedBeforePublish(t *testing.T) {
+	f := newRBDFixture(t, nil)
+	f.cloneable("img1", 4*mib)
+	f.downloadable("img2", make([]byte, 2*mib))
+	ctx := context.Background()
+	for inst, tc := range map[string]struct {
+		image  string
+		method Method
+	}{"i1": {"img1", MethodClone}, "i2": {"img2", MethodBaseClone}} {
+		d, err := f.b.Create(ctx, Request{InstanceID: inst, ImageID: tc.image, Owner: "p1"})
+		if err != nil || d.Owner != "p1" {
+			t.Fatalf("%s: %+v %v", inst, d, err)
+		}
+		set := slices.IndexFunc(f.c.calls, func(s string) bool { return strings.HasPrefix(s, "set-metadata vms/"+inst+"_disk.tmp-n1-") })
+		if set < 0 {
+			t.Fatalf("%s: owner never set on the temporary image: %v", inst, f.c.calls)
+		}
+		meta, err := f.c.Metadata(ctx, "vms", inst+"_disk")
+		if err != nil || meta[MetaOwner] != "p1" || meta[MetaImageID] != tc.image || meta[MetaMethod] != string(tc.method) {
+			t.Fatalf("%s: metadata %v %v", inst, meta, err)
+		}
+		if d, err := f.b.Flatten(ctx, inst, "disk"); err != nil || d.Owner != "p1" || d.ImageID != tc.image {
+			t.Fatalf("%s flattened: %+v %v", inst, d, err)
+		}
+	}
+	if _, err := f.b.Create(ctx, Request{InstanceID: "i3", ImageID: "img1", Owner: strings.Repeat("x", 300)}); err == nil {
+		t.Fatal("a 300-byte owner was accepted")
+	}
+}
