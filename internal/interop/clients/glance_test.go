@@ -39,6 +39,7 @@ func TestGlanceCLI(t *testing.T) {
 // also when the command failed after creating it.
 func (s *service) glanceCreates(t *testing.T, args ...string) map[string]string {
 	t.Helper()
+	s.trackName(t, uniq(t)) // every image these tests create is named uniq(t)
 	out, err := s.exec(t, s.people["owner"].glanceEnv, append([]string{"/usr/bin/glance"}, args...)...)
 	p := properties(out)
 	if p["id"] != "" {

@@ -37,6 +37,7 @@ func TestOpenstackCLI(t *testing.T) {
 // when t ends, also when the command failed after creating it.
 func (s *service) osCreates(t *testing.T, closeStdin bool, args ...string) map[string]any {
 	t.Helper()
+	s.trackName(t, uniq(t)) // every image these tests create is named uniq(t)
 	argv := append([]string{"/usr/bin/openstack", "image", "create", "-f", "json"}, args...)
 	if closeStdin {
 		argv = append([]string{"/bin/sh", "-c", `exec "$@" <&-`, "sh"}, argv...)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowdisk/cowdisk/internal/ostest"
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
@@ -64,7 +65,9 @@ type service struct {
 	// identity: the clients can reach an identity service (Keystone), which
 	// openstack needs to look up projects for some commands.
 	identity    bool
-	webDownload bool // started with --web-download-allow
+	webDownload bool             // started with --web-download-allow
+	env         []string         // added to the service's environment
+	keystone    *ostest.Keystone // the Keystone of --auth keystone
 }
 
 var (
@@ -230,6 +233,7 @@ func (s *service) launch(args []string) error {
 	}
 	defer log.Close()
 	s.cmd = exec.Command(cowdiskBin, args...)
+	s.cmd.Env = append(os.Environ(), s.env...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", cowdiskBin, err)
@@ -281,6 +285,9 @@ func (s *service) stop() {
 			_ = s.cmd.Process.Kill()
 			<-s.waited
 		}
+	}
+	if s.keystone != nil {
+		_ = s.keystone.Stop()
 	}
 	_ = os.RemoveAll(s.dir)
 }
