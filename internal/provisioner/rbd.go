@@ -33,6 +33,7 @@ type RBDConfig struct {
 	TempDir              string // for formats qemu-img converts ("" = os.TempDir)
 	Limits               imageformat.Limits
 	Convert              convert.Options
+	Bounds               Bounds
 	Auth                 Auth // for the libvirt <disk>
 }
 
@@ -66,6 +67,8 @@ func (c *RBDConfig) defaults() error {
 	if c.HardDepth == 0 {
 		c.HardDepth = 8
 	}
+	c.Bounds = c.Bounds.withDefaults()
+	c.Limits = c.Bounds.limits(c.Limits)
 	// The converter inspects its input again, under the same limits, and
 	// qemu-img's output goes where the download went.
 	c.Convert.Limits = c.Limits
@@ -108,7 +111,7 @@ func (b *RBD) Stats() *Stats { return &b.stats }
 // image.
 func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
-	img, d, done, err := begin(ctx, b.Get, b.images, &req)
+	img, d, done, err := begin(ctx, b.Get, b.images, &req, b.cfg.Bounds)
 	if done || err != nil {
 		return d, err
 	}
