@@ -27,6 +27,8 @@ type nodeOptions struct {
 	cephConf, localDir string
 	rbd                provisioner.RBDConfig
 	timeouts           cephTimeouts
+	limits             nodeLimits
+	client             imageclient.Options
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -45,6 +47,7 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "X-Auth-Token for the image service (env COWDISK_IMAGE_TOKEN)")
 	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	o.timeouts.register(f)
+	o.limits.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -81,7 +84,9 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	images, err := imageclient.New(o.imageURL, o.token, imageclient.Options{UserAgent: "cowdisk-node"})
+	o.limits.apply(&o, log)
+	o.client.UserAgent = "cowdisk-node"
+	images, err := imageclient.New(o.imageURL, o.token, o.client)
 	if err != nil {
 		return err
 	}
@@ -116,7 +121,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		}
 		return err
 	case "local":
-		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches}, log)
+		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches, Bounds: o.rbd.Bounds}, log)
 		if err != nil {
 			return err
 		}
