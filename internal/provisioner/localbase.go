@@ -149,8 +149,12 @@ func qemuInfo(ctx context.Context, path string) (qemuImageInfo, error) {
 }
 
 func qemuImg(ctx context.Context, stdout io.Writer, args ...string) error {
+	bin, err := convert.QemuImg() // by absolute path, found once
+	if err != nil {
+		return err
+	}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "qemu-img", args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("qemu-img %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
