@@ -134,7 +134,9 @@ func TestHostileRecords(t *testing.T) {
 	raw, _ := provtest.QemuImage(t, "raw", 4*mib)
 	qcow, _ := provtest.QemuImage(t, "qcow2", 4*mib)
 	victim, qcowInRBD := svc.upload(t, "raw", raw), svc.upload(t, "qcow2", qcow)
-	loc := func(id string) []string { return []string{"rbd://" + e.c.FSID() + "/" + e.imagesPool + "/" + id + "/snap"} }
+	loc := func(id string) []string {
+		return []string{"rbd://" + e.c.FSID() + "/" + e.imagesPool + "/" + id + "/snap"}
+	}
 	h := newHostileService(t)
 	b := e.backend(t, h.source(t), func(c *provisioner.RBDConfig) { c.NeverDownload = true })
 	url, logs := nodeAgent(t, b)
