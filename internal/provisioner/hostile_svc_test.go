@@ -27,19 +27,27 @@ type hostileService struct {
 	// waits for the request to end (the node giving up).
 	stall      map[string]bool
 	stallAfter int
-	// gone receives the id of every download whose client went away.
-	gone chan string
+	// started receives the id of every stalling download once its first
+	// bytes are out; gone, once its client went away.
+	started, gone chan string
 }
 
 func newHostileService(t testing.TB) *hostileService {
 	h := &hostileService{t: t, rec: map[string]string{}, dat: map[string][]byte{}, stall: map[string]bool{},
-		stallAfter: 4096, gone: make(chan string, 16)}
+		stallAfter: 4096, started: make(chan string, 16), gone: make(chan string, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/images/{id}", h.record)
 	mux.HandleFunc("GET /v2/images/{id}/file", h.file)
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// stallOn makes downloads of id stall after their first bytes.
+func (h *hostileService) stallOn(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stall[id] = true
 }
 
 // set serves rec as the record asked for under id, and data as its file.
@@ -73,6 +81,7 @@ func (h *hostileService) file(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write(data[:min(h.stallAfter, len(data))])
 	w.(http.Flusher).Flush()
+	h.started <- id
 	<-r.Context().Done() // the node hung up: a stalled download does not hold on
 	h.gone <- id
 }
