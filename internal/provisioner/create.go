@@ -17,11 +17,12 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	if err := validateRequest(req); err != nil {
 		return Image{}, Disk{}, false, err
 	}
-	if err := bounds.checkSize("disk "+diskImageName(req.InstanceID, req.Name), req.SizeBytes); err != nil {
-		return Image{}, Disk{}, false, err
-	}
 	if d, err := existing(ctx, get, *req); !errors.Is(err, errs.ErrNotFound) {
 		return Image{}, d, true, err
+	}
+	// Bounds before the image service is asked anything.
+	if err := bounds.checkSize("disk "+diskImageName(req.InstanceID, req.Name), req.SizeBytes); err != nil {
+		return Image{}, Disk{}, false, err
 	}
 	if img, err = lookupImage(ctx, src, req.ImageID); err != nil {
 		return Image{}, Disk{}, false, err

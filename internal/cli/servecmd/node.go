@@ -22,13 +22,12 @@ import (
 func init() { servers = append(servers, NodeCommand) }
 
 type nodeOptions struct {
+	limits             nodeLimits
 	listen, backend    string
 	imageURL, token    string
 	cephConf, localDir string
 	rbd                provisioner.RBDConfig
 	timeouts           cephTimeouts
-	limits             nodeLimits
-	client             imageclient.Options
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -38,7 +37,7 @@ func NodeCommand() *cobra.Command {
 		Use:   "node",
 		Short: "Run the node agent: disks from images over HTTP (default " + agent.DefaultAddr + ")",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), o) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { o.limits.apply(&o.rbd); return runNode(cmd.Context(), o) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.listen, "listen", agent.DefaultAddr, "address to listen on")
@@ -84,9 +83,7 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	o.limits.apply(&o, log)
-	o.client.UserAgent = "cowdisk-node"
-	images, err := imageclient.New(o.imageURL, o.token, o.client)
+	images, err := imageclient.New(o.imageURL, o.token, imageclient.Options{UserAgent: "cowdisk-node", MaxRecord: o.limits.maxRecord.bytes()})
 	if err != nil {
 		return err
 	}

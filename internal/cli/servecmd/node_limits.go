@@ -33,17 +33,21 @@ func (l *nodeLimits) register(f *pflag.FlagSet) {
 	f.DurationVar(&l.deadline, "download-deadline", provisioner.DefaultFetchDeadline, "end a download that has not finished in this long")
 }
 
-// apply puts the limits into the node's configuration and finds the
-// helper binaries once, logging where (conversions run them by that path).
-func (l nodeLimits) apply(o *nodeOptions, log *slog.Logger) {
-	o.client.MaxRecord = int64(l.maxRecord)
-	o.rbd.Bounds = provisioner.Bounds{MaxDiskSize: uint64(l.maxDiskSize), MaxExpansion: l.maxExpansion,
+// apply puts the limits into the provisioner's configuration (the record
+// bound goes to the image client: maxRecord.bytes()) and finds the helper
+// binaries once, logging where: conversions run them by that path.
+func (l nodeLimits) apply(rbd *provisioner.RBDConfig) {
+	rbd.Bounds = provisioner.Bounds{MaxDiskSize: uint64(l.maxDiskSize), MaxExpansion: l.maxExpansion,
 		StallTimeout: l.stall, FetchDeadline: l.deadline}
-	for name, find := range map[string]func() (string, error){"qemu-img": convert.QemuImg, "prlimit": convert.Prlimit} {
-		if p, err := find(); err != nil {
-			log.Warn("helper binary not found; conversions that need it fail", "binary", name, "err", err)
+	log := slog.Default().With("component", "agent")
+	for _, b := range []struct {
+		name string
+		find func() (string, error)
+	}{{"qemu-img", convert.QemuImg}, {"prlimit", convert.Prlimit}} {
+		if p, err := b.find(); err != nil {
+			log.Warn("helper binary not found; conversions that need it fail", "binary", b.name, "err", err)
 		} else {
-			log.Info("helper binary", "binary", name, "path", p)
+			log.Info("helper binary", "binary", b.name, "path", p)
 		}
 	}
 }
@@ -51,6 +55,7 @@ func (l nodeLimits) apply(o *nodeOptions, log *slog.Logger) {
 // byteSize is a flag taking "1MiB", "16TiB" or plain bytes.
 type byteSize uint64
 
+func (b *byteSize) bytes() int64   { return int64(*b) }
 func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
 func (b *byteSize) Type() string   { return "size" }
 func (b *byteSize) Set(s string) error {
