@@ -201,3 +201,25 @@ func TestHostileSizes(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Finding 5: a qcow2 whose record says raw (as a case-folded custom
+// property once made the node believe) is never cloned as raw: the bytes
+// of the snapshot are inspected first.
+func TestHostileRawLabelOnQCOW2(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := e.rbdService(t)
+	qcow, _ := provtest.QemuImage(t, "qcow2", 4*mib)
+	id := svc.upload(t, "qcow2", qcow)
+	h := newHostileService(t)
+	h.set(id, record(id, "raw", qcow, map[string]any{"locations": []map[string]any{
+		{"url": "rbd://" + e.c.FSID() + "/" + e.imagesPool + "/" + id + "/snap"}}}), qcow)
+	b := e.backend(t, h.source(t), nil)
+	url, _ := nodeAgent(t, b)
+	code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("label", id, ""))
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `declared disk_format \"raw\" but the image is qcow2`) {
+		t.Fatalf("%d %s; want 422: declared raw, is qcow2", code, body)
+	}
+	if disks, _ := b.List(context.Background(), ""); len(disks) != 0 {
+		t.Fatalf("disks made: %v", disks)
+	}
+}

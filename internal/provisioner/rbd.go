@@ -91,6 +91,9 @@ type RBD struct {
 	// shorten them.
 	reapRetries  int
 	reapInterval time.Duration
+	// checkSource is checkCloneSource; unit tests on the fake cluster,
+	// which holds no bytes, replace it.
+	checkSource func(ctx context.Context, ref ceph.SnapRef, img Image) error
 }
 
 // NewRBD makes the RBD backend.
@@ -101,7 +104,9 @@ func NewRBD(c Cluster, images ImageSource, cfg RBDConfig, log *slog.Logger) (*RB
 	if log == nil {
 		log = slog.Default()
 	}
-	return &RBD{c: c, images: images, cfg: cfg, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "rbd", "pool", cfg.VMsPool)}, nil
+	b := &RBD{c: c, images: images, cfg: cfg, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "rbd", "pool", cfg.VMsPool)}
+	b.checkSource = b.checkCloneSource
+	return b, nil
 }
 
 // Stats are the backend's byte counters.
@@ -119,7 +124,9 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	method := MethodClone
 	switch {
 	case ok:
-		d, err = b.cloneDisk(ctx, parent, req)
+		if err = b.checkSource(ctx, parent, img); err == nil {
+			d, err = b.cloneDisk(ctx, parent, req)
+		}
 	case b.cfg.NeverDownload:
 		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
 	default:
