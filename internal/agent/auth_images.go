@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
@@ -31,8 +30,10 @@ type CallerSource struct {
 // NewCallerSource reads images at endpoint with serviceToken for the agent
 // and each caller's token for the caller, both over hc (nil: the default
 // client).
-func NewCallerSource(endpoint, serviceToken string, hc *http.Client) (CallerSource, error) {
-	o := imageclient.Options{HTTPClient: hc, UserAgent: "cowdisk-node"}
+func NewCallerSource(endpoint, serviceToken string, o imageclient.Options) (CallerSource, error) {
+	if o.UserAgent == "" {
+		o.UserAgent = "cowdisk-node"
+	}
 	svc, err := imageclient.New(endpoint, serviceToken, o)
 	if err != nil {
 		return CallerSource{}, err

@@ -15,6 +15,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/rbdloc"
 	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
@@ -128,14 +129,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, op string, err err
 	if code >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(r.Context(), level, "request failed", "op", op, "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
-	writeJSON(w, code, ErrorBody{Error: ErrorDetail{Code: cause, Message: err.Error()}})
+	// No answer or log line repeats credentials an image record carried.
+	msg := rbdloc.Redact(err.Error())
+	s.log.Log(r.Context(), level, "request failed", "op", op, "method", r.Method, "path", r.URL.Path, "status", code, "err", msg)
+	writeJSON(w, code, ErrorBody{Error: ErrorDetail{Code: cause, Message: msg}})
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var req CreateRequest
 	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, "create", err)
+		return
+	}
+	if err := provisioner.ValidImageID(req.ImageID); err != nil {
 		s.fail(w, r, "create", err)
 		return
 	}

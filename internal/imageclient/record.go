@@ -25,14 +25,14 @@ func readRecord(r io.Reader, max int64, id string) (Image, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return Image{}, fmt.Errorf("image %s: reading the record: %w: %v", id, errs.ErrUnavailable, err)
+		return Image{}, fmt.Errorf("get image %s: reading the record: %w: %v", id, errs.ErrUnavailable, err)
 	}
 	if int64(len(data)) > max {
-		return Image{}, fmt.Errorf("image %s: record larger than %d bytes (--max-image-record): %w", id, max, errs.ErrRefused)
+		return Image{}, fmt.Errorf("record larger than %d bytes (--max-image-record): %w", max, errs.ErrRefused)
 	}
 	img, err := DecodeRecord(data)
 	if err != nil {
-		return Image{}, fmt.Errorf("image %s: record refused: %v: %w", id, err, errs.ErrRefused)
+		return Image{}, fmt.Errorf("record refused: %v: %w", err, errs.ErrRefused)
 	}
 	return img, nil
 }

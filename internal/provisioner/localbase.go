@@ -31,7 +31,7 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		return "", err
 	}
 	defer l.fetches.release()
-	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats)
+	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats, l.cfg.Bounds)
 	if err != nil {
 		return "", err
 	}
@@ -40,7 +40,7 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		if isRawFormat(img.DiskFormat) {
 			return os.Rename(src.Name(), base)
 		}
-		raw, err := l.toRaw(ctx, src, info)
+		raw, err := l.toRaw(ctx, src, info, img.ID, dl.n)
 		if err != nil {
 			return err
 		}
@@ -58,14 +58,17 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 }
 
 // toRaw converts the checked source file into a new raw temporary file.
-func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info) (string, error) {
+func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info, id string, stored int64) (string, error) {
 	l.stats.Conversions.Add(1)
 	out, err := os.CreateTemp(filepath.Dir(src.Name()), "raw.tmp-*")
 	if err != nil {
 		return "", err
 	}
 	defer out.Close()
-	written, err := convert.ToRaw(ctx, src.Name(), info, out, convert.Options{Limits: l.cfg.Limits})
+	// The base is a sparse file: only what the conversion writes is
+	// allocated, and that is bounded as in the RBD backend.
+	bw := &boundedWriterAt{w: out, limit: l.cfg.Bounds.expansionLimit(stored), what: "image " + id}
+	written, err := convert.ToRaw(ctx, src.Name(), info, bw, convert.Options{Limits: l.cfg.Limits})
 	l.stats.BytesWritten.Add(int64(written))
 	if err != nil {
 		os.Remove(out.Name())
@@ -146,8 +149,12 @@ func qemuInfo(ctx context.Context, path string) (qemuImageInfo, error) {
 }
 
 func qemuImg(ctx context.Context, stdout io.Writer, args ...string) error {
+	bin, err := convert.QemuImg() // by absolute path, found once
+	if err != nil {
+		return err
+	}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "qemu-img", args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("qemu-img %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))

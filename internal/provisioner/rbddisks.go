@@ -64,6 +64,9 @@ func (b *RBD) List(ctx context.Context, instanceID string) ([]Disk, error) {
 
 // Resize grows the disk; shrinking would destroy guest data and is refused.
 func (b *RBD) Resize(ctx context.Context, instanceID, name string, size uint64) (Disk, error) {
+	if err := b.cfg.Bounds.checkSize("disk "+diskImageName(instanceID, name), size); err != nil {
+		return Disk{}, err
+	}
 	d, err := b.Get(ctx, instanceID, name)
 	if err != nil {
 		return Disk{}, err

@@ -29,7 +29,7 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 	}
 	defer b.fetches.release()
 	start := time.Now()
-	dl, err := startDownload(ctx, b.images, img, b.cfg.Limits, &b.stats)
+	dl, err := startDownload(ctx, b.images, img, b.cfg.Limits, &b.stats, b.cfg.Bounds)
 	if err != nil {
 		return 0, err
 	}
@@ -78,8 +78,10 @@ func sizeHint(img Image) int64 {
 func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (size uint64, err error) {
 	err = dl.viaFile(b.cfg.TempDir, "cowdisk-"+dl.img.ID+"-*", func(f *os.File, info imageformat.Info) error {
 		size = info.VirtualSize
+		limit := b.cfg.Bounds.expansionLimit(dl.n)
 		return b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
-			return convert.ToRaw(ctx, f.Name(), info, w, b.cfg.Convert)
+			bw := &boundedWriterAt{w: w, limit: limit, what: "image " + dl.img.ID}
+			return convert.ToRaw(ctx, f.Name(), info, bw, b.cfg.Convert)
 		})
 	})
 	return size, err

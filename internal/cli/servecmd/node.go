@@ -16,6 +16,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
@@ -23,6 +24,7 @@ import (
 func init() { servers = append(servers, NodeCommand) }
 
 type nodeOptions struct {
+	limits             nodeLimits
 	listen, backend    string
 	imageURL, token    string
 	cephConf, localDir string
@@ -38,7 +40,7 @@ func NodeCommand() *cobra.Command {
 		Use:   "node",
 		Short: "Run the node agent: disks from images over HTTP (default " + agent.DefaultAddr + ")",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), o) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { o.limits.apply(&o.rbd); return runNode(cmd.Context(), o) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.listen, "listen", agent.DefaultAddr, "address to listen on")
@@ -48,6 +50,7 @@ func NodeCommand() *cobra.Command {
 	o.sec.register(f)
 	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	o.timeouts.register(f)
+	o.limits.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -98,7 +101,8 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	}
 	// Image records are read as the caller and locations with --token; see
 	// agent.CallerSource.
-	src, err := agent.NewCallerSource(o.imageURL, o.token, hc)
+	src, err := agent.NewCallerSource(o.imageURL, o.token,
+		imageclient.Options{HTTPClient: hc, MaxRecord: o.limits.maxRecord.bytes()})
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		}
 		return err
 	case "local":
-		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches}, log)
+		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches, Bounds: o.rbd.Bounds}, log)
 		if err != nil {
 			return err
 		}
