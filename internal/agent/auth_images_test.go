@@ -136,7 +136,7 @@ func TestCallerTokenForwarded(t *testing.T) {
 	}{"none": {auth.None{Project: "solo"}, "", "solo"}, "tokens": {tokens, "tok", "p1"}} {
 		b := &tokenBackend{}
 		srv := httptest.NewServer(New(b, quiet(), WithAuth(tc.a)))
-		d, _, err := (&Client{Base: srv.URL, Token: "tok"}).CreateDisk(context.Background(), CreateRequest{InstanceID: "i1", ImageID: "img"})
+		d, _, err := (&Client{Base: srv.URL, Token: "tok"}).CreateDisk(context.Background(), CreateRequest{InstanceID: "i1", ImageID: "0f0e0d0c-0b0a-4908-8706-050403020100"})
 		srv.Close()
 		if err != nil || b.token != tc.token || d.Owner != tc.owner {
 			t.Errorf("%s: forwarded %q, owner %q (%v); want %q, %q", name, b.token, d.Owner, err, tc.token, tc.owner)
