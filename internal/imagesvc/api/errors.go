@@ -64,9 +64,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		logger(r).Info("request refused", "status", code, "err", err)
 	}
-	writeJSON(w, code, map[string]any{
+	writeJSON(w, code, errorBody(code, msg))
+}
+
+// errorBody is Glance's error document.
+func errorBody(code int, msg string) map[string]any {
+	return map[string]any{
 		"code": fmt.Sprintf("%d %s", code, http.StatusText(code)), "title": http.StatusText(code), "message": msg,
-	})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
