@@ -15,7 +15,6 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/ceph"
-	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
 
@@ -27,6 +26,7 @@ type nodeOptions struct {
 	cephConf, localDir string
 	rbd                provisioner.RBDConfig
 	timeouts           cephTimeouts
+	keystone           *nodeKeystone // node_keystone.go
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -43,6 +43,7 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.backend, "backend", "rbd", "disk store: rbd or local")
 	f.StringVar(&o.imageURL, "image-service", envOr("COWDISK_IMAGE_URL", "http://127.0.0.1:9292"), "Glance v2 endpoint (env COWDISK_IMAGE_URL)")
 	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "X-Auth-Token for the image service (env COWDISK_IMAGE_TOKEN)")
+	o.keystone = newNodeKeystone(c)
 	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	o.timeouts.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
@@ -81,7 +82,7 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	images, err := imageclient.New(o.imageURL, o.token, imageclient.Options{UserAgent: "cowdisk-node"})
+	images, err := o.keystone.client(ctx, o.imageURL, o.token)
 	if err != nil {
 		return err
 	}
