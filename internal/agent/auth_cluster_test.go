@@ -49,7 +49,7 @@ func newAuthEnv(t *testing.T) *authEnv {
 		t.Fatal(err)
 	}
 	e := &authEnv{t: t, c: c, vms: vms, imageURL: imagesvctest.Serve(t, tokens)}
-	src, err := agent.NewCallerSource(e.imageURL, "svc", imageclient.Options{})
+	src, err := newCallerSource(t, e.imageURL, "svc", imageclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,17 +27,14 @@ type CallerSource struct {
 	AsCaller func(token string) (provisioner.ImageSource, error)
 }
 
-// NewCallerSource reads images at endpoint with serviceToken for the agent
-// and each caller's token for the caller, both over hc (nil: the default
-// client).
-func NewCallerSource(endpoint, serviceToken string, o imageclient.Options) (CallerSource, error) {
+// NewCallerSource reads images with svc, the agent's own client (a fixed
+// service token or Keystone credentials), and with each caller's token at
+// the same endpoint for the caller, with options o.
+func NewCallerSource(svc imageclient.Client, o imageclient.Options) (CallerSource, error) {
 	if o.UserAgent == "" {
 		o.UserAgent = "cowdisk-node"
 	}
-	svc, err := imageclient.New(endpoint, serviceToken, o)
-	if err != nil {
-		return CallerSource{}, err
-	}
+	endpoint := imageclient.EndpointOf(svc)
 	return CallerSource{
 		Service: provisioner.ClientSource{Client: svc},
 		AsCaller: func(token string) (provisioner.ImageSource, error) {

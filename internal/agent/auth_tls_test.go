@@ -59,7 +59,7 @@ func TestAgentImageClientTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := agent.NewCallerSource(front.URL, "svc", imageclient.Options{HTTPClient: hc})
+		src, err := newCallerSource(t, front.URL, "svc", imageclient.Options{HTTPClient: hc})
 		if err != nil {
 			t.Fatal(err)
 		}

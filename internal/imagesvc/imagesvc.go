@@ -40,12 +40,15 @@ type Config struct {
 	RBD     rbdstore.Config
 	Ceph    ceph.Config
 
-	Auth       string // "none" or "tokens"
+	Auth       string // "none", "tokens" or "keystone"
 	TokensFile string
 	Project    string // the single project of auth "none"
 	// AllowRemoteNoAuth lets auth "none" listen on a non-loopback address:
 	// without it anyone who can reach the port would be admin.
 	AllowRemoteNoAuth bool
+	// Keystone: where the identity service is and the service's own
+	// credentials, for auth "keystone".
+	Keystone *auth.KeystoneConfig
 
 	// TLS, when set, serves HTTPS (see tlsconf.Server).
 	TLS *tls.Config
@@ -235,8 +238,13 @@ func newAuth(cfg Config) (auth.Authenticator, error) {
 		return auth.None{Project: project}, nil
 	case "tokens":
 		return auth.LoadTokens(cfg.TokensFile)
+	case "keystone":
+		if cfg.Keystone == nil {
+			return nil, fmt.Errorf("auth keystone needs the service's keystone credentials: %w", errs.ErrInvalid)
+		}
+		return auth.NewKeystone(*cfg.Keystone)
 	}
-	return nil, fmt.Errorf("auth mode %q (want none or tokens): %w", cfg.Auth, errs.ErrInvalid)
+	return nil, fmt.Errorf("auth mode %q (want none, tokens or keystone): %w", cfg.Auth, errs.ErrInvalid)
 }
 
 func loopback(addr string) bool {

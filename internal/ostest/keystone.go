@@ -296,6 +296,7 @@ func (k *Keystone) Stop() error {
 	cmd := k.cmd
 	k.cmd = nil
 	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT) // a paused one must run to end
 	select {
 	case <-k.done:
 	case <-time.After(keystoneStopIn):
@@ -334,4 +335,22 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Pause freezes the server (SIGSTOP to its process group): connections
+// are still accepted by the kernel but nothing answers, as a Keystone
+// stuck on its database would. Resume undoes it.
+func (k *Keystone) Pause() error { return k.signalGroup(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again.
+func (k *Keystone) Resume() error { return k.signalGroup(syscall.SIGCONT) }
+
+func (k *Keystone) signalGroup(sig syscall.Signal) error {
+	if k.cmd == nil {
+		return fmt.Errorf("keystone at %s is not running", k.URL)
+	}
+	if err := syscall.Kill(-k.cmd.Process.Pid, sig); err != nil {
+		return fmt.Errorf("uwsgi process group %d: %v: %w", k.cmd.Process.Pid, sig, err)
+	}
+	return nil
 }

@@ -76,7 +76,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.StringVar(&o.cfg.Ceph.ConfPath, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	f.StringVar(&o.cfg.Ceph.User, "ceph-user", "", "cephx user without client. (default: env CEPH_USER or admin)")
 	o.timeouts.register(f)
-	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only) or tokens")
+	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only), tokens or keystone")
 	f.StringVar(&o.cfg.TokensFile, "tokens-file", "", `tokens file: {"tokens":[{"token","project","roles"}]}`)
 	f.StringVar(&o.cfg.Project, "project", "cowdisk", "project of every caller with --auth none")
 	f.BoolVar(&o.cfg.AllowRemoteNoAuth, "allow-remote-noauth", false, "allow --auth none on a non-loopback address")
@@ -87,6 +87,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	registerLimitFlags(f, &o.cfg.Limits)
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
 	addImportFlags(c, o)
+	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	return c
 }
 

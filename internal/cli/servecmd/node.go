@@ -31,6 +31,7 @@ type nodeOptions struct {
 	rbd                provisioner.RBDConfig
 	timeouts           cephTimeouts
 	sec                nodeSecurity
+	keystone           *nodeKeystone // node_keystone.go
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -48,6 +49,7 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.imageURL, "image-service", envOr("COWDISK_IMAGE_URL", "http://127.0.0.1:9292"), "Glance v2 endpoint (env COWDISK_IMAGE_URL)")
 	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "the agent's own X-Auth-Token for the image service, a service role (env COWDISK_IMAGE_TOKEN)")
 	o.sec.register(f)
+	o.keystone = newNodeKeystone(c)
 	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
 	o.timeouts.register(f)
 	o.limits.register(f)
@@ -99,10 +101,14 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return fmt.Errorf("--cacert: %w", err)
 	}
-	// Image records are read as the caller and locations with --token; see
-	// agent.CallerSource.
-	src, err := agent.NewCallerSource(o.imageURL, o.token,
-		imageclient.Options{HTTPClient: hc, MaxRecord: o.limits.maxRecord.bytes()})
+	// Image records are read as the caller and locations with the agent's
+	// own credentials (--token or Keystone); see agent.CallerSource.
+	ico := imageclient.Options{HTTPClient: hc, MaxRecord: o.limits.maxRecord.bytes()}
+	svc, err := o.keystone.client(ctx, o.imageURL, o.token, ico)
+	if err != nil {
+		return err
+	}
+	src, err := agent.NewCallerSource(svc, ico)
 	if err != nil {
 		return err
 	}

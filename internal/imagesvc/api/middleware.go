@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 )
 
@@ -107,14 +109,34 @@ func logger(r *http.Request) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// authed authenticates X-Auth-Token; failures are 401 whatever the mode.
+// authed authenticates X-Auth-Token. A bad token is 401; a token of the
+// wrong kind (ErrRefused) 403; an identity service that cannot answer
+// (ErrUnavailable, ErrTimeout) 503, so clients retry instead of asking
+// their user for new credentials.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.cfg.Auth.Authenticate(r.Context(), r.Header.Get("X-Auth-Token"))
+		if err != nil && authUnavailable(err) {
+			// The reason is told (writeError hides 5xx texts): it names
+			// only the identity service, which every client knows.
+			logger(r).Warn("authentication unavailable", "err", err)
+			writeGlanceError(w, r, http.StatusServiceUnavailable, "authentication unavailable, retry later: "+err.Error())
+			return
+		}
+		if errors.Is(err, errs.ErrRefused) {
+			s.writeError(w, r, err)
+			return
+		}
 		if err != nil {
 			s.writeError(w, r, statusErr(http.StatusUnauthorized, "authentication required: %v", err))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)), p)
 	})
+}
+
+// authUnavailable: the identity service could not say whether the token
+// is good.
+func authUnavailable(err error) bool {
+	return errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrTimeout)
 }
