@@ -28,6 +28,7 @@ func call(t testing.TB, url, method, path, token string, body any) (int, map[str
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json") // errors then come as JSON, as gophercloud reads them
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
