@@ -66,8 +66,8 @@ func (res *reservation) grow(need, want int64) error {
 	free := res.quota - used - q.inflight[res.owner]
 	if free < need {
 		return statusErr(http.StatusRequestEntityTooLarge,
-			"project %s: storage quota of %d bytes exceeded (%d stored, %d being uploaded, this upload needs %d more)",
-			res.owner, res.quota, used, q.inflight[res.owner], need)
+			"project %s: storage quota of %d bytes exceeded (%d stored, %d held by other uploads in progress, "+
+				"this upload needs %d bytes)", res.owner, res.quota, used, q.inflight[res.owner]-res.held, res.held+need)
 	}
 	got := min(want, free)
 	q.inflight[res.owner] += got
