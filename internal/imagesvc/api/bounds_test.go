@@ -43,6 +43,7 @@ func TestPropertyBounds(t *testing.T) {
 	}{
 		{"create: property quota", "POST", `{"name":"x"` + props(5, 1) + `}`, 413, "image_property_quota"},
 		{"create: tag quota", "POST", `{"name":"x","tags":["1","2","3","4"]}`, 413, "image_tag_quota"},
+		{"create: body full of tags", "POST", `{"name":"x","tags":[` + manyTags(90_000) + `]}`, 413, "image_tag_quota"},
 		{"create: key size", "POST", `{"name":"x","` + strings.Repeat("k", 21) + `":"v"}`, 400, "limit is 20"},
 		{"create: value size", "POST", `{"name":"x","k":"` + strings.Repeat("v", 101) + `"}`, 400, "limit is 100"},
 		{"create: long s disk_format", "POST", `{"name":"x","diſk_format":"raw"}`, 400, `core field "disk_format"`},
@@ -93,6 +94,14 @@ func TestPropertyBounds(t *testing.T) {
 		strings.NewReader(`[{"op":"remove","path":"/p0"}]`)); code != 200 {
 		t.Fatalf("trimming an image over a lowered quota: %d %s", code, out)
 	}
+}
+
+func manyTags(n int) string {
+	tags := make([]string, n)
+	for i := range tags {
+		tags[i] = fmt.Sprintf(`"%d"`, i)
+	}
+	return strings.Join(tags, ",")
 }
 
 func sameProps(a, b map[string]string) bool {
