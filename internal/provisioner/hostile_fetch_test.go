@@ -124,6 +124,20 @@ func TestHostileStalledDownloads(t *testing.T) {
 		<-h.gone
 	})
 
+	t.Run("record never finished", func(t *testing.T) {
+		h.mu.Lock()
+		h.slowRecord[askedID2] = true
+		h.mu.Unlock()
+		defer func() { h.mu.Lock(); delete(h.slowRecord, askedID2); h.mu.Unlock() }()
+		b := e.backend(t, h.source(t), func(c *provisioner.RBDConfig) { c.Bounds.StallTimeout = time.Second })
+		url, _ := nodeAgent(t, b)
+		code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("slowrec", askedID2, ""))
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "record not received") {
+			t.Fatalf("%d %s; want 422: record not received", code, body)
+		}
+		<-h.gone
+	})
+
 	t.Run("caller hangs up", func(t *testing.T) {
 		b := e.backend(t, h.source(t), nil) // stall timeout: the default minute
 		url, _ := nodeAgent(t, b)
