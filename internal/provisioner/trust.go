@@ -40,6 +40,10 @@ var hashLen = map[string]int{"sha512": 128, "sha384": 96, "sha256": 64, "md5": 3
 // cluster round trip).
 const maxLocations = 16
 
+// CheckRecord is checkRecord for callers outside (the fuzz target over
+// image records lives where no dev cluster is booted).
+func CheckRecord(asked string, img Image) error { return checkRecord(asked, img) }
+
 // checkRecord refuses an image record that is not about the image asked
 // for or that carries values no honest service sends. The refusal wraps
 // errs.ErrRefused (422): the image, as served, cannot be used.
