@@ -58,6 +58,10 @@ func checkRecord(asked string, img Image) error {
 		return refuse("disk_format %s is not one of %v", quoteBounded(img.DiskFormat), diskFormats)
 	case img.Size < 0 || img.VirtualSize < 0:
 		return refuse("negative size %d or virtual_size %d", img.Size, img.VirtualSize)
+	case (img.Status == "active" || img.Status == "") && img.Size == 0:
+		// The declared size bounds the download (and the local file it
+		// lands in); an active image always has one.
+		return refuse("active image without a size")
 	case img.Checksum != "" && !isHex(img.Checksum, 32):
 		return refuse("checksum %s is not an md5 in hex", quoteBounded(img.Checksum))
 	case len(img.Locations) > maxLocations:
