@@ -27,7 +27,7 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	if img, err = lookupBounded(ctx, src, req.ImageID, bounds); err != nil {
 		return Image{}, Disk{}, false, err
 	}
-	if err := bounds.checkSize("image "+img.ID+" virtual size", knownVirtualSize(img)); err != nil {
+	if err := bounds.checkImage(img); err != nil {
 		return Image{}, Disk{}, false, err
 	}
 	_, err = diskSize(*req, knownVirtualSize(img))

@@ -151,6 +151,7 @@ func TestHostileRecords(t *testing.T) {
 		{"case-folded disk_format alone", strings.Replace(record(askedID, "qcow2", qcow, map[string]any{"locations": []map[string]any{{"url": loc(qcowInRBD)[0]}}}), `"disk_format"`, `"diſk_format"`, 1), 422, "disk_format"},
 		{"duplicate disk_format", withMember(record(askedID, "qcow2", qcow, nil), `"disk_format":"raw"`), 422, `duplicate member`},
 		{"no size", record(askedID, "raw", raw, map[string]any{"size": nil}), 422, "without a size"},
+		{"huge size", record(askedID, "raw", raw, map[string]any{"size": int64(1) << 62}), 422, "--max-disk-size"},
 		{"record too large", record(askedID, "raw", raw, map[string]any{"pad": strings.Repeat("x", 100<<10)}), 422, "larger than"},
 		{"credentials in locations", record(askedID, "raw", raw, map[string]any{"locations": []map[string]any{
 			{"url": "http://admin:s3cret@198.51.100.1/x"}, {"url": "rbd://admin:s3cret@" + e.c.FSID() + "/" + e.imagesPool + "/" + askedID + "/snap"},
