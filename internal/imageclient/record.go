@@ -14,6 +14,11 @@ import (
 // Glance's own records are a few KiB even with many properties.
 const DefaultMaxRecord = 1 << 20
 
+// recordFields are members of a record that are neither core fields read
+// here nor custom properties (as gophercloud leaves them out too).
+var recordFields = map[string]bool{"file": true, "schema": true, "self": true, "metadata": true,
+	"openstack-image-import-methods": true, "openstack-image-store-ids": true}
+
 // readRecord reads one image record from the service, at most max bytes,
 // strictly: a duplicate member, a member differing from another only in
 // case (e.g. "diſk_format" beside "disk_format"), invalid UTF-8 or
@@ -64,7 +69,7 @@ func DecodeRecord(data []byte) (Image, error) {
 		dst, core := fields[k]
 		if !core {
 			var s string
-			if json.Unmarshal(raw, &s) == nil && !notProperties[k] {
+			if json.Unmarshal(raw, &s) == nil && !notProperties[k] && !recordFields[k] {
 				img.Properties[k] = s
 			}
 			continue

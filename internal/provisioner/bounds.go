@@ -67,6 +67,16 @@ func (b Bounds) checkSize(what string, size uint64) error {
 	return nil
 }
 
+// checkImage refuses an image no disk on this node may hold, by its
+// declared stored or virtual size (errs.ErrRefused: the image, not the
+// request, is at fault). The stored size also bounds its download.
+func (b Bounds) checkImage(img Image) error {
+	if s := max(uint64(img.Size), knownVirtualSize(img)); s > b.MaxDiskSize {
+		return fmt.Errorf("image %s: %d bytes is over the node's limit of %d (--max-disk-size): %w", img.ID, s, b.MaxDiskSize, errs.ErrRefused)
+	}
+	return nil
+}
+
 // expansionLimit is how many bytes converting an image of stored bytes may
 // write (0: unbounded).
 func (b Bounds) expansionLimit(stored int64) uint64 {

@@ -27,10 +27,10 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	if err := bounds.checkSize("disk "+diskImageName(req.InstanceID, req.Name), req.SizeBytes); err != nil {
 		return Image{}, Disk{}, false, err
 	}
-	if img, err = lookupImage(ctx, src, req.ImageID); err != nil {
+	if img, err = lookupBounded(ctx, src, req.ImageID, bounds); err != nil {
 		return Image{}, Disk{}, false, err
 	}
-	if err := bounds.checkSize("image "+img.ID+" virtual size", knownVirtualSize(img)); err != nil {
+	if err := bounds.checkImage(img); err != nil {
 		return Image{}, Disk{}, false, err
 	}
 	_, err = diskSize(*req, knownVirtualSize(img))

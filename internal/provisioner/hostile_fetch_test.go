@@ -45,6 +45,28 @@ func TestHostileExpansionBomb(t *testing.T) {
 	t.Logf("bomb: %d bytes stored, 128 MiB virtual; refused after %d bytes written (limit %d)", len(data), b.Stats().BytesWritten.Load(), limit)
 }
 
+// The local backend bounds the bomb as well, and leaves no file behind.
+func TestHostileExpansionBombLocal(t *testing.T) {
+	data := bomb(t)
+	h := newHostileService(t)
+	h.set(askedID, record(askedID, "qcow2", data, nil), data)
+	dir := t.TempDir()
+	lb, err := provisioner.NewLocal(h.source(t), provisioner.LocalConfig{Dir: dir}, discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _ := nodeAgent(t, lb)
+	code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("bomb", askedID, ""))
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "max-expansion") {
+		t.Fatalf("%d %s; want 422 naming --max-expansion", code, body)
+	}
+	for _, sub := range []string{"bases", "disks"} {
+		if left, _ := os.ReadDir(filepath.Join(dir, sub)); len(left) != 0 {
+			t.Fatalf("%s not empty: %v", sub, left)
+		}
+	}
+}
+
 // Finding 11: a qcow2 whose data clusters are cut off passes inspection but
 // not conversion; that is the image refused (422), not a node fault.
 func TestHostileTruncatedQCOW2(t *testing.T) {
@@ -89,6 +111,31 @@ func TestHostileStalledDownloads(t *testing.T) {
 		if code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("other", askedID2, "")); code != http.StatusCreated {
 			t.Fatalf("unrelated image: %d %s", code, body)
 		}
+	})
+
+	t.Run("deadline", func(t *testing.T) {
+		b := e.backend(t, h.source(t), func(c *provisioner.RBDConfig) { c.Bounds.FetchDeadline = time.Second })
+		url, _ := nodeAgent(t, b)
+		code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("deadline", askedID, ""))
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "download-deadline") {
+			t.Fatalf("%d %s; want 422 naming --download-deadline", code, body)
+		}
+		<-h.started
+		<-h.gone
+	})
+
+	t.Run("record never finished", func(t *testing.T) {
+		h.mu.Lock()
+		h.slowRecord[askedID2] = true
+		h.mu.Unlock()
+		defer func() { h.mu.Lock(); delete(h.slowRecord, askedID2); h.mu.Unlock() }()
+		b := e.backend(t, h.source(t), func(c *provisioner.RBDConfig) { c.Bounds.StallTimeout = time.Second })
+		url, _ := nodeAgent(t, b)
+		code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("slowrec", askedID2, ""))
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "record not received") {
+			t.Fatalf("%d %s; want 422: record not received", code, body)
+		}
+		<-h.gone
 	})
 
 	t.Run("caller hangs up", func(t *testing.T) {

@@ -25,7 +25,10 @@ type hostileService struct {
 	dat map[string][]byte
 	// stall, when set for an id, sends the first stallAfter bytes and then
 	// waits for the request to end (the node giving up).
-	stall      map[string]bool
+	stall map[string]bool
+	// slowRecord, when set for an id, sends half the record and waits for
+	// the request to end.
+	slowRecord map[string]bool
 	stallAfter int
 	// started receives the id of every stalling download once its first
 	// bytes are out; gone, once its client went away.
@@ -33,7 +36,7 @@ type hostileService struct {
 }
 
 func newHostileService(t testing.TB) *hostileService {
-	h := &hostileService{t: t, rec: map[string]string{}, dat: map[string][]byte{}, stall: map[string]bool{},
+	h := &hostileService{t: t, rec: map[string]string{}, dat: map[string][]byte{}, stall: map[string]bool{}, slowRecord: map[string]bool{},
 		stallAfter: 4096, started: make(chan string, 16), gone: make(chan string, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/images/{id}", h.record)
@@ -60,13 +63,21 @@ func (h *hostileService) set(id, rec string, data []byte) {
 func (h *hostileService) record(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	rec, ok := h.rec[r.PathValue("id")]
+	slow := h.slowRecord[r.PathValue("id")]
 	h.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(rec))
+	if !slow {
+		_, _ = w.Write([]byte(rec))
+		return
+	}
+	_, _ = w.Write([]byte(rec[:len(rec)/2]))
+	w.(http.Flusher).Flush()
+	<-r.Context().Done()
+	h.gone <- r.PathValue("id")
 }
 
 func (h *hostileService) file(w http.ResponseWriter, r *http.Request) {

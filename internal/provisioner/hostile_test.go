@@ -150,6 +150,8 @@ func TestHostileRecords(t *testing.T) {
 		{"case twin of disk_format", withMember(record(askedID, "qcow2", qcow, map[string]any{"locations": []map[string]any{{"url": loc(qcowInRBD)[0]}}}), `"diſk_format":"raw"`), 422, "differ only in case"},
 		{"case-folded disk_format alone", strings.Replace(record(askedID, "qcow2", qcow, map[string]any{"locations": []map[string]any{{"url": loc(qcowInRBD)[0]}}}), `"disk_format"`, `"diſk_format"`, 1), 422, "disk_format"},
 		{"duplicate disk_format", withMember(record(askedID, "qcow2", qcow, nil), `"disk_format":"raw"`), 422, `duplicate member`},
+		{"no size", record(askedID, "raw", raw, map[string]any{"size": nil}), 422, "without a size"},
+		{"huge size", record(askedID, "raw", raw, map[string]any{"size": int64(1) << 62}), 422, "--max-disk-size"},
 		{"record too large", record(askedID, "raw", raw, map[string]any{"pad": strings.Repeat("x", 100<<10)}), 422, "larger than"},
 		{"credentials in locations", record(askedID, "raw", raw, map[string]any{"locations": []map[string]any{
 			{"url": "http://admin:s3cret@198.51.100.1/x"}, {"url": "rbd://admin:s3cret@" + e.c.FSID() + "/" + e.imagesPool + "/" + askedID + "/snap"},
@@ -157,18 +159,29 @@ func TestHostileRecords(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.set(askedID, tc.rec, raw)
-			code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("hostile", askedID, ""))
+			// One instance per case: a case that fails leaves its disk to
+			// itself, not to the next case's "no disk" check.
+			inst := "hostile" + strings.Map(keepAlnum, tc.name)
+			code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody(inst, askedID, ""))
 			if code != tc.code || !strings.Contains(body, tc.want) {
 				t.Fatalf("%d %s; want %d mentioning %q", code, body, tc.code, tc.want)
 			}
 			if strings.Contains(body, "s3cret") || strings.Contains(logs.String(), "s3cret") {
 				t.Fatalf("credentials repeated: body %s\nlog %s", body, logs)
 			}
-			if disks, err := b.List(context.Background(), ""); err != nil || len(disks) != 0 {
+			if disks, err := b.List(context.Background(), inst); err != nil || len(disks) != 0 {
 				t.Fatalf("disks %v %v", disks, err)
 			}
 		})
 	}
+}
+
+// keepAlnum drops what an instance id may not hold.
+func keepAlnum(r rune) rune {
+	if r < 0x80 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		return r
+	}
+	return -1
 }
 
 // Finding 9: sizes past --max-disk-size are refused before anything is made.

@@ -67,8 +67,9 @@ func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info, 
 	defer out.Close()
 	// The base is a sparse file: only what the conversion writes is
 	// allocated, and that is bounded as in the RBD backend.
-	bw := &boundedWriterAt{w: out, limit: l.cfg.Bounds.expansionLimit(stored), what: "image " + id}
-	written, err := convert.ToRaw(ctx, src.Name(), info, bw, convert.Options{Limits: l.cfg.Limits})
+	limit := l.cfg.Bounds.expansionLimit(stored)
+	bw := &boundedWriterAt{w: out, limit: limit, what: "image " + id}
+	written, err := convert.ToRaw(ctx, src.Name(), info, bw, convert.Options{Limits: l.cfg.Limits, MaxAllocated: limit})
 	l.stats.BytesWritten.Add(int64(written))
 	if err != nil {
 		os.Remove(out.Name())

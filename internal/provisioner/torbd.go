@@ -79,9 +79,11 @@ func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (si
 	err = dl.viaFile(b.cfg.TempDir, "cowdisk-"+dl.img.ID+"-*", func(f *os.File, info imageformat.Info) error {
 		size = info.VirtualSize
 		limit := b.cfg.Bounds.expansionLimit(dl.n)
+		o := b.cfg.Convert
+		o.MaxAllocated = limit // qemu-img's local output, for the formats it converts
 		return b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
 			bw := &boundedWriterAt{w: w, limit: limit, what: "image " + dl.img.ID}
-			return convert.ToRaw(ctx, f.Name(), info, bw, b.cfg.Convert)
+			return convert.ToRaw(ctx, f.Name(), info, bw, o)
 		})
 	})
 	return size, err

@@ -36,10 +36,20 @@ func transferContext(ctx context.Context, id string, b Bounds) (context.Context,
 	}
 }
 
+// lookupBounded reads the image record within the stall timeout: a service
+// that never answers (or trickles) its record holds no request forever.
+func lookupBounded(ctx context.Context, src ImageSource, id string, b Bounds) (Image, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, b.StallTimeout,
+		fmt.Errorf("image %s: record not received within %s (--download-stall-timeout): %w", id, b.StallTimeout, errs.ErrRefused))
+	defer cancel()
+	img, err := lookupImage(ctx, src, id)
+	return img, boundErr(ctx, err)
+}
+
 // boundErr replaces a transfer error caused by a bound with the bound's own
 // error, so the answer says which limit ended the download.
 func boundErr(ctx context.Context, err error) error {
-	if ctx.Err() == nil {
+	if err == nil || ctx.Err() == nil {
 		return err
 	}
 	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
