@@ -19,15 +19,20 @@ func (p *peers) agentAPI() endpoint { return endpoint{url: p.agent.url} }
 // instance and removes the instance's disks when the test ends.
 func (p *peers) agentDisk(t *testing.T, imageID string) agent.Disk {
 	t.Helper()
+	return agentDiskAt(t, p.agentAPI(), imageID)
+}
+
+func agentDiskAt(t *testing.T, a endpoint, imageID string) agent.Disk {
+	t.Helper()
 	inst := newUUID(t)
 	t.Cleanup(func() {
-		if _, err := p.agentAPI().do(context.Background(), "DELETE", "/v1/instances/"+inst+"/disks", "", nil, nil); err != nil {
+		if _, err := a.do(context.Background(), "DELETE", "/v1/instances/"+inst+"/disks", "", nil, nil); err != nil {
 			t.Errorf("remove disks: %v", err)
 		}
 	})
 	body, _ := json.Marshal(agent.CreateRequest{InstanceID: inst, Name: "disk", ImageID: imageID, SizeBytes: 1 << 30})
 	var d agent.Disk
-	if _, err := p.agentAPI().do(t.Context(), "POST", "/v1/disks", "application/json", body, &d); err != nil {
+	if _, err := a.do(t.Context(), "POST", "/v1/disks", "application/json", body, &d); err != nil {
 		t.Fatal(err)
 	}
 	return d
