@@ -25,7 +25,12 @@ func (s *service) exec(t *testing.T, env []string, argv ...string) (string, erro
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// stdin closed (`<&-`): glance and openstack read image data from any
+	// stdin that is not a terminal, /dev/null included, and then create
+	// 0-byte images or refuse --file and imports. A closed stdin is their
+	// documented "no data" case.
+	sh := append([]string{"-c", `exec "$@" <&-`, "sh"}, argv...)
+	cmd := exec.CommandContext(ctx, "/bin/sh", sh...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "LANG=C.UTF-8"},
 		env...)
 	var stdout, stderr bytes.Buffer
