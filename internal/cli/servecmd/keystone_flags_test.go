@@ -2,6 +2,9 @@ package servecmd
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +117,44 @@ func TestNodeKeystoneWanted(t *testing.T) {
 	var none *nodeKeystone
 	if none.wanted("") {
 		t.Fatal("nil nodeKeystone wants keystone")
+	}
+}
+
+// TestImagesKeystoneWiring: `serve images --auth keystone` puts the
+// validator in front of the API. With nothing listening at the auth URL
+// (Keystone down), a request is 503 naming keystone, never 401.
+func TestImagesKeystoneWiring(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	authURL := "http://" + l.Addr().String() + "/v3"
+	l.Close() // a port where nothing answers
+	t.Setenv("OS_CLOUD", "")
+	for k, v := range map[string]string{"OS_AUTH_URL": authURL, "OS_USERNAME": "glance", "OS_PASSWORD": "pw",
+		"OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_ID": "default", "OS_PROJECT_DOMAIN_ID": "default"} {
+		t.Setenv(k, v)
+	}
+	var cfg imagesvc.Config
+	c := imagesCommand(func(_ context.Context, c imagesvc.Config) error { cfg = c; return nil })
+	c.SetArgs([]string{"--data-dir", t.TempDir(), "--auth", "keystone", "--listen", "127.0.0.1:0"})
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := imagesvc.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr()+"/v2/images", nil)
+	req.Header.Set("X-Auth-Token", "some-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "keystone") {
+		t.Fatalf("keystone down: %d %s, want 503 naming keystone", resp.StatusCode, b)
 	}
 }
