@@ -192,3 +192,46 @@ func renewedBeforeExpiry(t *testing.T, w keystoneWorld) {
 		t.Fatalf("service token logins: %d (want 2 or more), log:\n%s", n, log)
 	}
 }
+
+// TestKeystoneCredentials reads testdata/clouds.yaml and the OS_*
+// variables into logins and catalog choices; flags override both.
+func TestKeystoneCredentials(t *testing.T) {
+	t.Setenv("OS_CLOUD", "")
+	t.Setenv("OS_REGION_NAME", "")
+	t.Setenv("OS_INTERFACE", "")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		ko   KeystoneOptions
+		want func(gophercloud.AuthOptions, gophercloud.EndpointOpts) bool
+	}{
+		{"password cloud", nil, KeystoneOptions{Cloud: "node-password", CloudsFile: "testdata/clouds.yaml"},
+			func(ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return ao.Username == "cowdisk-node" && ao.Password == "node-secret" && ao.Scope.ProjectName == "service" &&
+					ao.Scope.DomainName == "Default" && eo.Region == "RegionOne" && eo.Availability == gophercloud.AvailabilityInternal
+			}},
+		{"appcred cloud by env, region flag", map[string]string{"OS_CLOUD": "node-appcred",
+			"OS_CLIENT_CONFIG_FILE": "testdata/clouds.yaml"}, KeystoneOptions{Region: "RegionThree"},
+			func(ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return ao.ApplicationCredentialID == "0123456789abcdef" && ao.ApplicationCredentialSecret == "appcred-secret" &&
+					eo.Region == "RegionThree" && eo.Availability == gophercloud.AvailabilityPublic
+			}},
+		{"openrc, interface flag", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_USERNAME": "u",
+			"OS_PASSWORD": "p", "OS_PROJECT_ID": "pid", "OS_INTERFACE": "internalURL"}, KeystoneOptions{Interface: "admin"},
+			func(ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return ao.Username == "u" && ao.Scope.ProjectID == "pid" && eo.Availability == gophercloud.AvailabilityAdmin
+			}},
+		{"openrc interface", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_INTERFACE": "internalURL"},
+			KeystoneOptions{}, func(_ gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return eo.Availability == gophercloud.AvailabilityInternal
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setenv(t, tc.env)
+			ao, eo, err := tc.ko.Credentials()
+			if err != nil || !tc.want(ao, eo) {
+				t.Fatalf("%v\n%+v\n%+v", err, ao, eo)
+			}
+		})
+	}
+}
