@@ -65,21 +65,24 @@ func TestImagesKeystoneFlags(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			var got imagesvc.Config
-			c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
-			c.SetArgs(append([]string{"--data-dir", dir}, tc.args...))
-			err := c.Execute()
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err %v, want one mentioning %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil || !tc.want(got) {
+			got, err := imagesConfigOf(append([]string{"--data-dir", dir}, tc.args...))
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("err %v, want one mentioning %q", err, tc.err)
+			case tc.err == "" && (err != nil || !tc.want(got)):
 				t.Fatalf("%v %+v", err, got)
 			}
 		})
 	}
+}
+
+// imagesConfigOf is the config `serve images args` would run with.
+func imagesConfigOf(args []string) (imagesvc.Config, error) {
+	var got imagesvc.Config
+	c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
+	c.SetArgs(args)
+	err := c.Execute()
+	return got, err
 }
 
 // TestNodeKeystoneWanted: the node agent logs in to Keystone only without
@@ -135,10 +138,8 @@ func TestImagesKeystoneWiring(t *testing.T) {
 		"OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_ID": "default", "OS_PROJECT_DOMAIN_ID": "default"} {
 		t.Setenv(k, v)
 	}
-	var cfg imagesvc.Config
-	c := imagesCommand(func(_ context.Context, c imagesvc.Config) error { cfg = c; return nil })
-	c.SetArgs([]string{"--data-dir", t.TempDir(), "--auth", "keystone", "--listen", "127.0.0.1:0"})
-	if err := c.Execute(); err != nil {
+	cfg, err := imagesConfigOf([]string{"--data-dir", t.TempDir(), "--auth", "keystone", "--listen", "127.0.0.1:0"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := imagesvc.Start(context.Background(), cfg)
