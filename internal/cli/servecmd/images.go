@@ -59,6 +59,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 		},
 	}
 	f := c.Flags()
+	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	f.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:9292", "address to listen on")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for the catalog and the file store")
 	f.StringVar(&o.cfg.DB, "db", "", "SQLite catalog file (default DATA-DIR/catalog.db)")
@@ -81,7 +82,6 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.BoolVar(&o.cfg.ShowLocations, "show-locations", true, "show direct_url/locations to admin and service callers")
 	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
-	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	return c
 }
 

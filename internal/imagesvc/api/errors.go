@@ -58,20 +58,15 @@ func status(err error) int {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
 	msg := err.Error()
-	if code >= 500 {
+	if code >= 500 && !reasonTold(err) {
 		logger(r).Error("request failed", "err", err)
 		msg = "internal error; see the service log for request " + w.Header().Get(requestIDHeader)
 	} else {
 		logger(r).Info("request refused", "status", code, "err", err)
 	}
-	writeJSON(w, code, errorBody(code, msg))
-}
-
-// errorBody is Glance's error document.
-func errorBody(code int, msg string) map[string]any {
-	return map[string]any{
+	writeJSON(w, code, map[string]any{
 		"code": fmt.Sprintf("%d %s", code, http.StatusText(code)), "title": http.StatusText(code), "message": msg,
-	}
+	})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
