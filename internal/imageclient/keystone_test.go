@@ -1,10 +1,13 @@
 package imageclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,12 +33,31 @@ type keystoneWorld struct {
 	p1    string
 	alice ostest.KeystoneUser
 	ac    ostest.AppCredential
+	log   *lockedBuffer // the image service's validator logs here
+}
+
+// lockedBuffer is a log sink safe for concurrent handlers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startKeystoneWorld(t *testing.T) keystoneWorld {
 	ctx := context.Background()
 	k := ostest.StartKeystone(t, ostest.KeystoneOptions{TokenExpiration: tokenLifetime})
-	w := keystoneWorld{k: k}
+	w := keystoneWorld{k: k, log: &lockedBuffer{}}
 	w.p1 = must(k.CreateProject(ctx, "p1"))
 	w.alice = must(k.CreateUser(ctx, "alice", "alice-pw", w.p1, "p1", auth.Member))
 	w.ac = must(k.CreateAppCredential(ctx, w.alice, "alice-ac"))
@@ -43,7 +65,7 @@ func startKeystoneWorld(t *testing.T) keystoneWorld {
 	glance := must(k.CreateUser(ctx, "glance", "glance-pw", svcProject, "service", auth.Service))
 	validator := must(auth.NewKeystone(auth.KeystoneConfig{Auth: gophercloud.AuthOptions{
 		IdentityEndpoint: k.URL, Username: glance.Name, Password: glance.Password, DomainID: "default",
-		Scope: &gophercloud.AuthScope{ProjectID: svcProject}}}))
+		Scope: &gophercloud.AuthScope{ProjectID: svcProject}}, Logger: slog.New(slog.NewTextHandler(w.log, nil))}))
 	w.url = imagesvctest.Serve(t, validator)
 	if err := k.AddImageService(ctx, w.url); err != nil {
 		t.Fatal(err)
@@ -162,5 +184,54 @@ func renewedBeforeExpiry(t *testing.T, w keystoneWorld) {
 	}
 	if c.(*glance).sc.ProviderClient.Token() == first {
 		t.Fatal("the token was never renewed")
+	}
+	// The image service's own token lives as long: it was renewed too, and
+	// never refused by Keystone (which would mean renewed only after expiry).
+	log := w.log.String()
+	if n := strings.Count(log, "keystone service token renewed"); n < 2 || strings.Contains(log, "refused the service token") {
+		t.Fatalf("service token logins: %d (want 2 or more), log:\n%s", n, log)
+	}
+}
+
+// TestKeystoneCredentials reads testdata/clouds.yaml and the OS_*
+// variables into logins and catalog choices; flags override both.
+func TestKeystoneCredentials(t *testing.T) {
+	t.Setenv("OS_CLOUD", "")
+	t.Setenv("OS_REGION_NAME", "")
+	t.Setenv("OS_INTERFACE", "")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		ko   KeystoneOptions
+		want func(gophercloud.AuthOptions, gophercloud.EndpointOpts) bool
+	}{
+		{"password cloud", nil, KeystoneOptions{Cloud: "node-password", CloudsFile: "testdata/clouds.yaml"},
+			func(ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return ao.Username == "cowdisk-node" && ao.Password == "node-secret" && ao.Scope.ProjectName == "service" &&
+					ao.Scope.DomainName == "Default" && eo.Region == "RegionOne" && eo.Availability == gophercloud.AvailabilityInternal
+			}},
+		{"appcred cloud by env, region flag", map[string]string{"OS_CLOUD": "node-appcred",
+			"OS_CLIENT_CONFIG_FILE": "testdata/clouds.yaml"}, KeystoneOptions{Region: "RegionThree"},
+			func(ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return ao.ApplicationCredentialID == "0123456789abcdef" && ao.ApplicationCredentialSecret == "appcred-secret" &&
+					eo.Region == "RegionThree" && eo.Availability == gophercloud.AvailabilityPublic
+			}},
+		{"openrc, interface flag", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_USERNAME": "u",
+			"OS_PASSWORD": "p", "OS_PROJECT_ID": "pid", "OS_INTERFACE": "internalURL"}, KeystoneOptions{Interface: "admin"},
+			func(ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return ao.Username == "u" && ao.Scope.ProjectID == "pid" && eo.Availability == gophercloud.AvailabilityAdmin
+			}},
+		{"openrc interface", map[string]string{"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_INTERFACE": "internalURL"},
+			KeystoneOptions{}, func(_ gophercloud.AuthOptions, eo gophercloud.EndpointOpts) bool {
+				return eo.Availability == gophercloud.AvailabilityInternal
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setenv(t, tc.env)
+			ao, eo, err := tc.ko.Credentials()
+			if err != nil || !tc.want(ao, eo) {
+				t.Fatalf("%v\n%+v\n%+v", err, ao, eo)
+			}
+		})
 	}
 }

@@ -61,6 +61,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 		},
 	}
 	f := c.Flags()
+	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	f.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:9292", "address to listen on")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for the catalog and the file store")
 	f.StringVar(&o.cfg.DB, "db", "", "SQLite catalog file (default DATA-DIR/catalog.db)")
@@ -87,7 +88,6 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	registerLimitFlags(f, &o.cfg.Limits)
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
 	addImportFlags(c, o)
-	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	return c
 }
 

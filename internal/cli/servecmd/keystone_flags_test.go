@@ -2,6 +2,9 @@ package servecmd
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,21 +65,24 @@ func TestImagesKeystoneFlags(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			var got imagesvc.Config
-			c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
-			c.SetArgs(append([]string{"--data-dir", dir}, tc.args...))
-			err := c.Execute()
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err %v, want one mentioning %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil || !tc.want(got) {
+			got, err := imagesConfigOf(append([]string{"--data-dir", dir}, tc.args...))
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("err %v, want one mentioning %q", err, tc.err)
+			case tc.err == "" && (err != nil || !tc.want(got)):
 				t.Fatalf("%v %+v", err, got)
 			}
 		})
 	}
+}
+
+// imagesConfigOf is the config `serve images args` would run with.
+func imagesConfigOf(args []string) (imagesvc.Config, error) {
+	var got imagesvc.Config
+	c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
+	c.SetArgs(args)
+	err := c.Execute()
+	return got, err
 }
 
 // TestNodeKeystoneWanted: the node agent logs in to Keystone only without
@@ -114,5 +120,42 @@ func TestNodeKeystoneWanted(t *testing.T) {
 	var none *nodeKeystone
 	if none.wanted("") {
 		t.Fatal("nil nodeKeystone wants keystone")
+	}
+}
+
+// TestImagesKeystoneWiring: `serve images --auth keystone` puts the
+// validator in front of the API. With nothing listening at the auth URL
+// (Keystone down), a request is 503 naming keystone, never 401.
+func TestImagesKeystoneWiring(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	authURL := "http://" + l.Addr().String() + "/v3"
+	l.Close() // a port where nothing answers
+	t.Setenv("OS_CLOUD", "")
+	for k, v := range map[string]string{"OS_AUTH_URL": authURL, "OS_USERNAME": "glance", "OS_PASSWORD": "pw",
+		"OS_PROJECT_NAME": "service", "OS_USER_DOMAIN_ID": "default", "OS_PROJECT_DOMAIN_ID": "default"} {
+		t.Setenv(k, v)
+	}
+	cfg, err := imagesConfigOf([]string{"--data-dir", t.TempDir(), "--auth", "keystone", "--listen", "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := imagesvc.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr()+"/v2/images", nil)
+	req.Header.Set("X-Auth-Token", "some-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "keystone") {
+		t.Fatalf("keystone down: %d %s, want 503 naming keystone", resp.StatusCode, b)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -117,10 +118,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.cfg.Auth.Authenticate(r.Context(), r.Header.Get("X-Auth-Token"))
 		if err != nil && authUnavailable(err) {
-			// The reason is told (writeError hides 5xx texts): it names
-			// only the identity service, which every client knows.
-			logger(r).Warn("authentication unavailable", "err", err)
-			writeGlanceError(w, r, http.StatusServiceUnavailable, "authentication unavailable, retry later: "+err.Error())
+			s.writeError(w, r, toldReason{fmt.Errorf("authentication unavailable, retry later: %w", err)})
 			return
 		}
 		if errors.Is(err, errs.ErrRefused) {
@@ -133,6 +131,19 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principa
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)), p)
 	})
+}
+
+// toldReason marks an error whose text is answered even with a 5xx (whose
+// texts writeError otherwise hides): it names only the identity service,
+// which every client knows of, and tells why to retry rather than to ask
+// its user for new credentials.
+type toldReason struct{ error }
+
+func (e toldReason) Unwrap() error { return e.error }
+
+func reasonTold(err error) bool {
+	var t toldReason
+	return errors.As(err, &t)
 }
 
 // authUnavailable: the identity service could not say whether the token

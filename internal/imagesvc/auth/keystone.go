@@ -137,6 +137,9 @@ func (k *Keystone) validate(ctx context.Context, token string) (tokenInfo, error
 		}
 		info, err := k.idc.validate(ctx, svc, token)
 		if errors.Is(err, errServiceTokenRefused) && attempt == 0 {
+			// Renewal before expiry should make this rare: keys rotated,
+			// the token revoked, or clocks apart.
+			k.cfg.Logger.Warn("keystone refused the service token; logging in again", "err", err)
 			k.svc.drop(svc)
 			continue
 		}
