@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 )
 
 // TestImagesKeystoneFlags: --auth keystone takes the service's credentials
@@ -157,5 +158,23 @@ func TestImagesKeystoneWiring(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "keystone") {
 		t.Fatalf("keystone down: %d %s, want 503 naming keystone", resp.StatusCode, b)
+	}
+}
+
+// TestNodeKeystoneValidator: the node's credentials also make a validator
+// for its own callers; without credentials it is refused by name.
+func TestNodeKeystoneValidator(t *testing.T) {
+	t.Setenv("OS_CLOUD", "")
+	t.Setenv("OS_AUTH_URL", "")
+	k := newNodeKeystone(&cobra.Command{Use: "node"})
+	if _, err := k.validator(); err == nil || !strings.Contains(err.Error(), "OS_AUTH_URL") {
+		t.Fatalf("no credentials: %v", err)
+	}
+	t.Setenv("OS_AUTH_URL", "http://127.0.0.1:1/v3")
+	t.Setenv("OS_USERNAME", "node")
+	t.Setenv("OS_PASSWORD", "pw")
+	a, err := k.validator()
+	if _, ok := a.(*auth.Keystone); err != nil || !ok {
+		t.Fatalf("%T %v", a, err)
 	}
 }

@@ -89,7 +89,7 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	authn, err := o.sec.authenticator(ctx, o.listen)
+	authn, err := o.sec.authenticator(ctx, o.listen, o.keystone.validator)
 	if err != nil {
 		return err
 	}

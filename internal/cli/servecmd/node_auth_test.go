@@ -18,6 +18,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 	"github.com/cowdisk/cowdisk/internal/tlsconf/tlstest"
 )
@@ -71,14 +72,15 @@ func TestNodeAuthModes(t *testing.T) {
 		}
 	}
 	s := nodeSecurity{auth: "none", project: "p", allowRemoteNoAuth: true}
-	if a, err := s.authenticator(context.Background(), "0.0.0.0:1"); err != nil || a == nil {
+	none := func() (auth.Authenticator, error) { return nil, errors.New("keystone must not be asked") }
+	if a, err := s.authenticator(context.Background(), "0.0.0.0:1", none); err != nil || a == nil {
 		t.Fatalf("forced none: %v", err)
 	}
-	if keystoneHook.build == nil { // until node_keystone.go sets the hook
-		s.auth = "keystone"
-		if _, err := s.authenticator(context.Background(), "127.0.0.1:1"); !errors.Is(err, errs.ErrInvalid) {
-			t.Fatalf("keystone without the hook: %v", err)
-		}
+	// --auth keystone takes the validator built from the node's credentials.
+	s.auth = "keystone"
+	want := auth.None{Project: "from-keystone"}
+	if a, err := s.authenticator(context.Background(), "0.0.0.0:1", func() (auth.Authenticator, error) { return want, nil }); err != nil || a != want {
+		t.Fatalf("keystone: %v %v", a, err)
 	}
 }
 
