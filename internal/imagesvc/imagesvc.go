@@ -53,6 +53,7 @@ type Config struct {
 	ShowLocations   bool
 	MaxImageSize    int64
 	Import          ImportConfig  // image import and location policy (import.go)
+	Limits          api.Limits    // quotas and list bounds; zero fields: api.DefaultLimits
 	ShutdownTimeout time.Duration // default 30s
 	Logger          *slog.Logger
 }
@@ -117,7 +118,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
-		MaxImageSize: cfg.MaxImageSize, Logger: cfg.Logger, Registerer: reg, Import: imp,
+		MaxImageSize: cfg.MaxImageSize, Limits: cfg.Limits, Logger: cfg.Logger, Registerer: reg, Import: imp,
 		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

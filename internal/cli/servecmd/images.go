@@ -84,6 +84,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.StringVar(&o.maxSize, "max-image-size", "1TiB", "largest image accepted")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM key of --tls-cert")
+	registerLimitFlags(f, &o.cfg.Limits)
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 0, "how long running requests may finish at shutdown (0: 30s)")
 	addImportFlags(c, o)
 	return c

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 )
 
 func TestImagesConfig(t *testing.T) {
@@ -36,6 +37,17 @@ func TestImagesConfig(t *testing.T) {
 		{"unknown feature", nil, []string{"--rbd-features", "layering,turbo"}, nil, "turbo"},
 		{"layering required", nil, []string{"--rbd-features", "exclusive-lock"}, nil, "layering"},
 		{"bad size", nil, []string{"--max-image-size", "lots"}, nil, "max-image-size"},
+		{"limits default to Glance's", nil, nil, func(c imagesvc.Config) bool {
+			return c.Limits == api.DefaultLimits
+		}, ""},
+		{"limits from flags and env", map[string]string{"COWDISK_IMAGES_USER_STORAGE_QUOTA": "2GiB"},
+			[]string{"--image-property-quota", "16", "--list-max-page-bytes", "1MiB", "--max-property-value-size", "4096"},
+			func(c imagesvc.Config) bool {
+				return c.Limits.UserStorageQuota == 2<<30 && c.Limits.MaxProperties == 16 &&
+					c.Limits.MaxPageBytes == 1<<20 && c.Limits.MaxValueLen == 4096 && c.Limits.MaxTags == 128
+			}, ""},
+		{"zero property quota", nil, []string{"--image-property-quota", "0"}, nil, "image-property-quota"},
+		{"zero page bytes", nil, []string{"--list-max-page-bytes", "0"}, nil, "list-max-page-bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {

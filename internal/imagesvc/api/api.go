@@ -28,6 +28,8 @@ type Config struct {
 	ShowLocations bool
 	// MaxImageSize bounds uploads; zero means DefaultMaxImageSize.
 	MaxImageSize int64
+	// Limits are the quotas and list bounds; zero fields take DefaultLimits.
+	Limits Limits
 	// NewInspection returns the format check run on every upload; nil means
 	// the imageformat package's inspector.
 	NewInspection func() Inspection
@@ -47,6 +49,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	quota   *storageQuota
 }
 
 // New returns the API server; it is an http.Handler.
@@ -54,13 +57,15 @@ func New(cfg Config) *Server {
 	if cfg.MaxImageSize <= 0 {
 		cfg.MaxImageSize = DefaultMaxImageSize
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.NewInspection == nil {
 		cfg.NewInspection = NewFormatInspection
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(),
+		quota: newStorageQuota()}
 	s.routes()
 	return s
 }
@@ -89,10 +94,14 @@ func (s *Server) routes() {
 	m.Handle("POST /v2/images/{id}/import", s.authed(s.importImage))
 	m.Handle("GET /v2/images/{id}/locations", s.authed(s.getLocations))
 	m.Handle("POST /v2/images/{id}/locations", s.authed(s.postLocation))
+	m.Handle("POST /v2/images/{id}/actions/deactivate", s.authed(s.deactivate))
+	m.Handle("POST /v2/images/{id}/actions/reactivate", s.authed(s.reactivate))
+	m.Handle("PUT /v2/images/{id}/tags/{tag}", s.authed(s.addTag))
+	m.Handle("DELETE /v2/images/{id}/tags/{tag}", s.authed(s.removeTag))
 }
 
 // ServeHTTP implements http.Handler with request ids, logs and metrics
 // around every route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.mux).ServeHTTP(w, r)
+	s.observe(s.unmatched(s.mux)).ServeHTTP(w, r)
 }

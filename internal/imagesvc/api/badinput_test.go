@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		{"PATCH replace missing property", "PATCH", img, patchMediaType, strings.NewReader(`[{"op":"replace","path":"/nope","value":"a"}]`), nil, 409, "does not exist"},
 		{"PATCH remove core", "PATCH", img, patchMediaType, strings.NewReader(`[{"op":"remove","path":"/name"}]`), nil, 403, "cannot be removed"},
 		{"PATCH status", "PATCH", img, patchMediaType, strings.NewReader(`[{"op":"replace","path":"/status","value":"active"}]`), nil, 403, "read-only"},
-		{"list unknown param", "GET", "/v2/images?colour=red", "", nil, nil, 400, "unknown query"},
+		{"list bad os_hidden", "GET", "/v2/images?os_hidden=maybe", "", nil, nil, 400, "os_hidden"},
 		{"list bad limit", "GET", "/v2/images?limit=-3", "", nil, nil, 400, "limit"},
 		{"list bad marker", "GET", "/v2/images?marker=0f0e0d0c-0b0a-4908-8706-050403020100", "", nil, nil, 400, "marker"},
 		{"list bad sort key", "GET", "/v2/images?sort_key=checksum", "", nil, nil, 400, "sort key"},

@@ -6,17 +6,19 @@ import (
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 )
 
 func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
 	img, err := s.lookup(ctx, p, r.PathValue("id"))
+	if err == nil {
+		err = downloadable(img, p)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if img.Status != catalog.StatusActive || len(img.Locations) == 0 {
+	if !hasData(img) {
 		// Glance answers 204 for an image without data.
 		w.WriteHeader(http.StatusNoContent)
 		return

@@ -64,9 +64,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		logger(r).Info("request refused", "status", code, "err", err)
 	}
-	writeJSON(w, code, map[string]any{
-		"code": fmt.Sprintf("%d %s", code, http.StatusText(code)), "title": http.StatusText(code), "message": msg,
-	})
+	writeGlanceError(w, r, code, msg)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -20,12 +20,9 @@ var (
 	visibilities     = []string{catalog.Private, catalog.Shared, catalog.Community, catalog.Public}
 )
 
-// Glance's default quotas and limits.
+// Fixed bounds; the quotas that an operator may change are in Limits.
 const (
-	maxProperties  = 128
-	maxTags        = 128
-	maxKeyLen      = 255
-	maxValueLen    = 65535
+	maxKeyLen      = 255 // names, owners and enum values (Glance's schema)
 	maxNameLen     = 255
 	maxRequestJSON = 1 << 20
 )
@@ -34,7 +31,7 @@ const (
 // that tries to set them, and so do we. No caller can set a location.
 var readOnly = []string{"status", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
 	"created_at", "updated_at", "self", "file", "schema", "locations", "direct_url", "deleted",
-	"deleted_at", "stores", "os_hidden", "id"}
+	"deleted_at", "stores", "id"}
 
 // setField applies one client-supplied field to img. It is shared by create
 // and PATCH so both validate identically. raw is a JSON value.
@@ -75,6 +72,8 @@ func setField(img *catalog.Image, p auth.Principal, key string, raw json.RawMess
 		}
 	case "protected":
 		err = strictDecode(raw, &img.Protected, key)
+	case "os_hidden":
+		err = strictDecode(raw, &img.OSHidden, key)
 	case "min_disk", "min_ram":
 		var n int
 		if err = strictDecode(raw, &n, key); err == nil && n < 0 {
@@ -97,25 +96,26 @@ func setField(img *catalog.Image, p auth.Principal, key string, raw json.RawMess
 }
 
 // setProperty sets a custom property; Glance stores those as strings only,
-// so any other JSON type is an unknown field and refused.
+// so any other JSON type is an unknown field and refused. Its size and
+// count are checked against the Limits once the whole request is applied.
 func setProperty(img *catalog.Image, key string, raw json.RawMessage) error {
-	if key == "" || len(key) > maxKeyLen || !utf8.ValidString(key) {
-		return fmt.Errorf("property name %q: 1 to %d characters of UTF-8: %w", key, maxKeyLen, errs.ErrInvalid)
+	if key == "" || !utf8.ValidString(key) {
+		return fmt.Errorf("property name %q: 1 or more characters of UTF-8: %w", key, errs.ErrInvalid)
+	}
+	if err := checkPropertyKey(key); err != nil {
+		return err
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return fmt.Errorf("unknown field %q (custom properties must be strings): %w", key, errs.ErrInvalid)
 	}
-	if len(v) > maxValueLen {
-		return fmt.Errorf("property %q longer than %d: %w", key, maxValueLen, errs.ErrInvalid)
+	if err := checkCustomProperty(key, v); err != nil {
+		return err
 	}
 	if img.Properties == nil {
 		img.Properties = map[string]string{}
 	}
 	img.Properties[key] = v
-	if len(img.Properties) > maxProperties {
-		return fmt.Errorf("more than %d properties: %w", maxProperties, errs.ErrInvalid)
-	}
 	return nil
 }
 
@@ -155,9 +155,6 @@ func decodeTags(raw json.RawMessage) ([]string, error) {
 	var tags []string
 	if err := strictDecode(raw, &tags, "tags"); err != nil {
 		return nil, err
-	}
-	if len(tags) > maxTags {
-		return nil, fmt.Errorf("more than %d tags: %w", maxTags, errs.ErrInvalid)
 	}
 	out := []string{}
 	for _, t := range tags {

@@ -34,7 +34,7 @@ func FuzzPatch(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		ops, err := decodePatch(bytes.NewReader(doc))
+		ops, err := decodePatch(doc)
 		if err != nil {
 			if status(err) >= 500 {
 				t.Fatalf("decode error maps to %d: %v", status(err), err)

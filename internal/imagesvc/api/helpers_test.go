@@ -68,11 +68,12 @@ func newEnv(t *testing.T, wrap func(store.Store) store.Store) *env {
 	}
 	a := New(Config{Catalog: cat, Store: st, Auth: tok, ShowLocations: true, MaxImageSize: 64 << 20})
 	e := &env{api: a, cat: cat, files: fs}
+	checked := validated(t, a) // every answer of every test is checked against the schemas
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && r.ContentLength < 0 {
 			e.chunkedPuts.Add(1)
 		}
-		a.ServeHTTP(w, r)
+		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
 	return e

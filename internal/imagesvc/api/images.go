@@ -62,12 +62,12 @@ func parseID(s string) (string, error) {
 
 // decodeObject reads a bounded JSON object body into raw fields.
 func decodeObject(r *http.Request, w http.ResponseWriter) (map[string]json.RawMessage, error) {
+	b, err := readJSONBody(w, r)
+	if err != nil {
+		return nil, err
+	}
 	var m map[string]json.RawMessage
-	if err := strictjson.Decode(http.MaxBytesReader(w, r.Body, maxRequestJSON), &m, strictjson.Options{}); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
+	if err := strictjson.Unmarshal(b, &m, strictjson.Options{}); err != nil {
 		return nil, fmt.Errorf("request body must be a JSON object: %w", err)
 	}
 	if m == nil {
@@ -117,6 +117,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err == nil {
 		var img catalog.Image
 		if img, err = newImage(fields, p); err == nil {
+			err = s.cfg.Limits.check(&img, nil)
+		}
+		if err == nil {
 			if err = s.cfg.Catalog.Create(r.Context(), img); err == nil {
 				logger(r).Info("image created", "image", img.ID, "owner", img.Owner)
 				w.Header().Set("Location", "/v2/images/"+img.ID)

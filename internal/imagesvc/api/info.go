@@ -31,15 +31,3 @@ func (s *Server) stores(w http.ResponseWriter, r *http.Request, _ auth.Principal
 		{"id": s.cfg.Store.ID(), "description": "cowdisk " + s.cfg.Store.ID() + " store", "default": true},
 	}})
 }
-
-// schema serves a minimal schema document: clients fetch it for its name
-// and links, not to validate.
-func (s *Server) schema(w http.ResponseWriter, r *http.Request) {
-	switch kind := r.PathValue("kind"); kind {
-	case "image", "images":
-		writeJSON(w, http.StatusOK, map[string]any{"name": kind, "links": []map[string]string{
-			{"rel": "describedby", "href": "{schema}"}}, "properties": map[string]any{}})
-	default:
-		http.NotFound(w, r)
-	}
-}

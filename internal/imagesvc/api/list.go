@@ -1,75 +1,23 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 )
 
-// Glance's limit_param_default and api_limit_max.
-const (
-	defaultLimit = 25
-	maxLimit     = 1000
-)
-
-var listParams = []string{"limit", "marker", "name", "status", "visibility", "owner", "disk_format",
-	"tag", "sort_key", "sort_dir", "sort", "member_status"}
-
-// parseListQuery turns the query string into a catalog filter. Unknown
-// parameters are refused rather than ignored: a filter silently not applied
-// would return images the caller did not ask for.
-func parseListQuery(q url.Values, p auth.Principal) (catalog.Filter, error) {
-	f := catalog.Filter{Project: p.Project, Admin: p.ReadsAll(), Limit: defaultLimit,
-		Name: q.Get("name"), Status: q.Get("status"), Visibility: q.Get("visibility"),
-		Owner: q.Get("owner"), DiskFormat: q.Get("disk_format"), Tags: q["tag"],
-		Marker: q.Get("marker"), SortKey: q.Get("sort_key"), SortDir: q.Get("sort_dir"),
-		MemberStatus: q.Get("member_status")}
-	for k := range q {
-		if !slices.Contains(listParams, k) {
-			return f, fmt.Errorf("unknown query parameter %q (supported: %s): %w",
-				k, strings.Join(listParams, ", "), errs.ErrInvalid)
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, fmt.Errorf("limit %q must be a positive integer: %w", v, errs.ErrInvalid)
-		}
-		f.Limit = min(n, maxLimit)
-	}
-	if v := q.Get("sort"); v != "" { // new-style "key[:dir]", one key only
-		if f.SortKey != "" || strings.Contains(v, ",") {
-			return f, fmt.Errorf("sort %q: one key, and not together with sort_key: %w", v, errs.ErrInvalid)
-		}
-		f.SortKey, f.SortDir, _ = strings.Cut(v, ":")
-	}
-	if f.Visibility != "" && f.Visibility != "all" && !slices.Contains(visibilities, f.Visibility) {
-		return f, fmt.Errorf("visibility %q: %w", f.Visibility, errs.ErrInvalid)
-	}
-	if v := f.MemberStatus; v != "" && v != "all" && !slices.Contains(memberStatuses, v) {
-		return f, fmt.Errorf("member_status %q: %w", v, errs.ErrInvalid)
-	}
-	if f.Marker != "" {
-		if _, err := parseID(f.Marker); err != nil {
-			return f, err
-		}
-	}
-	return f, nil
-}
-
 func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	q := r.URL.Query()
-	f, err := parseListQuery(q, p)
+	f, q, err := s.parseListQuery(r.URL.RawQuery)
+	f.Project, f.Admin = p.Project, p.ReadsAll()
 	var page []catalog.Image
-	if err == nil {
+	if err == nil && f.Limit > 0 { // limit=0 is an empty page, as in Glance
 		page, err = s.cfg.Catalog.List(r.Context(), f)
 		if errors.Is(err, errs.ErrNotFound) { // Glance: an unknown marker is a bad request
 			err = fmt.Errorf("marker %s not found: %w", f.Marker, errs.ErrInvalid)
@@ -79,15 +27,57 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		s.writeError(w, r, err)
 		return
 	}
-	images := make([]map[string]any, 0, len(page))
+	s.writePage(w, p, page, q, more(f, page))
+}
+
+// more says whether a next page may exist: the page is full, or it was
+// ended early by the byte budget.
+func more(f catalog.Filter, page []catalog.Image) bool {
+	if len(page) == 0 {
+		return false
+	}
+	if len(page) >= f.Limit {
+		return true
+	}
+	var n int64
 	for _, img := range page {
-		images = append(images, s.view(img, p))
+		n += img.Footprint()
 	}
-	body := map[string]any{"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"}
-	if len(page) == f.Limit {
-		q.Set("marker", page[len(page)-1].ID)
-		q.Set("limit", strconv.Itoa(f.Limit))
-		body["next"] = "/v2/images?" + q.Encode()
+	return f.MaxBytes > 0 && n >= f.MaxBytes
+}
+
+// writePage streams the list answer one image at a time, so the encoded
+// page is never held whole; each record is dropped once written. Links
+// keep every parameter but the marker, as Glance's do.
+func (s *Server) writePage(w http.ResponseWriter, p auth.Principal, page []catalog.Image, q url.Values, next bool) {
+	q.Del("marker")
+	var marker string
+	if next {
+		marker = page[len(page)-1].ID
 	}
-	writeJSON(w, http.StatusOK, body)
+	first := "/v2/images"
+	if len(q) > 0 {
+		first += "?" + q.Encode()
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, `{"images":[`)
+	enc := json.NewEncoder(w)
+	for i := range page {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		if err := enc.Encode(s.view(page[i], p)); err != nil {
+			return // the client is gone; the status is sent already
+		}
+		page[i] = catalog.Image{}
+	}
+	io.WriteString(w, `],`)
+	tail := map[string]string{"first": first, "schema": "/v2/schemas/images"}
+	if next {
+		q.Set("marker", marker)
+		tail["next"] = "/v2/images?" + q.Encode()
+	}
+	b, _ := json.Marshal(tail) // strings only: cannot fail
+	w.Write(b[1:])             // the object's members after its "{"
 }

@@ -72,7 +72,7 @@ func TestAuthVisibilityMatrix(t *testing.T) {
 func TestAuthRequired(t *testing.T) {
 	e := newEnv(t, nil)
 	for _, tok := range []string{"", "forged"} {
-		code, body, _ := e.do(t, "GET", "/v2/images", tok, "", nil)
+		code, body, _ := e.do(t, "GET", "/v2/images", tok, "", nil, "Accept", "application/json")
 		var m map[string]any
 		if code != http.StatusUnauthorized || json.Unmarshal([]byte(body), &m) != nil || m["message"] == nil {
 			t.Errorf("token %q: %d %s", tok, code, body)

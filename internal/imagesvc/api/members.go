@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
@@ -19,16 +21,24 @@ func memberView(m catalog.Member) map[string]any {
 		"schema": "/v2/schemas/member"}
 }
 
-// decodeOneString reads a body {"<key>": "<non-empty string>"} and nothing else.
-func decodeOneString(r *http.Request, w http.ResponseWriter, key string) (string, error) {
+// maxMembers is Glance's image_member_quota default.
+const maxMembers = 128
+
+// memberField reads the string key of a member body. Like Glance it ignores
+// other keys: openstacksdk sends the whole member ({"member": ..., "status":
+// "accepted"}) to accept a share.
+func memberField(r *http.Request, w http.ResponseWriter, key string) (string, error) {
 	fields, err := decodeObject(r, w)
 	if err != nil {
 		return "", err
 	}
 	var v string
 	raw, ok := fields[key]
-	if len(fields) != 1 || !ok || json.Unmarshal(raw, &v) != nil || v == "" || len(v) > maxKeyLen {
-		return "", fmt.Errorf(`body must be {"%s": "<string>"} and nothing else: %w`, key, errs.ErrInvalid)
+	if !ok {
+		return "", fmt.Errorf(`body has no %q (want {"%s": "<string>"}): %w`, key, key, errs.ErrInvalid)
+	}
+	if json.Unmarshal(raw, &v) != nil || v == "" || len(v) > maxKeyLen || !utf8.ValidString(v) {
+		return "", fmt.Errorf("%s must be a string of 1 to %d characters: %w", key, maxKeyLen, errs.ErrInvalid)
 	}
 	return v, nil
 }
@@ -43,13 +53,34 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	var project string
 	if err == nil {
-		project, err = decodeOneString(r, w, "member")
+		project, err = memberField(r, w, "member")
 	}
 	var m catalog.Member
 	if err == nil {
 		m, err = s.cfg.Catalog.AddMember(ctx, img.ID, project)
 	}
+	if err == nil {
+		err = s.memberQuota(r, img.ID, project)
+	}
 	s.answer(w, r, err, http.StatusOK, memberView(m))
+}
+
+// memberQuota counts after adding, so that concurrent adds cannot pass the
+// quota together: a member that made the image go past it is removed again
+// (413, as Glance answers).
+func (s *Server) memberQuota(r *http.Request, imageID, project string) error {
+	ctx := context.WithoutCancel(r.Context())
+	ms, err := s.cfg.Catalog.ListMembers(ctx, imageID)
+	if err == nil && len(ms) <= maxMembers {
+		return nil
+	}
+	if rerr := s.cfg.Catalog.RemoveMember(ctx, imageID, project); rerr != nil {
+		logger(r).Error("member past the quota left behind", "image", imageID, "member", project, "err", rerr)
+	}
+	if err != nil {
+		return err
+	}
+	return statusErr(http.StatusRequestEntityTooLarge, "image %s has the maximum of %d members", imageID, maxMembers)
 }
 
 // listMembers shows the owner every member, and a member itself only.
@@ -103,7 +134,7 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	var status string
 	if err == nil {
-		status, err = decodeOneString(r, w, "status")
+		status, err = memberField(r, w, "status")
 	}
 	if err == nil && !slices.Contains(memberStatuses, status) {
 		err = fmt.Errorf("status %q (want one of %v): %w", status, memberStatuses, errs.ErrInvalid)

@@ -2,9 +2,8 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -29,16 +28,12 @@ type patchOp struct {
 
 // coreFields can be replaced but not removed (Glance answers 403).
 var coreFields = []string{"name", "disk_format", "container_format", "visibility", "owner",
-	"protected", "min_disk", "min_ram", "tags"}
+	"protected", "os_hidden", "min_disk", "min_ram", "tags"}
 
 // decodePatch parses and checks a patch document without applying it.
-func decodePatch(body io.Reader) ([]patchOp, error) {
+func decodePatch(body []byte) ([]patchOp, error) {
 	var ops []patchOp
-	if err := strictjson.Decode(body, &ops, strictjson.Options{DisallowUnknownFields: true}); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
+	if err := strictjson.Unmarshal(body, &ops, strictjson.Options{DisallowUnknownFields: true}); err != nil {
 		return nil, fmt.Errorf("patch must be a JSON array of {op, path, value}: %w", err)
 	}
 	for i, op := range ops {
@@ -113,17 +108,25 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	ctx := r.Context()
 	img, err := s.lookupWritable(ctx, p, r.PathValue("id"))
+	var body []byte
+	if err == nil {
+		body, err = readJSONBody(w, r)
+	}
 	var ops []patchOp
 	if err == nil {
-		ops, err = decodePatch(http.MaxBytesReader(w, r.Body, maxRequestJSON))
+		ops, err = decodePatch(body)
 	}
 	if err == nil {
 		img, err = s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
 			if i.Status == catalog.StatusDeleted { // deleted since lookup
 				return fmt.Errorf("image %s: %w", i.ID, errs.ErrNotFound)
 			}
+			before := catalog.Image{Properties: maps.Clone(i.Properties), Tags: i.Tags}
 			i.UpdatedAt = now()
-			return applyPatch(i, p, ops)
+			if err := applyPatch(i, p, ops); err != nil {
+				return err
+			}
+			return s.cfg.Limits.check(i, &before)
 		})
 	}
 	s.answer(w, r, err, http.StatusOK, s.view(img, p))

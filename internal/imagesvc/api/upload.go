@@ -97,6 +97,11 @@ func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, erro
 	if img.DiskFormat == nil || img.ContainerFormat == nil {
 		return img, fmt.Errorf("set disk_format and container_format before uploading: %w", errs.ErrInvalid)
 	}
+	release, err := s.reserveStorage(ctx, r, img.Owner, size)
+	if err != nil {
+		return img, err
+	}
+	defer release() // after the image is active or back to queued
 	if img, err = s.setStatus(ctx, img.ID, catalog.StatusQueued, catalog.StatusSaving); err != nil {
 		return img, err
 	}
@@ -151,7 +156,7 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 	if err != nil {
 		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, uploadErr(err))
 	}
-	vsize, err := insp.Verdict(*img.DiskFormat)
+	vsize, err := verdict(insp, res.Size, *img.DiskFormat)
 	if err == nil && size >= 0 && res.Size != size {
 		err = fmt.Errorf("received %d bytes, %d declared: %w", res.Size, size, errs.ErrChecksum)
 	}
@@ -165,7 +170,23 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 	if selfHashing {
 		sums[0], sums[1] = res.MD5, res.SHA512
 	}
-	return res, sums, &vsize, nil
+	return res, sums, vsize, nil
+}
+
+// verdict is the inspection's judgement of the stored data. Empty data is
+// no image format at all, yet Glance takes it (any disk_format: 204, active,
+// size 0, virtual_size null), so it is not inspected. No disk can be made of
+// it: the node's inspector refuses empty data and librbd refuses to clone an
+// empty snapshot.
+func verdict(insp Inspection, size int64, diskFormat string) (*int64, error) {
+	if size == 0 {
+		return nil, nil
+	}
+	v, err := insp.Verdict(diskFormat)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // uploadErr turns a cut body (client gone, short chunked body) into a 400;

@@ -28,7 +28,7 @@ func (s *Server) view(img catalog.Image, p auth.Principal) map[string]any {
 		"size": img.Size, "virtual_size": img.VirtualSize,
 		"checksum": img.Checksum, "os_hash_algo": img.OSHashAlgo, "os_hash_value": img.OSHashValue,
 		"owner": img.Owner, "visibility": img.Visibility, "protected": img.Protected,
-		"min_disk": img.MinDisk, "min_ram": img.MinRAM, "tags": tags, "os_hidden": false,
+		"min_disk": img.MinDisk, "min_ram": img.MinRAM, "tags": tags, "os_hidden": img.OSHidden,
 		"created_at": img.CreatedAt.UTC().Format(glanceTime), "updated_at": img.UpdatedAt.UTC().Format(glanceTime),
 		"self": "/v2/images/" + img.ID, "file": "/v2/images/" + img.ID + "/file", "schema": "/v2/schemas/image",
 	} {

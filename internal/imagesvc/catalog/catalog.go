@@ -16,6 +16,10 @@ const (
 	StatusActive  = "active"
 	StatusKilled  = "killed"
 	StatusDeleted = "deleted"
+	// StatusDeactivated is an active image switched off by its owner or an
+	// admin: its record stays, its data is not served and no new disks are
+	// made of it until it is reactivated.
+	StatusDeactivated = "deactivated"
 )
 
 // Visibilities, as Glance names them.
@@ -47,6 +51,7 @@ type Image struct {
 	Owner           string
 	Visibility      string
 	Protected       bool
+	OSHidden        bool // Glance's os_hidden: left out of lists unless asked for
 	MinDisk         int
 	MinRAM          int
 	Tags            []string
@@ -65,21 +70,78 @@ type Filter struct {
 	Project string
 	Admin   bool
 
-	Name, Status, Visibility, Owner, DiskFormat string
-	Tags                                        []string
+	Visibility string
 	// MemberStatus selects which shared images of other projects the
 	// caller lists: pending, accepted (default), rejected or all.
 	MemberStatus string
+	// Name, Status, Owner and DiskFormat are shorthands for an "eq" Cond.
+	Name, Status, Owner, DiskFormat string
+	// OSHidden, when set, lists only images whose os_hidden equals it
+	// (the API always sets it: Glance lists hidden images only on request).
+	OSHidden *bool
+	Conds    []Cond
+	Tags     []string          // every tag must be present
+	Props    map[string]string // custom properties that must equal these values
 
-	SortKey string // one of SortKeys; default created_at
-	SortDir string // asc or desc; default desc
-	Marker  string // id of the last image of the previous page
-	Limit   int    // >0
+	// Sort orders the page; empty means created_at desc. SortKey/SortDir
+	// are the one-key shorthand. The id is always the final tie-breaker.
+	Sort             []Sort
+	SortKey, SortDir string
+	Marker           string // id of the last image of the previous page
+	Limit            int    // >0; default 25
+	// MaxBytes, when >0, ends the page early once the records in it hold
+	// at least this many bytes (Image.Footprint), so one page of images
+	// with large properties cannot take unbounded memory. A page has at
+	// least one record.
+	MaxBytes int64
 }
+
+// Sort is one sort key and its direction (asc or desc).
+type Sort struct{ Key, Dir string }
+
+// Cond compares one core field with values. Op is one of CondOps; "in"
+// takes any number of values, the others exactly one. Time fields take
+// time.Time values and compare at second precision, as the API shows them.
+type Cond struct {
+	Field  string
+	Op     string
+	Values []any
+}
+
+// CondOps are the comparison operators of Cond (Glance's filter operators).
+var CondOps = []string{"eq", "neq", "gt", "gte", "lt", "lte", "in"}
+
+// CondFields are the fields a Cond may name.
+var CondFields = []string{"id", "name", "status", "disk_format", "container_format", "owner",
+	"size", "virtual_size", "min_disk", "min_ram", "protected", "checksum", "os_hash_algo",
+	"os_hash_value", "created_at", "updated_at"}
 
 // SortKeys are the image fields List can sort by.
 var SortKeys = []string{"created_at", "updated_at", "name", "id", "status", "size",
 	"disk_format", "container_format", "visibility", "min_disk", "min_ram", "owner"}
+
+// Footprint is roughly how many bytes the record takes in memory and in a
+// response: its variable-length parts plus a fixed allowance for the rest.
+// List's MaxBytes counts it.
+func (img Image) Footprint() int64 {
+	n := int64(512)
+	for k, v := range img.Properties {
+		n += int64(len(k) + len(v) + 8)
+	}
+	for _, t := range img.Tags {
+		n += int64(len(t) + 4)
+	}
+	for _, l := range img.Locations {
+		n += int64(len(l.URL) + 16)
+		for k, v := range l.Metadata {
+			n += int64(len(k) + len(v) + 8)
+		}
+	}
+	if img.Name != nil {
+		n += int64(len(*img.Name))
+	}
+	return n
+}
 
 // Catalog stores image records. Implementations must be safe for concurrent use.
 type Catalog interface {
@@ -95,6 +157,9 @@ type Catalog interface {
 	// transaction, so read-check-write sequences (status transitions) are
 	// atomic. fn's error aborts the update and is returned as is.
 	Update(ctx context.Context, id string, fn func(*Image) error) (Image, error)
+	// Usage is the sum of the sizes of owner's images that are not
+	// deleted (Glance's user_storage_quota counts the same).
+	Usage(ctx context.Context, owner string) (int64, error)
 	Members
 	Close() error
 }

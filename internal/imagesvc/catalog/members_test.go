@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 
@@ -65,15 +66,23 @@ func TestMembers(t *testing.T) {
 func TestMigratesVersion1(t *testing.T) {
 	ctx := context.Background()
 	path := t.TempDir() + "/c.db"
-	c, err := OpenSQLite(ctx, path)
+	// A version-1 database is exactly what the first migration made;
+	// later column additions must not already be there.
+	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := seed(t, c, 1, "projecta", Shared)
-	if _, err := c.db.ExecContext(ctx, "DROP TABLE members; PRAGMA user_version = 1"); err != nil {
+	if _, err := db.ExecContext(ctx, migrations[0]+"; PRAGMA user_version = 1"); err != nil {
 		t.Fatal(err)
 	}
-	c.Close()
+	id := "00000000-0000-4000-8000-000000000001"
+	if _, err := db.ExecContext(ctx, `INSERT INTO images (id, status, owner, visibility, created_at, updated_at)
+		VALUES (?, 'queued', 'projecta', 'shared', 0, 0)`, id); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ids := []string{id}
+	var c *SQLite
 	if c, err = OpenSQLite(ctx, path); err != nil {
 		t.Fatal(err)
 	}

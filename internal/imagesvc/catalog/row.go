@@ -10,7 +10,7 @@ import (
 
 const columns = `id, name, status, disk_format, container_format, size, virtual_size,
 	checksum, os_hash_algo, os_hash_value, owner, visibility, protected, min_disk, min_ram,
-	tags, properties, locations, created_at, updated_at`
+	tags, properties, locations, created_at, updated_at, os_hidden`
 
 // insert writes img whole; INSERT OR REPLACE makes it serve Update too.
 func insert(ctx context.Context, q querier, img Image) error {
@@ -19,11 +19,11 @@ func insert(ctx context.Context, q querier, img Image) error {
 		return err
 	}
 	_, err = q.ExecContext(ctx, `INSERT OR REPLACE INTO images (`+columns+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		img.ID, img.Name, img.Status, img.DiskFormat, img.ContainerFormat, img.Size, img.VirtualSize,
 		img.Checksum, img.OSHashAlgo, img.OSHashValue, img.Owner, img.Visibility, img.Protected,
 		img.MinDisk, img.MinRAM, tags, props, locs,
-		img.CreatedAt.UnixNano(), img.UpdatedAt.UnixNano())
+		img.CreatedAt.UnixNano(), img.UpdatedAt.UnixNano(), img.OSHidden)
 	return err
 }
 
@@ -63,7 +63,7 @@ func scan(row scanner) (Image, error) {
 	)
 	err := row.Scan(&img.ID, &name, &img.Status, &df, &cf, &size, &vsize,
 		&sum, &algo, &hash, &img.Owner, &img.Visibility, &img.Protected, &img.MinDisk, &img.MinRAM,
-		&tags, &props, &locs, &created, &updated)
+		&tags, &props, &locs, &created, &updated, &img.OSHidden)
 	if err != nil {
 		return Image{}, err
 	}

@@ -48,6 +48,9 @@ var migrations = []string{
 		PRIMARY KEY (image_id, project)
 	);
 	CREATE INDEX members_project ON members(project, status);`,
+	// os_hidden (Glance's hidden images): self-contained, may run in any
+	// order with other appended column additions.
+	`ALTER TABLE images ADD COLUMN os_hidden INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SQLite is the embedded catalog: one database file, migrated on open.
@@ -176,4 +179,15 @@ func get(ctx context.Context, q querier, id string) (Image, error) {
 		return Image{}, fmt.Errorf("get image %s: %w", id, err)
 	}
 	return img, nil
+}
+
+// Usage implements Catalog.
+func (s *SQLite) Usage(ctx context.Context, owner string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM images
+		WHERE owner = ? AND status != 'deleted'`, owner).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("storage used by project %s: %w", owner, err)
+	}
+	return n, nil
 }
