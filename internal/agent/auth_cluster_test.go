@@ -49,10 +49,11 @@ func newAuthEnv(t *testing.T) *authEnv {
 		t.Fatal(err)
 	}
 	e := &authEnv{t: t, c: c, vms: vms, imageURL: imagesvctest.Serve(t, tokens)}
-	src, err := agent.NewCallerSource(e.imageURL, "svc", nil)
+	svc, err := imageclient.New(e.imageURL, "svc", imageclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	src := agent.NewCallerSource(svc, e.imageURL, nil)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rb, err := provisioner.NewRBD(c, src, provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "agentauth"}, log)
 	if err != nil {

@@ -28,22 +28,19 @@ type CallerSource struct {
 	AsCaller func(token string) (provisioner.ImageSource, error)
 }
 
-// NewCallerSource reads images at endpoint with serviceToken for the agent
-// and each caller's token for the caller, both over hc (nil: the default
-// client).
-func NewCallerSource(endpoint, serviceToken string, hc *http.Client) (CallerSource, error) {
+// NewCallerSource reads images with service, the agent's own client (a
+// fixed service token, or one logged in to Keystone), and with a client per
+// caller token at endpoint over hc (nil: the default client), which must
+// be the image service service talks to.
+func NewCallerSource(service imageclient.Client, endpoint string, hc *http.Client) CallerSource {
 	o := imageclient.Options{HTTPClient: hc, UserAgent: "cowdisk-node"}
-	svc, err := imageclient.New(endpoint, serviceToken, o)
-	if err != nil {
-		return CallerSource{}, err
-	}
 	return CallerSource{
-		Service: provisioner.ClientSource{Client: svc},
+		Service: provisioner.ClientSource{Client: service},
 		AsCaller: func(token string) (provisioner.ImageSource, error) {
 			c, err := imageclient.New(endpoint, token, o)
 			return provisioner.ClientSource{Client: c}, err
 		},
-	}, nil
+	}
 }
 
 // Image implements provisioner.ImageSource.

@@ -59,10 +59,11 @@ func TestAgentImageClientTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := agent.NewCallerSource(front.URL, "svc", hc)
+		svc, err := imageclient.New(front.URL, "svc", imageclient.Options{HTTPClient: hc})
 		if err != nil {
 			t.Fatal(err)
 		}
+		src := agent.NewCallerSource(svc, front.URL, hc)
 		got, err := src.Image(ctx, img.ID)
 		if tc.want == http.StatusConflict && (err != nil || got.ID != img.ID) {
 			t.Errorf("%s, as the agent: %+v %v", name, got, err)

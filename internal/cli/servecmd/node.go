@@ -16,6 +16,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
@@ -98,10 +99,11 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	}
 	// Image records are read as the caller and locations with --token; see
 	// agent.CallerSource.
-	src, err := agent.NewCallerSource(o.imageURL, o.token, hc)
+	images, err := imageclient.New(o.imageURL, o.token, imageclient.Options{HTTPClient: hc, UserAgent: "cowdisk-node"})
 	if err != nil {
 		return err
 	}
+	src := agent.NewCallerSource(images, o.imageURL, hc)
 	srv := agent.NewPending(log, agent.WithAuth(authn))
 	listen := func(fatal <-chan error) error { return serveHTTP(ctx, o.listen, tlsCfg, srv, fatal, log) }
 	switch o.backend {
