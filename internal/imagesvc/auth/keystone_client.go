@@ -164,7 +164,7 @@ func (c *identityClient) do(ctx context.Context, method, path string, body io.Re
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, 0, fmt.Errorf("keystone at %s did not answer within %v: %w", c.base, c.timeout, errs.ErrTimeout)
 		}
 		return nil, 0, fmt.Errorf("keystone at %s: %v: %w", c.base, err, errs.ErrUnavailable)

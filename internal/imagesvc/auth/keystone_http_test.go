@@ -69,9 +69,12 @@ func TestKeystoneImageService(t *testing.T) {
 		{"p2member", http.MethodGet, http.StatusNotFound}, // another project's private image
 		{"bad", http.MethodGet, http.StatusUnauthorized},
 		{"none", http.MethodGet, http.StatusUnauthorized},
+		{"domain", http.MethodGet, http.StatusForbidden},     // not project-scoped
 		{auth.Reader, http.MethodPost, http.StatusForbidden}, // readers do not create
 	}
 	tok["bad"] = "gAAAAAB-not-a-token"
+	adm := w.users[auth.Admin]
+	tok["domain"] = token(t, k, ostest.TokenRequest{User: adm.Name, Password: adm.Password, DomainID: "default"})
 	for _, c := range cases {
 		p, body := path, any(nil)
 		if c.method == http.MethodPost {

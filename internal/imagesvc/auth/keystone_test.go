@@ -87,6 +87,11 @@ func makeWorld(ctx context.Context, k *ostest.Keystone) (world, error) {
 	if w.users["p2member"], err = k.CreateUser(ctx, "u-p2", "pw-p2", w.p2, "p2", auth.Member); err != nil {
 		return w, err
 	}
+	// Keystone lets only a user with a role on a domain ask for a token
+	// scoped to it: the admin gets one on "default".
+	if err := k.AssignDomainRole(ctx, w.users[auth.Admin].ID, "default", auth.Admin); err != nil {
+		return w, err
+	}
 	svcProject, err := k.CreateProject(ctx, "service")
 	if err != nil {
 		return w, err
@@ -139,11 +144,6 @@ func TestKeystoneAuthenticate(t *testing.T) {
 		t.Fatal(err)
 	}
 	adm := w.users[auth.Admin]
-	// Keystone 22 lets only a user with a role on the domain ask for a
-	// domain-scoped token: give the admin one on "default".
-	if err := k.AssignDomainRole(ctx, adm.ID, "default", auth.Admin); err != nil {
-		t.Fatal(err)
-	}
 	cases := []struct {
 		name, token string
 		want        error
