@@ -17,6 +17,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/cli/benchcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
+	"github.com/cowdisk/cowdisk/internal/cli/clierr"
 	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/imagecmd"
@@ -55,7 +56,9 @@ func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Root().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "cowdisk:", err)
+		if !clierr.IsReported(err) { // --json errors are already on stderr
+			fmt.Fprintln(os.Stderr, "cowdisk:", err)
+		}
 		return 1
 	}
 	return 0

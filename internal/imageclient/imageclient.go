@@ -142,7 +142,7 @@ func translate(err error, what string) error {
 	}
 	var ue gophercloud.ErrUnexpectedResponseCode
 	if !errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w: %v", what, errs.ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", what, errs.ErrUnavailable, err)
 	}
 	var s error
 	switch code := ue.Actual; {
@@ -157,7 +157,31 @@ func translate(err error, what string) error {
 	default:
 		s = errs.ErrInvalid
 	}
-	return fmt.Errorf("%s: %w (HTTP %d: %s)", what, s, ue.Actual, message(ue.Body))
+	return &statusError{what: what, code: ue.Actual, msg: dedupe(what, message(ue.Body), s), sentinel: s}
+}
+
+// statusError is an HTTP error answer: what we tried, what the service
+// said, its status. The sentinel is matched by errors.Is but not printed:
+// the service's message already says it.
+type statusError struct {
+	what, msg string
+	code      int
+	sentinel  error
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s: %s (HTTP %d)", e.what, e.msg, e.code) }
+func (e *statusError) Unwrap() error { return e.sentinel }
+
+// dedupe drops the leading "image X: " of a service message when what
+// already names it ("get image X"), so the object is named once.
+func dedupe(what, msg string, sentinel error) string {
+	if msg == "" {
+		return sentinel.Error()
+	}
+	if head, rest, ok := strings.Cut(msg, ": "); ok && rest != "" && strings.Contains(what, head) {
+		return rest
+	}
+	return msg
 }
 
 // message pulls "message" out of a Glance error body, or returns the body.
