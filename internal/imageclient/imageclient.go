@@ -172,13 +172,18 @@ type statusError struct {
 func (e *statusError) Error() string { return fmt.Sprintf("%s: %s (HTTP %d)", e.what, e.msg, e.code) }
 func (e *statusError) Unwrap() error { return e.sentinel }
 
-// dedupe drops the leading "image X: " of a service message when what
-// already names it ("get image X"), so the object is named once.
+// dedupe drops the leading "image X: " or "upload of image X: " of a
+// service message when what already names X ("get image X"), so the object
+// is named once.
 func dedupe(what, msg string, sentinel error) string {
 	if msg == "" {
 		return sentinel.Error()
 	}
-	if head, rest, ok := strings.Cut(msg, ": "); ok && rest != "" && strings.Contains(what, head) {
+	words := strings.Fields(what)
+	if len(words) < 3 { // "list images": no object named
+		return msg
+	}
+	if head, rest, ok := strings.Cut(msg, ": "); ok && rest != "" && strings.Contains(head, words[len(words)-1]) {
 		return rest
 	}
 	return msg

@@ -25,6 +25,9 @@ var noticeAfter = 3 * time.Second
 // says on stderr what a slow call waits for, makes network errors friendly
 // and, with --json, reports errors as JSON on stderr.
 func Install(group *cobra.Command, asJSON *bool, svc Service) {
+	// Errors are the caller's to print (the root prints text, --json
+	// prints here); a failed call is not a usage mistake.
+	group.SilenceUsage, group.SilenceErrors = true, true
 	var timeout time.Duration
 	group.PersistentFlags().DurationVar(&timeout, "timeout", 0,
 		fmt.Sprintf("give up after this long (0: %s, no limit for commands that move image data)", DefaultTimeout))

@@ -54,7 +54,7 @@ func createCmd(o *options) *cobra.Command {
 			}
 			if src != nil {
 				if err := o.upload(cmd, cl, img.ID, src); err != nil {
-					return abandon(cmd, cl, img.ID, file, keep, err)
+					return abandon(cmd, cl, img, file, keep, err)
 				}
 				if img, err = cl.Get(cmd.Context(), img.ID); err != nil {
 					return err
@@ -81,18 +81,19 @@ func createCmd(o *options) *cobra.Command {
 // abandon handles a failed upload into a new image: the record is deleted
 // (a queued record with no data only gets in the way) unless --keep, and
 // the message says which happened.
-func abandon(cmd *cobra.Command, cl imageclient.Client, id, file string, keep bool, cause error) error {
+// The cause names the image id already.
+func abandon(cmd *cobra.Command, cl imageclient.Client, img imageclient.Image, file string, keep bool, cause error) error {
 	if keep {
-		return fmt.Errorf("upload into image %s failed; the record is kept (--keep), retry with `cowdisk image upload %s %s`: %w",
-			id, id, file, cause)
+		return fmt.Errorf("new image %q: upload failed, record kept (--keep); retry with `cowdisk image upload %s %s`: %w",
+			img.Name, img.ID, file, cause)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), cleanupTimeout)
 	defer cancel()
-	if err := cl.Delete(ctx, id); err != nil {
-		return fmt.Errorf("upload into image %s failed: %w; deleting the record failed too (%v): remove it with `cowdisk image delete %s`",
-			id, cause, err, id)
+	if err := cl.Delete(ctx, img.ID); err != nil {
+		return fmt.Errorf("new image %q: upload failed and deleting its record failed too (%v), remove it with `cowdisk image delete %s`: %w",
+			img.Name, err, img.ID, cause)
 	}
-	return fmt.Errorf("upload failed, image %s deleted again (--keep keeps it): %w", id, cause)
+	return fmt.Errorf("new image %q: upload failed, record deleted again (--keep keeps it): %w", img.Name, cause)
 }
 
 func uploadCmd(o *options) *cobra.Command {
