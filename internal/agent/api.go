@@ -71,6 +71,7 @@ type PruneResult struct {
 type Stats struct {
 	Downloads       int64 `json:"downloads"`
 	BytesDownloaded int64 `json:"bytes_downloaded"`
+	BytesToDownload int64 `json:"bytes_to_download"` // declared sizes of the downloads started
 	Conversions     int64 `json:"conversions"`
 	BytesWritten    int64 `json:"bytes_written"`
 }

@@ -21,6 +21,8 @@ type TreeNode struct {
 func treeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "tree", Short: "Show image -> base -> disks", Args: cobra.NoArgs,
+		Example: `  cowdisk disk tree
+  cowdisk disk tree --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			disks, err := client.ListDisks(cmd.Context(), "")
 			if err != nil {
