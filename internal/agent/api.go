@@ -60,11 +60,13 @@ type Base struct {
 	Snapshot  string   `json:"snapshot"`
 	SizeBytes uint64   `json:"size_bytes"`
 	Children  []string `json:"children"`
+	CreatedAt string   `json:"created_at,omitempty"` // RFC 3339, when the store can tell
 }
 
 // PruneResult is the answer of POST /v1/cache/prune.
 type PruneResult struct {
-	Removed []string `json:"removed"`
+	Removed []string `json:"removed"` // with dry_run: what would be removed
+	DryRun  bool     `json:"dry_run"`
 }
 
 // Stats are the byte counters (GET /v1/stats), for progress display.
