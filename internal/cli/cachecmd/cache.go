@@ -13,6 +13,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/cli/clierr"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
+	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
 // Command is `cowdisk cache`.
@@ -67,7 +68,7 @@ func pruneCmd(client *agent.Client, asJSON *bool) *cobra.Command {
   cowdisk cache prune --older-than 72h        # spare bases made in the last 3 days`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if olderThan < 0 {
-				return fmt.Errorf("--older-than %s: want a positive duration such as 72h", olderThan)
+				return fmt.Errorf("--older-than %s: want a positive duration such as 72h: %w", olderThan, errs.ErrInvalid)
 			}
 			res, err := client.PruneWith(cmd.Context(), dryRun, olderThan)
 			if err != nil {

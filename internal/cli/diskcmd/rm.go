@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
 // Removed is the answer of `disk rm`: the disks that were there before.
@@ -30,7 +31,7 @@ func rmCmd(client *agent.Client, asJSON *bool) *cobra.Command {
   cowdisk disk rm 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 --all`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all && len(args) > 1 {
-				return fmt.Errorf("--all takes no disk name")
+				return fmt.Errorf("--all takes no disk name: %w", errs.ErrInvalid)
 			}
 			// The agent's delete is idempotent and answers 204 either way;
 			// listing first is how the command can say what it removed.

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/cli/clierr"
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 	"github.com/cowdisk/cowdisk/internal/units"
@@ -173,7 +174,7 @@ func properties(kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--property %q: want key=value", kv)
+			return nil, fmt.Errorf("--property %q: want key=value: %w", kv, errs.ErrInvalid)
 		}
 		m[k] = v
 	}
