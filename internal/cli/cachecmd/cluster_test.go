@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/imagesvctest"
@@ -173,8 +175,24 @@ func TestDisksAndCacheOnCluster(t *testing.T) {
 	}
 	testcluster.AssertPoolClean(t, e.c, e.vms)
 
+	// A missing image is named once, not "image X: get image X: ... (image X: not found)".
+	const missing = "0c0ffee0-0000-4000-8000-000000000000"
+	_, _, err := e.run(diskcmd.Command, "create", "--instance", inst1, "--image", missing)
+	if !errors.Is(err, errs.ErrNotFound) || strings.Count(err.Error(), missing) != 1 {
+		t.Fatalf("create from a missing image: %v", err)
+	}
+	if testing.Verbose() {
+		t.Logf("missing image: %v", err)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vms)
+
 	// A refused option is the agent's 400, as JSON with --json.
 	_, stderr, err := e.run(cachecmd.Command, "prune", "--older-than", "-1h", "--json")
+	if err == nil || !strings.Contains(stderr, `"code":"invalid"`) {
+		t.Fatalf("prune --older-than -1h: %v %s", err, stderr)
+	}
+	// ... and so is one the CLI cannot check: the agent's own bound.
+	_, stderr, err = e.run(cachecmd.Command, "prune", "--older-than", "100000h", "--json")
 	if err == nil || !strings.Contains(stderr, `"code":"invalid"`) {
 		t.Fatalf("prune --older-than -1h: %v %s", err, stderr)
 	}

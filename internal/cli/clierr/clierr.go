@@ -38,16 +38,16 @@ func (s Service) Friendly(err error) error {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return &hinted{err: err, msg: fmt.Sprintf("cannot reach the %s at %s: connection refused", s.What, s.URL()),
-			hint: fmt.Sprintf("is it running (%s)? The URL comes from %s", s.Start, s.Flags)}
+			hint: fmt.Sprintf("is `%s` running there? The URL comes from %s", s.Start, s.Flags)}
 	case errors.As(err, &dns):
 		return &hinted{err: err, msg: fmt.Sprintf("cannot reach the %s at %s: unknown host %q", s.What, s.URL(), dns.Name),
 			hint: "check the host name in " + s.Flags}
 	case errors.As(err, &op) && op.Op == "dial":
 		return &hinted{err: err, msg: fmt.Sprintf("cannot reach the %s at %s: %v", s.What, s.URL(), op.Err),
-			hint: fmt.Sprintf("is it running (%s) and reachable? The URL comes from %s", s.Start, s.Flags)}
+			hint: fmt.Sprintf("is `%s` running there and reachable? The URL comes from %s", s.Start, s.Flags)}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &hinted{err: err, msg: fmt.Sprintf("gave up waiting for the %s at %s", s.What, s.URL()),
-			hint: "it may be waiting for Ceph; allow longer with --timeout"}
+			hint: "it may be waiting for Ceph: allow longer with --timeout"}
 	}
 	return err
 }
@@ -75,7 +75,7 @@ type hinted struct {
 	msg, hint string
 }
 
-func (h *hinted) Error() string { return h.msg + " (" + h.hint + ")" }
+func (h *hinted) Error() string { return h.msg + "; " + h.hint }
 func (h *hinted) Unwrap() error { return h.err }
 
 // codes maps sentinels to the JSON error codes, first match wins.
