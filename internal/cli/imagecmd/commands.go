@@ -51,11 +51,7 @@ func showCmd(o *options) *cobra.Command {
   cowdisk image show 3f0c2b6e-... --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			img, err := resolve(cmd.Context(), cl, args[0])
+			_, img, err := o.resolve(cmd, args[0])
 			if err != nil {
 				return err
 			}

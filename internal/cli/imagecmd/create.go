@@ -110,11 +110,7 @@ func uploadCmd(o *options) *cobra.Command {
 				return err
 			}
 			defer src.Close()
-			cl, err := o.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			img, err := resolve(cmd.Context(), cl, args[0])
+			cl, img, err := o.resolve(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -26,11 +26,7 @@ func downloadCmd(o *options) *cobra.Command {
 		Args:        cobra.ExactArgs(1),
 		Annotations: map[string]string{clierr.Long: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			img, err := resolve(cmd.Context(), cl, args[0])
+			cl, img, err := o.resolve(cmd, args[0])
 			if err != nil {
 				return err
 			}

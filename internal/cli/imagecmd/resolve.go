@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 )
@@ -13,6 +15,16 @@ import (
 // maxCandidates bounds the name lookup: a name shared by more images than
 // this is ambiguous anyway, and the list stays readable.
 const maxCandidates = 10
+
+// resolve connects and finds the image a command names.
+func (o *options) resolve(cmd *cobra.Command, idOrName string) (imageclient.Client, imageclient.Image, error) {
+	cl, err := o.client(cmd.Context())
+	if err != nil {
+		return nil, imageclient.Image{}, err
+	}
+	img, err := resolve(cmd.Context(), cl, idOrName)
+	return cl, img, err
+}
 
 // resolve turns an id or a unique name into an image. An id wins; a name
 // shared by several images is refused with the candidates listed.

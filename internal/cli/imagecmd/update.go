@@ -20,10 +20,6 @@ func updateCmd(o *options) *cobra.Command {
   cowdisk image update 3f0c2b6e-... --property os_distro=debian --remove-property hw_qemu_guest_agent`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client(cmd.Context())
-			if err != nil {
-				return err
-			}
 			var u imageclient.Update
 			f := cmd.Flags()
 			if f.Changed("name") {
@@ -44,11 +40,12 @@ func updateCmd(o *options) *cobra.Command {
 			if f.Changed("protected") {
 				u.Protected = &protected
 			}
+			var err error
 			if u.Set, err = properties(props); err != nil {
 				return err
 			}
 			u.Remove = rm
-			img, err := resolve(cmd.Context(), cl, args[0])
+			cl, img, err := o.resolve(cmd, args[0])
 			if err != nil {
 				return err
 			}
