@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +26,12 @@ func TestSlowCallNoticeAndTimeout(t *testing.T) {
 	defer func() { noticeAfter = old }()
 	var asJSON bool
 	group := &cobra.Command{Use: "disk"}
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
 	group.AddCommand(&cobra.Command{Use: "ls", RunE: func(cmd *cobra.Command, _ []string) error {
-		<-cmd.Context().Done()
-		return fmt.Errorf("list: %w", cmd.Context().Err())
+		req, _ := http.NewRequestWithContext(cmd.Context(), http.MethodGet, hang.URL, nil)
+		_, err := http.DefaultClient.Do(req)
+		return fmt.Errorf("list: %w", err)
 	}})
 	Install(group, &asJSON, svc)
 	var stderr bytes.Buffer
@@ -35,7 +41,7 @@ func TestSlowCallNoticeAndTimeout(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "gave up waiting for the node agent at http://127.0.0.1:1") {
 		t.Fatalf("err = %v", err)
 	}
-	if want := "still waiting for the node agent at http://127.0.0.1:1 (Ceph may be slow or down); giving up after 300ms"; !strings.Contains(stderr.String(), want) {
+	if want := "still waiting for the node agent at http://127.0.0.1:1 to answer (Ceph may be slow or down); giving up after 300ms"; !strings.Contains(stderr.String(), want) {
 		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
 	}
 }
@@ -58,5 +64,40 @@ func TestCode(t *testing.T) {
 		if got := Code(c.err); got != c.want {
 			t.Errorf("Code(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// A download whose answer flows is not "waiting", however long it takes.
+func TestFlowingAnswerIsQuiet(t *testing.T) {
+	old := noticeAfter
+	noticeAfter = 200 * time.Millisecond
+	defer func() { noticeAfter = old }()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 6 {
+			w.Write([]byte("chunk"))
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+		}
+	}))
+	defer slow.Close()
+	var asJSON bool
+	group := &cobra.Command{Use: "image"}
+	group.AddCommand(&cobra.Command{Use: "download", Annotations: map[string]string{Long: ""},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, _ := http.NewRequestWithContext(cmd.Context(), http.MethodGet, slow.URL, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			_, err = io.Copy(io.Discard, resp.Body)
+			return err
+		}})
+	Install(group, &asJSON, svc)
+	var stderr bytes.Buffer
+	group.SetErr(&stderr)
+	group.SetArgs([]string{"download"})
+	if err := group.Execute(); err != nil || stderr.Len() != 0 {
+		t.Fatalf("err %v, stderr %q", err, stderr.String())
 	}
 }

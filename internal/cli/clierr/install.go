@@ -12,6 +12,11 @@ import (
 // so has no default time limit: upload, download, disk create, flatten.
 const Long = "cowdisk.long"
 
+// ServerWorks marks a command whose single call may rightly take long on
+// the server (disk create converts images, flatten copies data): no
+// "still waiting" notice for it.
+const ServerWorks = "cowdisk.server-works"
+
 // DefaultTimeout bounds the other calls. It is longer than the agent's own
 // bounds (Ceph OSD operations time out after 30 s by default) so that the
 // agent's reason for a 503 arrives rather than a bare client timeout.
@@ -67,27 +72,11 @@ func runBounded(cmd *cobra.Command, args []string, run func(*cobra.Command, []st
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	if !quiet && !long {
-		stop := notice(cmd, svc, timeout)
+	if _, busy := cmd.Annotations[ServerWorks]; !quiet && !busy {
+		var stop func()
+		ctx, stop = notice(ctx, cmd.ErrOrStderr(), svc, timeout)
 		defer stop()
 	}
 	cmd.SetContext(ctx)
 	return run(cmd, args)
-}
-
-// notice prints one line if the command is still running after
-// noticeAfter; the returned func waits for it, so nothing writes to stderr
-// once the command has returned.
-func notice(cmd *cobra.Command, svc Service, timeout time.Duration) func() {
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		select {
-		case <-done:
-		case <-time.After(noticeAfter):
-			fmt.Fprintf(cmd.ErrOrStderr(), "cowdisk: still waiting for the %s at %s (Ceph may be slow or down); giving up after %s (--timeout)\n",
-				svc.What, svc.URL(), timeout)
-		}
-	}()
-	return func() { close(done); <-exited }
 }

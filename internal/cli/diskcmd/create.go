@@ -17,7 +17,7 @@ func createCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 		Use: "create --instance ID --image ID [--name disk] [--size SIZE]", Short: "Create a disk from an image", Args: cobra.NoArgs,
 		Example: `  cowdisk disk create --instance 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 --image 3f0c2b6e-...
   cowdisk disk create --instance 6f1e0c9a-... --image 3f0c2b6e-... --name data --size 40G --json`,
-		Annotations: map[string]string{clierr.Long: ""},
+		Annotations: map[string]string{clierr.Long: "", clierr.ServerWorks: ""},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if size != "" {
 				n, err := units.ParseSize(size)

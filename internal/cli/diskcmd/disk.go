@@ -100,7 +100,7 @@ func flattenCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "flatten INSTANCE [NAME]", Short: "Copy the parent's data into the disk and detach it", Args: cobra.RangeArgs(1, 2),
 		Example:     `  cowdisk disk flatten 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10`,
-		Annotations: map[string]string{clierr.Long: ""},
+		Annotations: map[string]string{clierr.Long: "", clierr.ServerWorks: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := client.Flatten(cmd.Context(), args[0], diskName(args))
 			if err != nil {
