@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/cli/clierr"
+	"github.com/cowdisk/cowdisk/internal/cli/clierr/clierrtest"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -79,19 +79,7 @@ func TestFriendlyErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := runErr(c.args...)
-			if !errors.Is(err, c.is) {
-				t.Fatalf("err = %v, want %v", err, c.is)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%q lacks %q", err, w)
-				}
-			}
-			for _, f := range c.forbidden {
-				if strings.Contains(err.Error(), f) {
-					t.Errorf("%q has %q", err, f)
-				}
-			}
+			clierrtest.Says(t, err, c.is, c.want, c.forbidden)
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/cli/clierr"
+	"github.com/cowdisk/cowdisk/internal/cli/clierr/clierrtest"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 )
@@ -143,19 +144,7 @@ func TestFriendlyErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(c.args, " ")+" "+c.url, func(t *testing.T) {
 			_, _, err := run(t, c.url, c.args...)
-			if !errors.Is(err, c.is) {
-				t.Fatalf("err = %v, want %v", err, c.is)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%q lacks %q", err, w)
-				}
-			}
-			for _, f := range c.forbidden {
-				if strings.Contains(err.Error(), f) {
-					t.Errorf("%q has %q", err, f)
-				}
-			}
+			clierrtest.Says(t, err, c.is, c.want, c.forbidden)
 		})
 	}
 	// The image client names the image once, not "get image X: ...(image X: not found)".
