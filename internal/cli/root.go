@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -55,10 +54,8 @@ func Root() *cobra.Command {
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Root().ExecuteContext(ctx); err != nil {
-		if !clierr.IsReported(err) { // --json errors are already on stderr
-			fmt.Fprintln(os.Stderr, "cowdisk:", err)
-		}
+	if failed, err := Root().ExecuteContextC(ctx); err != nil {
+		clierr.Print(os.Stderr, failed, err)
 		return 1
 	}
 	return 0

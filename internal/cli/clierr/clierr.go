@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -132,3 +134,29 @@ func WriteJSON(w io.Writer, err error) error {
 	fmt.Fprintln(w, string(b))
 	return &Reported{Err: err}
 }
+
+// Print writes err for a person: as JSON when the failed command has
+// --json set (argument and required-flag errors never reach RunE, so
+// Install's wrapper cannot catch them), else as one "cowdisk: ..." line.
+// An error Install already wrote is not written again.
+func Print(w io.Writer, failed *cobra.Command, err error) {
+	if IsReported(err) {
+		return
+	}
+	if failed != nil {
+		if f := failed.Flags().Lookup("json"); f != nil && f.Value.String() == "true" {
+			if Code(err) == "error" { // cobra's own: arguments, required flags
+				err = usageError{err}
+			}
+			WriteJSON(w, err)
+			return
+		}
+	}
+	fmt.Fprintln(w, "cowdisk:", err)
+}
+
+// usageError is a mistake in the command line itself.
+type usageError struct{ error }
+
+func (u usageError) ErrorCode() string { return "invalid" }
+func (u usageError) Unwrap() error     { return u.error }

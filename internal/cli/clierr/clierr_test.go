@@ -101,3 +101,31 @@ func TestFlowingAnswerIsQuiet(t *testing.T) {
 		t.Fatalf("err %v, stderr %q", err, stderr.String())
 	}
 }
+
+// Mistakes cobra finds before RunE are JSON too when --json was given.
+func TestPrintUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "--json"}, `{"error":{"code":"invalid","message":"accepts 1 arg(s), received 0"}}` + "\n"},
+		{[]string{"show"}, "cowdisk: accepts 1 arg(s), received 0\n"},
+		{[]string{"show", "x", "--json"}, `{"error":{"code":"not_found","message":"x: not found"}}` + "\n"},
+	} {
+		var asJSON bool
+		group := &cobra.Command{Use: "disk"}
+		group.PersistentFlags().BoolVar(&asJSON, "json", false, "")
+		group.AddCommand(&cobra.Command{Use: "show", Args: cobra.ExactArgs(1), RunE: func(_ *cobra.Command, args []string) error {
+			return fmt.Errorf("%s: %w", args[0], errs.ErrNotFound)
+		}})
+		Install(group, &asJSON, svc)
+		group.SetArgs(c.args)
+		var stderr bytes.Buffer // the RunE wrapper and Print write to it, once in all
+		group.SetErr(&stderr)
+		failed, err := group.ExecuteC()
+		Print(&stderr, failed, err)
+		if stderr.String() != c.want {
+			t.Errorf("%v: %q, want %q", c.args, stderr.String(), c.want)
+		}
+	}
+}
