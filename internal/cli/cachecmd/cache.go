@@ -50,13 +50,18 @@ func lsCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	}
 }
 
-// age is how long ago an RFC 3339 time was, to the minute; "-" if unknown.
+// age is how long ago an RFC 3339 time was, to the minute ("3h5m"); "-"
+// if unknown.
 func age(created string) string {
 	t, err := time.Parse(time.RFC3339, created)
 	if err != nil {
 		return "-"
 	}
-	return time.Since(t).Truncate(time.Minute).String()
+	d := time.Since(t).Truncate(time.Minute)
+	if d < time.Minute {
+		return "<1m"
+	}
+	return strings.TrimSuffix(d.String(), "0s")
 }
 
 func pruneCmd(client *agent.Client, asJSON *bool) *cobra.Command {

@@ -185,6 +185,12 @@ func TestDisksAndCacheOnCluster(t *testing.T) {
 		t.Logf("missing image: %v", err)
 	}
 	testcluster.AssertPoolClean(t, e.c, e.vms)
+	for _, args := range [][]string{{"show", inst1}, {"resize", inst1, "--size", "1G"}, {"flatten", inst1}, {"xml", inst1}} {
+		_, _, err := e.run(diskcmd.Command, args...)
+		if !errors.Is(err, errs.ErrNotFound) || strings.Count(err.Error(), inst1) != 1 {
+			t.Errorf("%v on a missing disk: %v", args, err)
+		}
+	}
 
 	// A refused option is the agent's 400, as JSON with --json.
 	_, stderr, err := e.run(cachecmd.Command, "prune", "--older-than", "-1h", "--json")
