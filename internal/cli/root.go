@@ -45,6 +45,7 @@ func Root() *cobra.Command {
 	root.AddCommand(devcmd.Command(), servecmd.Command())
 	root.AddCommand(imagecmd.Command(), diskcmd.Command(), cachecmd.Command())
 	root.AddCommand(benchcmd.Command(), versioncmd.Command())
+	addExamples(root)
 	return root
 }
 
