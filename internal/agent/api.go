@@ -76,6 +76,8 @@ type Stats struct {
 	BytesToDownload int64 `json:"bytes_to_download"` // declared sizes of the downloads started
 	Conversions     int64 `json:"conversions"`
 	BytesWritten    int64 `json:"bytes_written"`
+	BytesToConvert  int64 `json:"bytes_to_convert"` // virtual sizes of the conversions started
+	BytesConverted  int64 `json:"bytes_converted"`  // how far they have got
 }
 
 // ErrorBody is every error answer: {"error":{"code","message"}}.

@@ -282,9 +282,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	}
 	var out Stats
 	if src, ok := s.ready.Load().b.(StatsSource); ok { // counters only: any caller
-		st := src.Stats()
-		out = Stats{Downloads: st.Downloads.Load(), BytesDownloaded: st.BytesDownloaded.Load(), BytesToDownload: st.BytesToDownload.Load(),
-			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}
+		out = statsJSON(src.Stats())
 	}
 	writeJSON(w, http.StatusOK, out)
 }

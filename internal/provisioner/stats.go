@@ -10,4 +10,6 @@ type Stats struct {
 	BytesDownloaded atomic.Int64 // image bytes read from the image service
 	Conversions     atomic.Int64 // non-raw images converted
 	BytesWritten    atomic.Int64 // bytes written into the disk store by the fallback
+	BytesToConvert  atomic.Int64 // virtual sizes of the conversions started, for progress totals
+	BytesConverted  atomic.Int64 // how far those conversions have got (progressWriterAt)
 }

@@ -110,10 +110,24 @@ const inst1, inst2 = "6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10", "7a2f1d0b-1c8e-4d46
 func TestDisksAndCacheOnCluster(t *testing.T) {
 	e := newEnv(t)
 	img := e.qcow2()
+	ac := &agent.Client{Base: e.agentURL}
+	before, err := ac.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var d agent.Disk
 	if err := json.Unmarshal([]byte(e.must(diskcmd.Command, "create", "--instance", inst1, "--image", img, "--json")), &d); err != nil ||
 		d.Method != "base-clone" {
 		t.Fatalf("create: %v %+v", err, d)
+	}
+	// The progress display's totals: the download reached the declared
+	// size, the conversion the virtual size.
+	after, err := ac.Stats(context.Background())
+	if got, want := after.BytesDownloaded-before.BytesDownloaded, after.BytesToDownload-before.BytesToDownload; err != nil || want <= 0 || got != want {
+		t.Fatalf("downloaded %d of %d: %v", got, want, err)
+	}
+	if got, want := after.BytesConverted-before.BytesConverted, after.BytesToConvert-before.BytesToConvert; got != 8<<20 || want != 8<<20 {
+		t.Fatalf("converted %d of %d, want 8 MiB of 8 MiB", got, want)
 	}
 	e.must(diskcmd.Command, "create", "--instance", inst2, "--image", img)
 
@@ -177,7 +191,7 @@ func TestDisksAndCacheOnCluster(t *testing.T) {
 
 	// A missing image is named once, not "image X: get image X: ... (image X: not found)".
 	const missing = "0c0ffee0-0000-4000-8000-000000000000"
-	_, _, err := e.run(diskcmd.Command, "create", "--instance", inst1, "--image", missing)
+	_, _, err = e.run(diskcmd.Command, "create", "--instance", inst1, "--image", missing)
 	if !errors.Is(err, errs.ErrNotFound) || strings.Count(err.Error(), missing) != 1 {
 		t.Fatalf("create from a missing image: %v", err)
 	}

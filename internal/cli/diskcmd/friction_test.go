@@ -107,8 +107,12 @@ func TestProgressLine(t *testing.T) {
 	}{
 		{first, "creating disk (2s)"},
 		{agent.Stats{Downloads: 4, BytesDownloaded: 1000 + 10<<20, BytesToDownload: 1000 + 40<<20}, "fallback import: downloading 10 MiB / 40 MiB (25%, 2s)"},
-		{agent.Stats{Downloads: 4, BytesDownloaded: 1000 + 40<<20, BytesToDownload: 1000 + 40<<20}, "fallback import: downloaded 40 MiB, converting and writing the disk (2s)"},
 		{agent.Stats{Downloads: 4, BytesDownloaded: 1000 + 5<<20, BytesToDownload: 1000}, "fallback import: downloading 5 MiB of unknown size (2s)"},
+		{agent.Stats{Downloads: 4, BytesDownloaded: 1000 + 40<<20, BytesToDownload: 1000 + 40<<20, BytesToConvert: 1 << 30, BytesConverted: 256 << 20},
+			"fallback import: converting 256 MiB / 1 GiB (25%, 2s)"},
+		{agent.Stats{Downloads: 4, BytesDownloaded: 1000 + 40<<20, BytesToDownload: 1000 + 40<<20, BytesToConvert: 1 << 30, BytesConverted: 1 << 30},
+			"fallback import: downloaded 40 MiB, finishing the disk (2s)"},
+		{agent.Stats{Downloads: 4, BytesDownloaded: 1000 + 40<<20, BytesToDownload: 1000 + 40<<20}, "fallback import: downloaded 40 MiB, finishing the disk (2s)"},
 	} {
 		if got := progressLine(first, c.now, 2*time.Second); got != c.want {
 			t.Errorf("progressLine(%+v) = %q, want %q", c.now, got, c.want)

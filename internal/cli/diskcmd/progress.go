@@ -49,21 +49,28 @@ func showProgress(ctx context.Context, client *agent.Client, w io.Writer) func()
 }
 
 // progressLine says what a create is doing, from the agent's counters now
-// against those before it began. The counters are the node's, so a
-// concurrent import on the same agent adds to them; the written bytes are
-// counted when an import ends, so the last phase shows time, not bytes.
+// against those before it began: downloading and converting against their
+// totals (the image's declared size, the disk's virtual size), then the
+// last step. The counters are the node's, so a concurrent import on the
+// same agent adds to them.
 func progressLine(first, now agent.Stats, elapsed time.Duration) string {
-	got := now.BytesDownloaded - first.BytesDownloaded
-	total := now.BytesToDownload - first.BytesToDownload
 	secs := elapsed.Round(time.Second)
+	got, total := now.BytesDownloaded-first.BytesDownloaded, now.BytesToDownload-first.BytesToDownload
+	conv, convTotal := now.BytesConverted-first.BytesConverted, now.BytesToConvert-first.BytesToConvert
 	switch {
 	case now.Downloads == first.Downloads:
 		return fmt.Sprintf("creating disk (%s)", secs)
 	case total > 0 && got < total:
-		return fmt.Sprintf("fallback import: downloading %s / %s (%d%%, %s)",
-			units.Format(uint64(got)), units.Format(uint64(total)), got*100/total, secs)
-	case total <= 0 && got >= 0:
+		return phase("downloading", got, total, secs)
+	case total <= 0 && convTotal == 0:
 		return fmt.Sprintf("fallback import: downloading %s of unknown size (%s)", units.Format(uint64(got)), secs)
+	case convTotal > 0 && conv < convTotal:
+		return phase("converting", conv, convTotal, secs)
 	}
-	return fmt.Sprintf("fallback import: downloaded %s, converting and writing the disk (%s)", units.Format(uint64(got)), secs)
+	return fmt.Sprintf("fallback import: downloaded %s, finishing the disk (%s)", units.Format(uint64(got)), secs)
+}
+
+// phase is "fallback import: downloading 10 MiB / 40 MiB (25%, 2s)".
+func phase(verb string, n, total int64, secs time.Duration) string {
+	return fmt.Sprintf("fallback import: %s %s / %s (%d%%, %s)", verb, units.Format(uint64(n)), units.Format(uint64(total)), n*100/total, secs)
 }
