@@ -39,19 +39,28 @@ func (s Service) Friendly(err error) error {
 	var op *net.OpError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return &hinted{err: err, msg: fmt.Sprintf("cannot reach the %s at %s: connection refused", s.What, s.URL()),
+		return &hinted{err: err, msg: fmt.Sprintf("cannot reach %s: connection refused", s.name()),
 			hint: fmt.Sprintf("is `%s` running there? The URL comes from %s", s.Start, s.Flags)}
 	case errors.As(err, &dns):
-		return &hinted{err: err, msg: fmt.Sprintf("cannot reach the %s at %s: unknown host %q", s.What, s.URL(), dns.Name),
+		return &hinted{err: err, msg: fmt.Sprintf("cannot reach %s: unknown host %q", s.name(), dns.Name),
 			hint: "check the host name in " + s.Flags}
 	case errors.As(err, &op) && op.Op == "dial":
-		return &hinted{err: err, msg: fmt.Sprintf("cannot reach the %s at %s: %v", s.What, s.URL(), op.Err),
+		return &hinted{err: err, msg: fmt.Sprintf("cannot reach %s: %v", s.name(), op.Err),
 			hint: fmt.Sprintf("is `%s` running there and reachable? The URL comes from %s", s.Start, s.Flags)}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &hinted{err: err, msg: fmt.Sprintf("gave up waiting for the %s at %s", s.What, s.URL()),
+		return &hinted{err: err, msg: fmt.Sprintf("gave up waiting for %s", s.name()),
 			hint: "it may be waiting for Ceph: allow longer with --timeout"}
 	}
 	return err
+}
+
+// name is "the node agent at http://…", or without the URL when it is not
+// known here (the image service from the Keystone catalog).
+func (s Service) name() string {
+	if u := s.URL(); u != "" {
+		return "the " + s.What + " at " + u
+	}
+	return "the " + s.What
 }
 
 // checkURL refuses a URL that is not http(s)://host[:port][/path] before

@@ -36,8 +36,8 @@ func notice(ctx context.Context, w io.Writer, svc Service, timeout time.Duration
 			case <-t.C:
 			}
 			if s := sentAt.Load(); s != 0 && time.Since(time.Unix(0, s)) >= noticeAfter {
-				fmt.Fprintf(w, "cowdisk: still waiting for the %s at %s to answer (Ceph may be slow or down); %s\n",
-					svc.What, svc.URL(), limit)
+				fmt.Fprintf(w, "cowdisk: still waiting for %s to answer (Ceph may be slow or down); %s\n",
+					svc.name(), limit)
 				return
 			}
 		}
