@@ -157,7 +157,8 @@ func translate(err error, what string) error {
 	default:
 		s = errs.ErrInvalid
 	}
-	return &statusError{what: what, code: ue.Actual, msg: dedupe(what, message(ue.Body), s), sentinel: s}
+	what, msg := dedupe(what, message(ue.Body), s)
+	return &statusError{what: what, code: ue.Actual, msg: msg, sentinel: s}
 }
 
 // statusError is an HTTP error answer: what we tried, what the service
@@ -172,21 +173,31 @@ type statusError struct {
 func (e *statusError) Error() string { return fmt.Sprintf("%s: %s (HTTP %d)", e.what, e.msg, e.code) }
 func (e *statusError) Unwrap() error { return e.sentinel }
 
-// dedupe drops the leading "image X: " or "upload of image X: " of a
-// service message when what already names X ("get image X"), so the object
-// is named once.
-func dedupe(what, msg string, sentinel error) string {
+// dedupe names the object once: "get image X" with "image X: not found"
+// gives "get image X: not found", with Glance's "No image found with ID X"
+// it gives "get image: No image found with ID X".
+func dedupe(what, msg string, sentinel error) (string, string) {
 	if msg == "" {
-		return sentinel.Error()
+		return what, sentinel.Error()
 	}
 	words := strings.Fields(what)
 	if len(words) < 3 { // "list images": no object named
-		return msg
+		return what, msg
 	}
-	if head, rest, ok := strings.Cut(msg, ": "); ok && rest != "" && strings.Contains(head, words[len(words)-1]) {
-		return rest
+	id := words[len(words)-1]
+	if head, rest, ok := strings.Cut(msg, ": "); ok && rest != "" && strings.Contains(head, id) {
+		return what, rest
 	}
-	return msg
+	if strings.Contains(msg, id) {
+		return strings.Join(words[:len(words)-1], " "), msg
+	}
+	return what, msg
+}
+
+// oneLine turns Glance's "No image found with ID X<br /><br />\n\n\n" into
+// "No image found with ID X".
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "<br />", " ")), " ")
 }
 
 // message pulls "message" out of a Glance error body, or returns the body.
@@ -195,9 +206,9 @@ func message(body []byte) string {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return m.Message
+		return oneLine(m.Message)
 	}
-	s := strings.TrimSpace(string(body))
+	s := oneLine(string(body))
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}
