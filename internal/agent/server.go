@@ -277,22 +277,9 @@ func (s *Server) cache(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]Base, 0, len(bases))
 	for _, b := range bases {
-		out = append(out, Base{ImageID: b.ImageID, Pool: b.Pool, Image: b.Image, Snapshot: b.Snapshot, SizeBytes: b.SizeBytes, Children: b.Children})
+		out = append(out, baseJSON(b))
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) prune(w http.ResponseWriter, r *http.Request) {
-	be := s.backend(w, r, "prune")
-	if be == nil {
-		return
-	}
-	removed, err := be.b.Prune(r.Context())
-	if err != nil {
-		s.fail(w, r, "prune", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, PruneResult{Removed: removed})
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
@@ -302,9 +289,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	}
 	var out Stats
 	if src, ok := s.ready.Load().b.(StatsSource); ok { // counters only: any caller
-		st := src.Stats()
-		out = Stats{Downloads: st.Downloads.Load(), BytesDownloaded: st.BytesDownloaded.Load(),
-			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}
+		out = statsJSON(src.Stats())
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -49,6 +49,7 @@ func startDownload(ctx context.Context, src ImageSource, img Image, limits image
 		return nil, imageServiceErr(fmt.Errorf("download image %s: %w", img.ID, boundErr(ctx, err)))
 	}
 	stats.Downloads.Add(1)
+	stats.BytesToDownload.Add(img.Size)
 	d := &download{img: img, body: body, r: body, want: want, insp: imageformat.NewInspector(limits), stats: stats,
 		ctx: ctx, stop: stop, stall: stall}
 	if sum != nil {

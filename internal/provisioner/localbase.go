@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/convert"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -98,8 +99,9 @@ func (l *Local) Bases(ctx context.Context) ([]Base, error) {
 			return nil, err
 		}
 		id, _ := baseImageID(p)
-		snap := strings.TrimSuffix(strings.SplitN(filepath.Base(p), "@", 2)[1], ".raw")
-		b := Base{ImageID: id, Pool: filepath.Dir(p), Image: filepath.Base(p), Snapshot: snap, SizeBytes: uint64(st.Size()), Children: []string{}}
+		// The file is the base: no snapshot (its name carries the version).
+		b := Base{ImageID: id, Pool: filepath.Dir(p), Image: filepath.Base(p), SizeBytes: uint64(st.Size()),
+			Children: []string{}, Created: st.ModTime()}
 		for _, d := range disks {
 			if d.Parent == p {
 				b.Children = append(b.Children, filepath.Join(d.Pool, d.Image))
@@ -111,17 +113,21 @@ func (l *Local) Bases(ctx context.Context) ([]Base, error) {
 }
 
 // Prune removes bases without overlays.
-func (l *Local) Prune(ctx context.Context) ([]string, error) {
+func (l *Local) Prune(ctx context.Context) ([]string, error) { return l.PruneWith(ctx, PruneOptions{}) }
+
+// PruneWith removes (or with DryRun lists) the bases prunable picks.
+func (l *Local) PruneWith(ctx context.Context, o PruneOptions) ([]string, error) {
 	bases, err := l.Bases(ctx)
 	if err != nil {
 		return nil, err
 	}
 	removed := []string{}
-	for _, b := range bases {
-		if len(b.Children) > 0 {
+	for _, b := range prunable(bases, o, time.Now()) {
+		p := filepath.Join(b.Pool, b.Image)
+		if o.DryRun {
+			removed = append(removed, p)
 			continue
 		}
-		p := filepath.Join(b.Pool, b.Image)
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, err
 		}

@@ -96,7 +96,10 @@ func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(
 	if err != nil {
 		return err
 	}
-	written, err := conv(w)
+	b.stats.BytesToConvert.Add(int64(size))
+	pw := &progressWriterAt{w: w, stats: &b.stats}
+	written, err := conv(pw)
+	pw.finish(int64(size))
 	b.stats.BytesWritten.Add(int64(written))
 	if err != nil {
 		if ceph.Stalled(err) {
