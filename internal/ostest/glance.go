@@ -7,8 +7,10 @@ package ostest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -199,4 +201,41 @@ func (g *Glance) PID() int {
 // LogTail is the end of glance-api's log, to say why something failed.
 func (g *Glance) LogTail() string {
 	return procs.Tail(filepath.Join(g.Dir, "glance-api.log"), 30)
+}
+
+// CallJSON sends one request to a JSON HTTP API (a Glance, or a service
+// shaped like one) with headers h and decodes a 2xx answer into out (when
+// not nil). A non-2xx answer is an error quoting the body; the status is
+// returned either way (0 when there was no answer). Bodies are read up to
+// 1 MiB.
+func CallJSON(ctx context.Context, h http.Header, method, url, ctype string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = h.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("%s %s: %w: %s", method, url, err, b)
+		}
+	}
+	return resp.StatusCode, nil
 }

@@ -3,11 +3,9 @@
 package nova
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
+	"github.com/cowdisk/cowdisk/internal/ostest"
 )
 
 // endpoint is a JSON HTTP API: a Glance v2 endpoint (the real Glance, no
@@ -36,38 +35,15 @@ func static(tok string) func(context.Context) (string, error) {
 
 // do sends one request and decodes a 2xx JSON answer into out (if not nil).
 func (a endpoint) do(ctx context.Context, method, path, ctype string, body []byte, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, a.url+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
+	h := http.Header{}
 	if a.token != nil {
 		tok, err := a.token(ctx)
 		if err != nil {
 			return 0, err
 		}
-		req.Header.Set("X-Auth-Token", tok)
+		h.Set("X-Auth-Token", tok)
 	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 300 {
-		return resp.StatusCode, fmt.Errorf("%s %s%s: %d %s", method, a.url, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s%s: %w: %s", method, a.url, path, err, b)
-		}
-	}
-	return resp.StatusCode, nil
+	return ostest.CallJSON(ctx, h, method, a.url+path, ctype, body, out)
 }
 
 // upload creates an image, uploads data and deletes the image when the
