@@ -30,6 +30,8 @@ func TestGlanceCLI(t *testing.T) {
 			{"image-stage", glanceStageImport},
 			{"image-import--web-download", glanceWebDownload},
 			{"image-delete", glanceDelete},
+			{"image-show--unknown", glanceShowUnknown},
+			{"image-upload--format-lie", glanceUploadFormatLie},
 		})
 	})
 }
