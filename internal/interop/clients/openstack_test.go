@@ -27,6 +27,7 @@ func TestOpenstackCLI(t *testing.T) {
 			{"image-save", osSave},
 			{"image-set--deactivate", osDeactivate},
 			{"image-delete", osDelete},
+			{"image-show--unknown", osShowUnknown},
 		})
 	})
 }

@@ -147,6 +147,11 @@ func (s *service) args(t *testing.T) ([]string, error) {
 		}
 		s.distinct = true
 		args = append(args, "--tokens-file", path)
+	case "keystone": // the service's own credentials come as OS_* variables
+		if s.env, err = s.startKeystone(); err != nil {
+			return nil, fmt.Errorf("keystone: %w", err)
+		}
+		s.distinct, s.identity = true, true
 	}
 	if s.webDownload, err = hasFlag("--web-download-allow"); err != nil {
 		return nil, err
