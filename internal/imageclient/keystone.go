@@ -67,3 +67,13 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 	}
 	return &glance{sc: sc}, nil
 }
+
+// EndpointOf is the image service URL c talks to (from the catalog or
+// given), or "" for a client not made by this package. A node agent uses
+// it to send its callers' tokens to the same service.
+func EndpointOf(c Client) string {
+	if g, ok := c.(*glance); ok {
+		return g.sc.Endpoint
+	}
+	return ""
+}

@@ -99,7 +99,11 @@ func TestKeystone(t *testing.T) {
 		if !KeystoneConfigured() {
 			t.Fatal("OS_AUTH_URL not seen")
 		}
-		createOwned(t, must(NewFromKeystone(ctx, "", Options{})), "env-catalog", w.p1)
+		c := must(NewFromKeystone(ctx, "", Options{}))
+		if got := EndpointOf(c); got != w.url+"/" {
+			t.Fatalf("endpoint from the catalog: %q, want %q", got, w.url+"/")
+		}
+		createOwned(t, c, "env-catalog", w.p1)
 		createOwned(t, must(NewFromKeystone(ctx, w.url+"/v2", Options{})), "env-given", w.p1)
 	})
 	t.Run("openrc application credential", func(t *testing.T) {

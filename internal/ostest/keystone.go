@@ -6,7 +6,9 @@ package ostest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -171,22 +173,33 @@ enforce_new_defaults = false
 // setup makes the database, the keys and the bootstrap admin, project,
 // region and identity endpoint.
 func (k *Keystone) setup(ctx context.Context) error {
-	owner := []string{"--keystone-user", strconv.Itoa(os.Getuid()), "--keystone-group", strconv.Itoa(os.Getgid())}
-	steps := [][]string{
-		{"db_sync"},
-		append([]string{"fernet_setup"}, owner...),
-		append([]string{"credential_setup"}, owner...),
-		{"bootstrap", "--bootstrap-password", k.AdminPassword, "--bootstrap-region-id", k.Region,
-			"--bootstrap-public-url", k.URL},
-	}
-	for i, s := range steps {
-		if err := k.manage(ctx, s...); err != nil {
+	for _, d := range []string{"fernet", "credential"} {
+		if err := writeFernetKeys(filepath.Join(k.Dir, d)); err != nil {
 			return err
 		}
-		if i == 0 {
-			if err := walMode(ctx, filepath.Join(k.Dir, "keystone.db")); err != nil {
-				return err
-			}
+	}
+	if err := k.manage(ctx, "db_sync"); err != nil {
+		return err
+	}
+	if err := walMode(ctx, filepath.Join(k.Dir, "keystone.db")); err != nil {
+		return err
+	}
+	return k.manage(ctx, "bootstrap", "--bootstrap-password", k.AdminPassword, "--bootstrap-region-id", k.Region,
+		"--bootstrap-public-url", k.URL)
+}
+
+// writeFernetKeys writes what keystone-manage fernet_setup and
+// credential_setup would: a staged key "0" and a primary key "1", each 32
+// random bytes in URL-safe base64. Written here, they save two Python
+// start-ups (seconds each on a busy machine).
+func writeFernetKeys(dir string) error {
+	for _, name := range []string{"0", "1"} {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(base64.URLEncoding.EncodeToString(key)), 0o600); err != nil {
+			return fmt.Errorf("fernet key: %w", err)
 		}
 	}
 	return nil

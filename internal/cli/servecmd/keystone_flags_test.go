@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
@@ -108,9 +108,10 @@ func TestNodeKeystoneWanted(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			c := &cobra.Command{Use: "node"}
-			k := newNodeKeystone(c)
-			if err := c.ParseFlags(tc.args); err != nil {
+			fs := pflag.NewFlagSet("node", pflag.ContinueOnError)
+			k := &nodeKeystone{}
+			k.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
 			if got := k.wanted(tc.token); got != tc.want {
@@ -166,7 +167,8 @@ func TestImagesKeystoneWiring(t *testing.T) {
 func TestNodeKeystoneValidator(t *testing.T) {
 	t.Setenv("OS_CLOUD", "")
 	t.Setenv("OS_AUTH_URL", "")
-	k := newNodeKeystone(&cobra.Command{Use: "node"})
+	k := &nodeKeystone{}
+	k.register(pflag.NewFlagSet("node", pflag.ContinueOnError))
 	if _, err := k.validator(); err == nil || !strings.Contains(err.Error(), "OS_AUTH_URL") {
 		t.Fatalf("no credentials: %v", err)
 	}
