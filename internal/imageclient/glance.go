@@ -167,13 +167,3 @@ func fromGophercloud(g *images.Image) Image {
 	}
 	return img
 }
-
-// EndpointOf is the image service base URL a client of New or NewKeystone
-// talks to (found in the Keystone catalog for the latter), so callers can
-// reach the same service with another token; "" for other clients.
-func EndpointOf(c Client) string {
-	if g, ok := c.(*glance); ok {
-		return g.sc.Endpoint
-	}
-	return ""
-}
