@@ -35,6 +35,11 @@ type RBDConfig struct {
 	Convert              convert.Options
 	Bounds               Bounds
 	Auth                 Auth // for the libvirt <disk>
+	// Features of new disks and bases; zero: layering only. `serve node`
+	// sets the cluster's rbd_default_features (plus layering), the set Nova
+	// gives its disks, so cowdisk's disks behave like Nova's (exclusive
+	// lock, object map, fast diff).
+	Features uint64
 }
 
 // Auth is the cephx identity the hypervisor uses for the disk.
@@ -180,7 +185,7 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
 	name := tempName(final, b.cfg.Node)
-	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{}); errors.Is(err, errs.ErrExists) {
+	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{Features: b.cfg.Features}); errors.Is(err, errs.ErrExists) {
 		return existing(ctx, b.Get, req)
 	} else if err != nil {
 		return Disk{}, err

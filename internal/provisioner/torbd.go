@@ -92,7 +92,7 @@ func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (si
 // writeRaw runs one conversion into a new RBD image pool/name of size bytes.
 func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(io.WriterAt) (uint64, error)) error {
 	b.stats.Conversions.Add(1)
-	w, err := b.c.OpenWriter(ctx, b.cfg.VMsPool, name, size, ceph.ImageOptions{})
+	w, err := b.c.OpenWriter(ctx, b.cfg.VMsPool, name, size, ceph.ImageOptions{Features: b.cfg.Features})
 	if err != nil {
 		return err
 	}

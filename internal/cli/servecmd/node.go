@@ -180,6 +180,15 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		}
 	}
 	log.Info("connected to Ceph", "fsid", c.FSID())
+	if o.rbd.Features == 0 {
+		// Disks get the features Nova gives them: the cluster's default.
+		f, err := c.DefaultFeatures()
+		if err != nil {
+			fatal <- err
+			return c
+		}
+		o.rbd.Features = f | ceph.FeatureLayering
+	}
 	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
 	if err != nil {
 		fatal <- err
