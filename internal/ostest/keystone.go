@@ -255,17 +255,21 @@ func (k *Keystone) Start(ctx context.Context) error {
 	// saying so, and Go's client then reuses a dead connection (a POST
 	// fails with "connection reset"); "Connection: close" tells it.
 	// (http11-socket's keep-alive was tried: some reused POSTs got EOF.)
-	// One worker, one thread: SQLite answers "database is locked" to a
-	// second writer (seen with 4 threads), and tests need no more. die-on-term makes SIGTERM a clean stop; no-orphans ends the
-	// worker if the master dies.
+	// One worker, one thread: tests need no more, and SQLite takes one
+	// writer at a time anyway. die-on-term makes SIGTERM a clean stop;
+	// no-orphans ends the worker if the master dies; a worker still
+	// loading the app is killed after 5 s instead of uwsgi's 60.
 	cmd := exec.Command(uwsgiBin, "--plugins", "python3", "--http-socket", k.addr,
 		"--add-header", "Connection: close",
 		"--wsgi-file", keystoneWSGI, "--master", "--processes", "1", "--threads", "1",
 		"--lazy-apps", "--need-app", "--die-on-term", "--no-orphans",
-		"--buffer-size", "65535", "--chdir", k.Dir)
+		"--buffer-size", "65535",
+		"--worker-reload-mercy", "5", "--chdir", k.Dir)
 	cmd.Env = k.env()
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed (go test's timeout) takes the server
+	// with it instead of leaving it on the port.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("uwsgi: %w", err)
 	}

@@ -184,7 +184,14 @@ type serviceToken struct {
 	mu              sync.Mutex
 	token           string
 	issued, expires time.Time
+	// failed, failedAt: the last login's error, answered again for
+	// loginRetryAfter so that requests queued on mu while Keystone hangs
+	// fail at once instead of each waiting out its own timeout.
+	failed   error
+	failedAt time.Time
 }
+
+const loginRetryAfter = 2 * time.Second
 
 // get returns a token valid for a while yet: once two thirds of its
 // lifetime have passed it logs in again, so a validation never carries a
@@ -196,10 +203,18 @@ func (s *serviceToken) get(ctx context.Context) (string, error) {
 	if s.token != "" && now.Before(s.issued.Add(s.expires.Sub(s.issued)*2/3)) {
 		return s.token, nil
 	}
+	if s.failed != nil && now.Sub(s.failedAt) < loginRetryAfter {
+		return "", s.failed
+	}
 	tok, issued, expires, err := s.idc.login(ctx, s.auth)
 	if err != nil {
-		return "", fmt.Errorf("service login to keystone: %w", err)
+		err = fmt.Errorf("service login to keystone: %w", err)
+		if ctx.Err() == nil { // not this caller's own cancellation
+			s.failed, s.failedAt = err, time.Now()
+		}
+		return "", err
 	}
+	s.failed = nil
 	s.log.Info("keystone service token renewed", "expires", expires)
 	s.token, s.issued, s.expires = tok, issued, expires
 	return tok, nil
