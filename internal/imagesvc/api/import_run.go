@@ -46,10 +46,21 @@ func (s *Server) runImport(ctx context.Context, img catalog.Image, method, uri, 
 	var res store.Result
 	var sums [2]string
 	var vsize *int64
+	release := func() {}
 	if err == nil {
-		res, sums, vsize, err = s.stream(ctx, src, img, size)
-		src.Close()
+		// Imported data counts against the owner's storage quota as
+		// uploaded data does, held until the image is published or requeued.
+		var body io.ReadCloser
+		var rel func()
+		if body, rel, err = s.reserveFor(ctx, img.Owner, size, src); err != nil {
+			src.Close()
+		} else {
+			release = rel
+			res, sums, vsize, err = s.stream(ctx, body, img, size)
+			body.Close()
+		}
 	}
+	defer release()
 	bg := context.WithoutCancel(ctx)
 	s.dropStaged(bg, img.ID)
 	if err == nil {
