@@ -90,15 +90,17 @@ func (p *peers) startKeystone() (_ *ksPeers, err error) {
 	return ks, ks.startAgent(ctx, dir, node, cfg)
 }
 
-// startAgent runs a node agent whose own image-service token is a
-// Keystone token of node, as an operator would configure it today.
+// startAgent runs a node agent that logs in to Keystone itself as node
+// (the OS_* variables of an openrc file), as an operator configures it; the
+// image endpoint is named, so the catalog is not needed.
 func (ks *ksPeers) startAgent(ctx context.Context, dir string, node ostest.KeystoneUser, cfg ceph.Config) error {
-	tok, err := node.Token(ctx, ks.k)
-	if err != nil {
-		return err
+	var env []string
+	for k, v := range node.Env() {
+		env = append(env, k+"="+v)
 	}
 	ks.tokenAt = time.Now()
-	ks.agent, err = startServer(ctx, dir, "node", "--image-service", ks.glance.URL, "--token", tok,
+	var err error
+	ks.agent, err = startServerEnv(ctx, dir, "node", env, "--image-service", ks.glance.URL,
 		"--images-pool", ks.pool, "--vms-pool", shared.p.vmsPool, "--node", "novaks",
 		"--temp-dir", dir, "--ceph-conf", cfg.ConfPath)
 	ks.agentAPI = endpoint{url: ks.agent.url}
@@ -121,8 +123,8 @@ func (ks *ksPeers) stop() error {
 }
 
 // TestAgentKeystoneGlanceTokenRenewed: behind a real Keystone, the node
-// agent clones a raw image of a real Glance with its service token, and
-// still can after that token has expired (it must log in again).
+// agent clones a raw image of a real Glance with a token of its own login,
+// and still can past that token's lifetime (it renews before expiry).
 func TestAgentKeystoneGlanceTokenRenewed(t *testing.T) {
 	p := setup(t)
 	ks := p.keystone(t)

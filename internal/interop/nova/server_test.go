@@ -28,12 +28,17 @@ type server struct {
 // startServer runs `cowdisk serve <kind> args... --listen 127.0.0.1:PORT`
 // with its log in dir and waits until /healthz answers 200.
 func startServer(ctx context.Context, dir, kind string, args ...string) (*server, error) {
+	return startServerEnv(ctx, dir, kind, nil, args...)
+}
+
+// startServerEnv is startServer with extra environment (KEY=VALUE).
+func startServerEnv(ctx context.Context, dir, kind string, env []string, args ...string) (*server, error) {
 	addr, err := procs.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	args = append([]string{"serve", kind, "--listen", addr}, args...)
-	p, err := procs.Start("cowdisk serve "+kind, cowdiskBin, args, nil, filepath.Join(dir, kind+".log"))
+	p, err := procs.Start("cowdisk serve "+kind, cowdiskBin, args, env, filepath.Join(dir, kind+".log"))
 	if err != nil {
 		return nil, err
 	}
