@@ -11,17 +11,11 @@ import (
 	"github.com/cowdisk/cowdisk/internal/ostest"
 )
 
-// keystoneLanded switches the Keystone mode on: the service started with
-// --auth keystone behind a real Keystone, every client logging in with a
-// password and finding the image endpoint in the catalog. It needs
-// `serve images --auth keystone` reading its own credentials from OS_*
-// (branch keystone); COWDISK_INTEROP_KEYSTONE=1 switches it on for a try.
-const keystoneLanded = false
-
+// The Keystone mode: the service runs with --auth keystone behind a real
+// Keystone (its own credentials from OS_* variables), and every client logs
+// in with a password and finds the image endpoint in Keystone's catalog.
 func init() {
-	if keystoneLanded || os.Getenv("COWDISK_INTEROP_KEYSTONE") == "1" {
-		modes = append(modes, mode{name: "keystone-file", store: "file", auth: "keystone"})
-	}
+	modes = append(modes, mode{name: "keystone-file", store: "file", auth: "keystone"})
 }
 
 // startKeystone starts a Keystone for s, makes its projects, users (owner

@@ -32,12 +32,16 @@ func TestOpenstackCLI(t *testing.T) {
 	})
 }
 
-// osCreates runs `openstack image create ... -f json` as owner. The image
-// is deleted when t ends, also when the command failed after creating it.
-func (s *service) osCreates(t *testing.T, args ...string) map[string]any {
+// osCreates runs `openstack image create ... -f json` as owner, on a
+// terminal (testdata/onterminal.py) when it is given no file. The image is
+// deleted when t ends, also when the command failed after creating it.
+func (s *service) osCreates(t *testing.T, tty bool, args ...string) map[string]any {
 	t.Helper()
 	s.trackName(t, uniq(t)) // every image these tests create is named uniq(t)
 	argv := append([]string{"/usr/bin/openstack", "image", "create", "-f", "json"}, args...)
+	if tty {
+		argv = append([]string{python, testdata(t, "onterminal.py")}, argv...)
+	}
 	out, err := s.exec(t, s.people["owner"].osEnv, argv...)
 	var img map[string]any
 	jerr := json.Unmarshal([]byte(out), &img)
@@ -55,7 +59,7 @@ func (s *service) osCreates(t *testing.T, args ...string) map[string]any {
 
 func osCreate(t *testing.T, s *service) {
 	name := uniq(t)
-	img := s.osCreates(t, "--disk-format", "qcow2", "--container-format", "bare", "--min-ram", "256",
+	img := s.osCreates(t, true, "--disk-format", "qcow2", "--container-format", "bare", "--min-ram", "256",
 		"--property", "os_distro=debian", name)
 	if str(img, "name") != name || str(img, "status") != "queued" || str(img, "disk_format") != "qcow2" {
 		t.Errorf("openstack printed %v", img)
@@ -69,7 +73,7 @@ func osCreate(t *testing.T, s *service) {
 
 func osCreateFile(t *testing.T, s *service) {
 	path, data := testFile(t, 3<<20)
-	img := s.osCreates(t, "--disk-format", "raw", "--container-format", "bare", "--file", path, uniq(t))
+	img := s.osCreates(t, false, "--disk-format", "raw", "--container-format", "bare", "--file", path, uniq(t))
 	// openstack prints the image as created, before the upload: only the
 	// service's state tells whether the data arrived.
 	if str(img, "disk_format") != "raw" {
@@ -81,7 +85,7 @@ func osCreateFile(t *testing.T, s *service) {
 // osCreateImport: --import stages the file and imports it with glance-direct.
 func osCreateImport(t *testing.T, s *service) {
 	path, data := testFile(t, 1<<20)
-	img := s.osCreates(t, "--import", "--disk-format", "raw", "--container-format", "bare",
+	img := s.osCreates(t, false, "--import", "--disk-format", "raw", "--container-format", "bare",
 		"--file", path, uniq(t))
 	s.waitStatus(t, str(img, "id"), "active")
 	s.assertActive(t, str(img, "id"), data)

@@ -87,15 +87,20 @@ func (s *service) openstackJSON(t *testing.T, who string, v any, args ...string)
 // the script prints last.
 func (s *service) sdk(t *testing.T, who, script string, v any, args ...string) {
 	t.Helper()
-	path, err := filepath.Abs(filepath.Join("testdata", script))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := s.run(t, s.people[who].osEnv, append([]string{python, path}, args...)...)
+	out := s.run(t, s.people[who].osEnv, append([]string{python, testdata(t, script)}, args...)...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), v); err != nil {
 		t.Fatalf("%s: last line is not JSON: %v\n%s", script, err, out)
 	}
+}
+
+// testdata is the absolute path of a file in testdata/.
+func testdata(t *testing.T, name string) string {
+	path, err := filepath.Abs(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // table parses the pretty tables glance prints: a header row, then rows,
