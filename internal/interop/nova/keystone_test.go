@@ -128,6 +128,11 @@ func (ks *ksPeers) stop() error {
 func TestAgentKeystoneGlanceTokenRenewed(t *testing.T) {
 	p := setup(t)
 	ks := p.keystone(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node agent log:\n%s", ks.agent.logTail())
+		}
+	})
 	raw, _ := images(t)
 	id := ks.images.upload(t, "ks-raw", "raw", raw)
 	want := ceph.SnapRef{Pool: ks.pool, Image: id, Snap: "snap"}.String()

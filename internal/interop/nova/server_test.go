@@ -5,6 +5,7 @@ package nova
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -23,6 +24,19 @@ const (
 type server struct {
 	url  string
 	proc *procs.Proc
+	log  string // its output, for failure messages
+}
+
+// logTail is the end of the server's output, to show why it failed.
+func (s *server) logTail() string {
+	if s == nil {
+		return ""
+	}
+	b, _ := os.ReadFile(s.log)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
 }
 
 // startServer runs `cowdisk serve <kind> args... --listen 127.0.0.1:PORT`
@@ -38,11 +52,12 @@ func startServerEnv(ctx context.Context, dir, kind string, env []string, args ..
 		return nil, err
 	}
 	args = append([]string{"serve", kind, "--listen", addr}, args...)
-	p, err := procs.Start("cowdisk serve "+kind, cowdiskBin, args, env, filepath.Join(dir, kind+".log"))
+	logPath := filepath.Join(dir, kind+".log")
+	p, err := procs.Start("cowdisk serve "+kind, cowdiskBin, args, env, logPath)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{url: "http://" + addr, proc: p}
+	s := &server{url: "http://" + addr, proc: p, log: logPath}
 	ctx, cancel := context.WithTimeout(ctx, serverReadyIn)
 	defer cancel()
 	if err := p.WaitHTTP(ctx, s.url+"/healthz"); err != nil {
