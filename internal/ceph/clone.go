@@ -62,12 +62,16 @@ func clone(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name stri
 	if err := ro.SetUint64(rbd.ImageOptionCloneFormat, format); err != nil {
 		return err
 	}
+	openMu.Lock()
+	defer openMu.Unlock()
 	return rbd.CloneImage(pio, parent.Image, parent.Snap, cio, name, ro)
 }
 
 // cloneV1 is the fallback for clusters without clone format 2.
 func cloneV1(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name string, o ImageOptions) error {
+	openMu.Lock()
 	img, err := rbd.OpenImage(pio, parent.Image, rbd.NoSnapshot)
+	openMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -100,7 +104,9 @@ func mayLeaveChild(err error) bool {
 // clone of parent: librbd may leave a half-made child behind on a timeout,
 // while an image with another parent (or none) belongs to someone else.
 func removeStrayChild(cio *rados.IOContext, parent SnapRef, name string) {
+	openMu.Lock()
 	img, err := rbd.OpenImageReadOnly(cio, name, rbd.NoSnapshot)
+	openMu.Unlock()
 	if err != nil {
 		return
 	}

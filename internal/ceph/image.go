@@ -89,11 +89,13 @@ func (c *Cluster) withImage(ctx context.Context, pool, name, snap string, readOn
 func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rbd.Image, error) {
 	var img *rbd.Image
 	var err error
+	openMu.Lock()
 	if readOnly {
 		img, err = rbd.OpenImageReadOnly(io, name, snapOrNone(snap))
 	} else {
 		img, err = rbd.OpenImage(io, name, snapOrNone(snap))
 	}
+	openMu.Unlock()
 	if err != nil {
 		what := imageSpec(pool, name)
 		if snap != "" {

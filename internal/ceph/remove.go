@@ -87,7 +87,9 @@ func removeOnce(io *rados.IOContext, pool, name string) error {
 	if !errno(err, syscall.ENOTEMPTY) {
 		return err
 	}
+	openMu.Lock()
 	img, err := rbd.OpenImage(io, name, rbd.NoSnapshot)
+	openMu.Unlock()
 	if err != nil {
 		return err
 	}
