@@ -22,13 +22,16 @@ import (
 
 func init() { servers = append(servers, NodeCommand) }
 
+// nodeEnvPrefix: every flag can also come from COWDISK_NODE_<FLAG> (see withConfig).
+const nodeEnvPrefix = "COWDISK_NODE_"
+
 type nodeOptions struct {
-	listen, backend    string
-	imageURL, token    string
-	cephConf, localDir string
-	rbd                provisioner.RBDConfig
-	timeouts           cephTimeouts
-	sec                nodeSecurity
+	listen, backend string
+	imageURL, token string
+	localDir        string
+	ceph            cephConn
+	rbd             provisioner.RBDConfig
+	sec             nodeSecurity
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -40,14 +43,14 @@ func NodeCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), o) },
 	}
+	withConfig(c, nodeEnvPrefix) // first: PreRunE hooks added later see the config applied
 	f := c.Flags()
 	f.StringVar(&o.listen, "listen", agent.DefaultAddr, "address to listen on")
 	f.StringVar(&o.backend, "backend", "rbd", "disk store: rbd or local")
-	f.StringVar(&o.imageURL, "image-service", envOr("COWDISK_IMAGE_URL", "http://127.0.0.1:9292"), "Glance v2 endpoint (env COWDISK_IMAGE_URL)")
-	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "the agent's own X-Auth-Token for the image service, a service role (env COWDISK_IMAGE_TOKEN)")
+	f.StringVar(&o.imageURL, "image-service", "http://127.0.0.1:9292", "Glance v2 endpoint")
+	f.StringVar(&o.token, "token", "", "the agent's own X-Auth-Token for the image service, a service role")
 	o.sec.register(f)
-	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
-	o.timeouts.register(f)
+	o.ceph.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -109,11 +112,10 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		// Listen first, connect in the background: an agent started while
 		// the monitor is down answers 503 and comes up by itself once the
 		// monitor is back, instead of exiting after the mount timeout.
-		cfg := ceph.ConfigFromEnv()
-		if o.cephConf != "" {
-			cfg.ConfPath = o.cephConf
+		cfg, cerr := o.ceph.config()
+		if cerr != nil {
+			return cerr
 		}
-		o.timeouts.apply(&cfg)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		fatal := make(chan error, 1)
