@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,7 +50,7 @@ func NewPending(log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{log: log, m: newMetrics(), mux: http.NewServeMux(), auth: auth.None{Project: "cowdisk"}}
+	s := &Server{log: log, m: newMetrics(log), mux: http.NewServeMux(), auth: auth.None{Project: "cowdisk"}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,22 +72,26 @@ func NewPending(log *slog.Logger, opts ...Option) *Server {
 	}
 	// Open on purpose: probes and Prometheus scrapers carry no token, and
 	// neither route names a disk, an image or a project.
-	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.startHealth() // /livez, /readyz, /healthz (observe_health.go)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.observe(w, r, s.mux) }
 
 // Starting sets what a pending server says it waits for (e.g. the last
 // Ceph connection error), so a 503 tells the operator why.
-func (s *Server) Starting(status string) { s.starting.Store(&status) }
+func (s *Server) Starting(status string) {
+	s.starting.Store(&status)
+	s.m.health.Poke()
+}
 
 // Ready installs the backend and its health check (nil: always healthy);
 // from then on requests reach it. Call it once.
 func (s *Server) Ready(b provisioner.Backend, health func(context.Context) error) {
 	s.m.addStats(b)
 	s.ready.Store(&backend{b: b, health: health})
+	s.readyHealth(b, health)
 }
 
 // backend returns the backend as the request's caller may use it (see
@@ -300,23 +303,4 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	be := s.backend(w, r, "healthz")
-	if be == nil {
-		// 503 until ready: "healthy" means disks can be made, and whoever
-		// waits for /healthz (tests, rollouts) may use the agent right away.
-		return
-	}
-	if be.health != nil {
-		if err := be.health(r.Context()); err != nil {
-			if !errors.Is(err, errs.ErrUnavailable) {
-				err = fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
-			}
-			s.fail(w, r, "healthz", err)
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

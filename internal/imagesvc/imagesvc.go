@@ -22,6 +22,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/health"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
@@ -55,7 +56,10 @@ type Config struct {
 	Import          ImportConfig  // image import and location policy (import.go)
 	Limits          api.Limits    // quotas and list bounds; zero fields: api.DefaultLimits
 	ShutdownTimeout time.Duration // default 30s
-	Logger          *slog.Logger
+	// HealthInterval and HealthTimeout pace the readiness checks (zero:
+	// internal/health's defaults).
+	HealthInterval, HealthTimeout time.Duration
+	Logger                        *slog.Logger
 }
 
 // Service is a running image service.
@@ -72,6 +76,7 @@ type Service struct {
 	recovering atomic.Pointer[string]
 	bg         sync.WaitGroup
 	stopBg     context.CancelFunc
+	health     *health.Monitor // see health.go
 }
 
 // Start opens the catalog and the store, listens, and serves in the
@@ -122,17 +127,6 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	// Not healthy until connected and while the start-up sweep runs:
-	// whoever waits for /healthz (rollouts, tests) then finds the store
-	// usable and as clean as a synchronous sweep would leave it. Requests
-	// are served meanwhile (image data: 503 until connected).
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if why := s.recovering.Load(); why != nil {
-			http.Error(w, *why, http.StatusServiceUnavailable)
-			return
-		}
-		a.ServeHTTP(w, r)
-	})
 	mux.Handle("/", a)
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
@@ -150,10 +144,11 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		go func() {
 			defer s.bg.Done()
 			if connect(bg) {
-				s.recovering.Store(nil)
+				s.setRecovering("")
 			}
 		}()
 	}
+	s.startHealth(bg, cfg, mux, reg, cat)
 	go func() {
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("image service stopped serving", "err", err)
@@ -273,7 +268,18 @@ func (s *Service) newStore(cfg Config) (store.Store, func(context.Context) bool,
 	return nil, nil, fmt.Errorf("store %q (want file or rbd): %w", cfg.Store, errs.ErrInvalid)
 }
 
-func (s *Service) setRecovering(why string) { s.recovering.Store(&why) }
+// setRecovering says what start-up work runs ("": none) and has the
+// readiness checks look again at once.
+func (s *Service) setRecovering(why string) {
+	if why == "" {
+		s.recovering.Store(nil)
+	} else {
+		s.recovering.Store(&why)
+	}
+	if m := s.health; m != nil {
+		m.Poke()
+	}
+}
 
 // connectRBD connects to Ceph, retrying with backoff until it works or ctx
 // ends (the service listens meanwhile: a monitor outage at start must not
@@ -309,6 +315,7 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 		}
 	}
 	p.ready(st)
+	s.watchCeph(c, cfg.RBD.Pool)
 	s.log.Info("rbd store connected", "fsid", c.FSID(), "pool", cfg.RBD.Pool)
 	s.setRecovering("removing data of uploads cut by a crash")
 	// Even with no names: the trash may hold an earlier run's leftovers.

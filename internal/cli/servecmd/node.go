@@ -106,6 +106,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		return err
 	}
 	srv := agent.NewPending(log, agent.WithAuth(authn))
+	defer srv.Close()
 	listen := func(fatal <-chan error) error { return serveHTTP(ctx, o.listen, tlsCfg, srv, fatal, log) }
 	switch o.backend {
 	case "rbd":
@@ -200,7 +201,9 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 			return c
 		}
 	}
-	srv.Ready(rb, func(ctx context.Context) error { _, err := c.ListImages(ctx, o.rbd.VMsPool); return err })
+	// Readiness follows the cluster from now on: monitors, an OSD of the
+	// disk pool and the fsid ceph.conf names (a replaced cluster).
+	srv.Ready(rb, ceph.NewProber(c, o.rbd.VMsPool).Probe)
 	log.Info("node agent ready")
 	return c
 }

@@ -1,0 +1,124 @@
+package ceph
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+)
+
+// Prober answers "can this server use the cluster now?" cheaply: a monitor
+// round trip, an OSD round trip on one pool, and the fsid ceph.conf names
+// against the one connected to. librados calls take no context and block
+// up to the op timeouts, so at most one probe runs per Prober: a probe that
+// finds the previous one still waiting says so at once instead of piling
+// goroutines up behind a stuck cluster.
+type Prober struct {
+	c    *Cluster
+	pool string
+	busy atomic.Bool
+}
+
+// NewProber probes c and, through an OSD, pool ("" skips the OSD check).
+func NewProber(c *Cluster, pool string) *Prober { return &Prober{c: c, pool: pool} }
+
+// ErrReplaced means ceph.conf now names another cluster than the one this
+// process connected to; only a new connection (a restart) reaches it.
+var ErrReplaced = fmt.Errorf("cluster replaced: %w", errs.ErrUnavailable)
+
+// Probe returns nil when the cluster answered; errors wrap
+// errs.ErrUnavailable (ErrReplaced for a replaced cluster).
+func (p *Prober) Probe(ctx context.Context) error {
+	if err := p.checkFSID(); err != nil {
+		return err
+	}
+	if !p.busy.CompareAndSwap(false, true) {
+		return fmt.Errorf("ceph: the previous probe of fsid %s is still unanswered: %w", p.c.FSID(), errs.ErrUnavailable)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer p.busy.Store(false)
+		done <- p.roundTrips()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("ceph: cluster %s did not answer in time: %w", p.c.FSID(), errs.ErrUnavailable)
+	}
+}
+
+// roundTrips asks a monitor (cluster stats) and an OSD (stat of an object
+// in the pool: "not found" is an answer too).
+func (p *Prober) roundTrips() error {
+	what := "cluster " + p.c.FSID()
+	if _, err := p.c.s.conn.GetClusterStats(); err != nil {
+		return unavailable(translate(err, "ask the monitors of", what))
+	}
+	if p.pool == "" {
+		return nil
+	}
+	io, err := p.c.s.conn.OpenIOContext(p.pool)
+	if err != nil {
+		return unavailable(translate(err, "open", poolSpec(p.pool)))
+	}
+	defer io.Destroy()
+	if _, err := io.Stat("rbd_directory"); err != nil {
+		if err = translate(err, "reach an OSD of", poolSpec(p.pool)); !errors.Is(err, errs.ErrNotFound) {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, errs.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
+}
+
+// checkFSID compares the fsid in the connection's ceph.conf (read afresh:
+// an operator who replaced the cluster edits it) with the connected one.
+func (p *Prober) checkFSID() error {
+	path := p.c.cfg.ConfPath
+	if path == "" {
+		return nil // librados' search path; nothing to re-read
+	}
+	want, err := ConfFSID(path)
+	if err != nil || want == "" || strings.EqualFold(want, p.c.FSID()) {
+		return nil // no fsid named (allowed) or conf unreadable: the round trips tell
+	}
+	return fmt.Errorf("connected to fsid %s, but %s now names fsid %s; restart to reconnect: %w",
+		p.c.FSID(), path, want, ErrReplaced)
+}
+
+// maxConfBytes bounds how much of a ceph.conf is read for its fsid.
+const maxConfBytes = 1 << 20
+
+// ConfFSID returns the fsid a ceph.conf names ("" if none).
+func ConfFSID(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxConfBytes))
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), "=")
+		// Ceph spells option names with spaces, _ or - alike.
+		key = strings.NewReplacer(" ", "", "_", "", "-", "", "\t", "").Replace(strings.ToLower(key))
+		if ok && key == "fsid" {
+			val, _, _ = strings.Cut(val, "#")
+			val, _, _ = strings.Cut(val, ";")
+			return strings.TrimSpace(val), nil
+		}
+	}
+	return "", sc.Err()
+}

@@ -1,0 +1,62 @@
+package imagesvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/health"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+)
+
+// startHealth serves /livez, /readyz and /healthz from checks run in the
+// background until bg ends: start-up work, the catalog, the file store's
+// directory; connectRBD adds Ceph once connected (watchCeph). Not ready
+// while the start-up sweep runs: whoever waits for readiness (rollouts,
+// tests) then finds the store usable and as clean as a synchronous sweep
+// would leave it.
+func (s *Service) startHealth(bg context.Context, cfg Config, mux *http.ServeMux, reg prometheus.Registerer, cat catalog.Catalog) {
+	m := health.New(cfg.HealthInterval, cfg.HealthTimeout, s.log.With("health", "images"))
+	s.health = m
+	m.Set("startup", func(context.Context) error {
+		if why := s.recovering.Load(); why != nil {
+			return errors.New(*why)
+		}
+		return nil
+	})
+	m.Set("catalog", func(ctx context.Context) error {
+		_, err := cat.Usage(ctx, "")
+		return err
+	})
+	if cfg.Store == "file" || cfg.Store == "" {
+		m.Set("store", func(context.Context) error { return dirUsable(cfg.FileDir) })
+	}
+	reg.MustRegister(m.Collectors("cowdisk_images")...)
+	m.Register(mux)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		m.Run(bg)
+	}()
+}
+
+// watchCeph makes readiness follow the cluster from now on.
+func (s *Service) watchCeph(c *ceph.Cluster, pool string) {
+	s.health.Set("ceph", ceph.NewProber(c, pool).Probe)
+}
+
+func dirUsable(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
+}

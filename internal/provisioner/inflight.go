@@ -1,0 +1,8 @@
+package provisioner
+
+// FetchesInFlight is how many fallback fetches hold a slot now (the agent
+// exports it as a gauge: at the bound, disk requests queue).
+func (b *RBD) FetchesInFlight() int { return len(b.fetches) }
+
+// FetchesInFlight is how many fallback fetches hold a slot now.
+func (l *Local) FetchesInFlight() int { return len(l.fetches) }
