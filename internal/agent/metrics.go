@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -23,8 +22,10 @@ type metrics struct {
 	duration     *prometheus.HistogramVec
 	requests     *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
-	health       *health.Monitor
+	health       *health.Monitor // made by startHealth, after the options
 	stopHealth   context.CancelFunc
+	// healthInterval and healthTimeout pace the checks (WithHealthTiming).
+	healthInterval, healthTimeout time.Duration
 }
 
 // StatsSource is a backend that counts the image bytes it moves.
@@ -33,7 +34,7 @@ type StatsSource interface{ Stats() *provisioner.Stats }
 // fetchCounter is a backend that knows its fallback fetches in flight.
 type fetchCounter interface{ FetchesInFlight() int }
 
-func newMetrics(log *slog.Logger) *metrics {
+func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		created: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -53,11 +54,9 @@ func newMetrics(log *slog.Logger) *metrics {
 			Name: "cowdisk_node_http_request_duration_seconds", Help: "HTTP request duration by route.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10), // 1 ms .. ~4.4 min
 		}, []string{"route"}),
-		health: health.New(0, 0, log.With("health", "node")),
 	}
 	m.reg.MustRegister(m.created, m.failures, m.duration, m.requests, m.httpDuration, buildinfo.Collector(),
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	m.reg.MustRegister(m.health.Collectors("cowdisk_node")...)
 	return m
 }
 

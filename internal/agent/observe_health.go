@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"errors"
+	"time"
 
+	"github.com/cowdisk/cowdisk/internal/health"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
 
@@ -11,6 +13,8 @@ import (
 // "backend" (what a pending server waits for) and, once Ready, the
 // backend's own check ("ceph" for rbd: monitors, an OSD and the fsid).
 func (s *Server) startHealth() {
+	s.m.health = health.New(s.m.healthInterval, s.m.healthTimeout, s.log.With("health", "node"))
+	s.m.reg.MustRegister(s.m.health.Collectors("cowdisk_node")...)
 	s.m.health.Set("backend", func(context.Context) error {
 		if s.ready.Load() == nil {
 			return errors.New(*s.starting.Load())
@@ -34,6 +38,12 @@ func (s *Server) readyHealth(b provisioner.Backend, check func(context.Context) 
 		s.m.health.Set(name, check)
 	}
 	s.m.health.CheckNow(context.Background())
+}
+
+// WithHealthTiming sets how often the readiness checks run and how long
+// each may take (zero: internal/health's defaults).
+func WithHealthTiming(interval, timeout time.Duration) Option {
+	return func(s *Server) { s.m.healthInterval, s.m.healthTimeout = interval, timeout }
 }
 
 // Close stops the background checks.

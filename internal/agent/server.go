@@ -50,7 +50,7 @@ func NewPending(log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{log: log, m: newMetrics(log), mux: http.NewServeMux(), auth: auth.None{Project: "cowdisk"}}
+	s := &Server{log: log, m: newMetrics(), mux: http.NewServeMux(), auth: auth.None{Project: "cowdisk"}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -83,7 +83,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.observe(w
 // Ceph connection error), so a 503 tells the operator why.
 func (s *Server) Starting(status string) {
 	s.starting.Store(&status)
-	s.m.health.Poke()
+	if s.m.health != nil {
+		s.m.health.Poke()
+	}
 }
 
 // Ready installs the backend and its health check (nil: always healthy);

@@ -33,6 +33,7 @@ type imagesOptions struct {
 	writeSize                   string
 	features                    []string
 	ceph                        cephConn
+	health                      healthTiming
 }
 
 // ImagesCommand is `cowdisk serve images`: the Glance v2 image service.
@@ -69,6 +70,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.BoolVar(&o.cfg.RBD.ProtectSnapshot, "rbd-protect-snapshot", true,
 		"protect each image's snapshot, as Glance does (needed by clone format 1)")
 	o.ceph.register(f)
+	o.health.register(f)
 	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only) or tokens")
 	f.StringVar(&o.cfg.TokensFile, "tokens-file", "", `tokens file: {"tokens":[{"token","project","roles"}]}`)
 	f.StringVar(&o.cfg.Project, "project", "cowdisk", "project of every caller with --auth none")
@@ -130,6 +132,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	if cfg.TLS, err = tlsconf.Server(o.tlsCert, o.tlsKey); err != nil {
 		return cfg, err
 	}
+	cfg.HealthInterval, cfg.HealthTimeout = o.health.interval, o.health.timeout
 	cfg.Logger = slog.Default().With("component", "imagesvc")
 	return cfg, nil
 }

@@ -30,6 +30,7 @@ type nodeOptions struct {
 	imageURL, token string
 	localDir        string
 	ceph            cephConn
+	health          healthTiming
 	rbd             provisioner.RBDConfig
 	sec             nodeSecurity
 }
@@ -51,6 +52,7 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.token, "token", "", "the agent's own X-Auth-Token for the image service, a service role")
 	o.sec.register(f)
 	o.ceph.register(f)
+	o.health.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -105,7 +107,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := agent.NewPending(log, agent.WithAuth(authn))
+	srv := agent.NewPending(log, agent.WithAuth(authn), agent.WithHealthTiming(o.health.interval, o.health.timeout))
 	defer srv.Close()
 	listen := func(fatal <-chan error) error { return serveHTTP(ctx, o.listen, tlsCfg, srv, fatal, log) }
 	switch o.backend {
