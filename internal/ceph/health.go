@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
@@ -20,9 +21,10 @@ import (
 // finds the previous one still waiting says so at once instead of piling
 // goroutines up behind a stuck cluster.
 type Prober struct {
-	c    *Cluster
-	pool string
-	busy atomic.Bool
+	c     *Cluster
+	pool  string
+	busy  atomic.Bool
+	since atomic.Int64 // when the running probe started (unix ns)
 }
 
 // NewProber probes c and, through an OSD, pool ("" skips the OSD check).
@@ -39,8 +41,10 @@ func (p *Prober) Probe(ctx context.Context) error {
 		return err
 	}
 	if !p.busy.CompareAndSwap(false, true) {
-		return fmt.Errorf("ceph: the previous probe of fsid %s is still unanswered: %w", p.c.FSID(), errs.ErrUnavailable)
+		return fmt.Errorf("cluster %s has not answered for %s (%s): %w", p.c.FSID(),
+			time.Since(time.Unix(0, p.since.Load())).Round(time.Second), p.targets(), errs.ErrUnavailable)
 	}
+	p.since.Store(time.Now().UnixNano())
 	done := make(chan error, 1)
 	go func() {
 		defer p.busy.Store(false)
@@ -50,8 +54,16 @@ func (p *Prober) Probe(ctx context.Context) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("ceph: cluster %s did not answer in time: %w", p.c.FSID(), errs.ErrUnavailable)
+		return fmt.Errorf("cluster %s did not answer in time (%s): %w", p.c.FSID(), p.targets(), errs.ErrUnavailable)
 	}
+}
+
+// targets says what a probe waits on, for the reason an operator reads.
+func (p *Prober) targets() string {
+	if p.pool == "" {
+		return "a monitor"
+	}
+	return "a monitor, then an OSD of pool " + p.pool
 }
 
 // roundTrips asks a monitor (cluster stats) and an OSD (stat of an object

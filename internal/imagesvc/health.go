@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cowdisk/cowdisk/internal/buildinfo"
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/health"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
@@ -37,6 +38,7 @@ func (s *Service) startHealth(bg context.Context, cfg Config, mux *http.ServeMux
 		m.Set("store", func(context.Context) error { return dirUsable(cfg.FileDir) })
 	}
 	reg.MustRegister(m.Collectors("cowdisk_images")...)
+	reg.MustRegister(buildinfo.Collector())
 	m.Register(mux)
 	s.bg.Add(1)
 	go func() {
