@@ -162,6 +162,9 @@ health-timeout = "2s"
 			resp.Body.Close()
 		}
 		t.Run("metrics the rules and dashboard use exist", func(t *testing.T) { checkMetricNames(t, images, node) })
+		// For the sizing section of docs/operations.md.
+		t.Logf("resident memory after one upload and one clone: images %s, node %s",
+			metricLine(t, images, "process_resident_memory_bytes"), metricLine(t, node, "process_resident_memory_bytes"))
 		call(t, "DELETE", node.base+"/v1/instances/"+inst+"/disks", nil, http.StatusNoContent, nil)
 		call(t, "POST", node.base+"/v1/cache/prune", nil, http.StatusOK, nil)
 		call(t, "DELETE", images.base+"/v2/images/"+img.ID, nil, http.StatusNoContent, nil)
@@ -205,6 +208,22 @@ health-timeout = "2s"
 		}
 		both("/readyz", "ready again", ready)
 	})
+}
+
+// metricLine returns the value of an unlabelled metric as the server exports it.
+func metricLine(t *testing.T, s *server, name string) string {
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := new(strings.Builder)
+	_, _ = ioCopy(b, resp)
+	for _, l := range strings.Split(b.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			return v
+		}
+	}
+	return "(absent)"
 }
 
 func rewriteFSID(t *testing.T, conf, from, to string) {

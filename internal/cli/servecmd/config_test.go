@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -110,13 +111,12 @@ func TestExampleConfigs(t *testing.T) {
 		var got imagesvc.Config
 		c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
 		dir := t.TempDir()
-		tokens := writeFile(t, "tokens.json", `{"tokens":[]}`)
-		c.SetArgs([]string{"--config", "../../../docs/examples/images.toml", "--data-dir", dir,
-			"--ceph-conf", conf, "--tokens-file", tokens})
+		c.SetArgs([]string{"--config", "../../../docs/examples/images.toml", "--data-dir", dir, "--ceph-conf", conf})
 		if err := c.Execute(); err != nil {
 			t.Fatal(err)
 		}
-		if got.Store != "rbd" || got.Ceph.User != "glance" || got.RBD.ChunkSize != 8<<20 || got.Auth != "tokens" {
+		if got.Store != "rbd" || got.Ceph.User != "glance" || got.RBD.ChunkSize != 8<<20 || got.Auth != "none" ||
+			got.Listen != "127.0.0.1:9292" || got.HealthInterval != 5*time.Second {
 			t.Errorf("config %+v", got)
 		}
 	})
