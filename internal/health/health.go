@@ -7,6 +7,7 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -119,6 +120,9 @@ func (m *Monitor) CheckNow(ctx context.Context) Report {
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil { // stopping: the results say nothing about the checks
+		return m.Last()
+	}
 	r := m.record(errs)
 	m.last.Store(&r)
 	return r
@@ -134,6 +138,9 @@ func (m *Monitor) run(ctx context.Context, c Check) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return ctx.Err()
+		}
 		return fmt.Errorf("no answer within %s", m.timeout)
 	}
 }
