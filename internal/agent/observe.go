@@ -7,37 +7,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/cowdisk/cowdisk/internal/httpobs"
 )
 
 // requestIDHeader carries each request's id back to the caller, so a
 // failure someone reports can be found in the agent's log.
 const requestIDHeader = "X-Request-Id"
-
-// statusWriter remembers the status code for the log line and metrics.
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	bytes int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe serves r with next, giving it an id (echoed in X-Request-Id),
 // one log line and its count and duration by route and code. Probes and
@@ -46,17 +22,17 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 	start := time.Now()
 	id := "req-" + uuid.NewString()
 	w.Header().Set(requestIDHeader, id)
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &httpobs.StatusWriter{ResponseWriter: w}
 	next.ServeHTTP(sw, r)
-	if sw.code == 0 {
-		sw.code = http.StatusOK
+	if sw.Code == 0 {
+		sw.Code = http.StatusOK
 	}
 	route := r.Pattern // set by the mux on this request; "" when nothing matched
 	if route == "" {
 		route = "unmatched"
 	}
 	took := time.Since(start)
-	s.m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+	s.m.requests.WithLabelValues(route, strconv.Itoa(sw.Code)).Inc()
 	s.m.httpDuration.WithLabelValues(route).Observe(took.Seconds())
 	level := slog.LevelInfo
 	switch route {
@@ -64,5 +40,5 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 		level = slog.LevelDebug
 	}
 	s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-		"route", route, "status", sw.code, "bytes_out", sw.bytes, "duration", took)
+		"route", route, "status", sw.Code, "bytes_out", sw.Bytes, "duration", took)
 }
