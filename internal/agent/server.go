@@ -84,7 +84,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.observe(w
 func (s *Server) Starting(status string) {
 	s.starting.Store(&status)
 	if s.m.health != nil {
-		s.m.health.Poke()
+		// Before Ready the only check is this status: instant, and a
+		// probe right after Starting reads it.
+		s.m.health.CheckNow(context.Background())
 	}
 }
 

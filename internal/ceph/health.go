@@ -124,8 +124,8 @@ func ConfFSID(path string) (string, error) {
 	sc := bufio.NewScanner(io.LimitReader(f, maxConfBytes))
 	for sc.Scan() {
 		key, val, ok := strings.Cut(sc.Text(), "=")
-		// Ceph spells option names with spaces, _ or - alike.
-		key = strings.NewReplacer(" ", "", "_", "", "-", "", "\t", "").Replace(strings.ToLower(key))
+		// Ceph treats spaces, _ and - in option names alike.
+		key = strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(key)))
 		if ok && key == "fsid" {
 			val, _, _ = strings.Cut(val, "#")
 			val, _, _ = strings.Cut(val, ";")
