@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -15,6 +16,35 @@ import (
 // failure someone reports can be found in the agent's log.
 const requestIDHeader = "X-Request-Id"
 
+type requestIDKey struct{}
+
+// requestIDHandler adds the request id of the record's context to every
+// log line, so a failure logged deep in a handler (Server.fail) carries the
+// id the caller got back.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// initObserve sets up what observe*.go adds to the server: request ids in
+// its log lines and the health endpoints.
+func (s *Server) initObserve() {
+	s.log = slog.New(requestIDHandler{s.log.Handler()})
+	s.startHealth()
+}
+
 // observe serves r with next, giving it an id (echoed in X-Request-Id),
 // one log line and its count and duration by route and code. Probes and
 // scrapes log at debug level: they come every few seconds.
@@ -22,6 +52,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 	start := time.Now()
 	id := "req-" + uuid.NewString()
 	w.Header().Set(requestIDHeader, id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 	sw := &httpobs.StatusWriter{ResponseWriter: w}
 	next.ServeHTTP(sw, r)
 	if sw.Code == 0 {
@@ -39,6 +70,6 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 	case "GET /livez", "GET /readyz", "GET /healthz", "GET /metrics":
 		level = slog.LevelDebug
 	}
-	s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+	s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
 		"route", route, "status", sw.Code, "bytes_out", sw.Bytes, "duration", took)
 }

@@ -39,6 +39,9 @@ func TestObserve(t *testing.T) {
 			t.Errorf("log line %q lacks %s", line, want)
 		}
 	}
+	if !strings.Contains(logs.String(), `msg="request failed"`) || strings.Count(logs.String(), "request_id="+id) != 2 {
+		t.Errorf("the failure's own line does not carry the request id:\n%s", logs.String())
+	}
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

@@ -72,7 +72,7 @@ func NewPending(log *slog.Logger, opts ...Option) *Server {
 	}
 	// Open on purpose: probes and Prometheus scrapers carry no token, and
 	// neither route names a disk, an image or a project.
-	s.startHealth() // /livez, /readyz, /healthz (observe_health.go)
+	s.initObserve() // request ids in logs; /livez, /readyz, /healthz (observe*.go)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return s
 }
