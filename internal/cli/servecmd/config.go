@@ -34,7 +34,10 @@ func configHelp(prefix string) string {
 // is applied (they wrap this one).
 func withConfig(c *cobra.Command, prefix string) {
 	c.Flags().String("config", "", "TOML config file; keys are flag names (env "+prefix+"CONFIG)")
-	c.Long = strings.TrimSpace(c.Long + "\n\n" + configHelp(prefix))
+	if c.Long == "" {
+		c.Long = c.Short + "."
+	}
+	c.Long += "\n\n" + configHelp(prefix)
 	next := c.PreRunE
 	c.PreRunE = func(cmd *cobra.Command, args []string) error {
 		if err := applyConfig(cmd.Flags(), prefix, os.Environ()); err != nil {
