@@ -40,6 +40,9 @@ func (s *Service) startHealth(bg context.Context, cfg Config, mux *http.ServeMux
 	reg.MustRegister(m.Collectors("cowdisk_images")...)
 	reg.MustRegister(buildinfo.Collector())
 	m.Register(mux)
+	// Once now, so a probe right after Start reads a real answer (these
+	// checks are local or, before Ceph is connected, instant).
+	m.CheckNow(bg)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
