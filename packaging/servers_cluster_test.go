@@ -2,7 +2,6 @@ package packaging
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,8 +28,9 @@ var cephUsers = map[string][]string{
 }
 
 // bootCluster boots a dev cluster of this test's own (the test pauses its
-// daemons; a shared one must never be touched) and the documented users.
-func bootCluster(t *testing.T) (*devcluster.Cluster, map[string]string) {
+// daemons; a shared one must never be touched) and the documented users,
+// with new keys or, when reuse names their keyrings, with those keys.
+func bootCluster(t *testing.T, reuse map[string]string) (*devcluster.Cluster, map[string]string) {
 	t.Helper()
 	need(t, "ceph-mon", "ceph-mon")
 	dir, err := os.MkdirTemp("", "cowdisk-pkg-cl-")
@@ -53,12 +53,16 @@ func bootCluster(t *testing.T) (*devcluster.Cluster, map[string]string) {
 		}
 	})
 	keyrings := map[string]string{}
+	keyDir := t.TempDir() // outlives the cluster's directory (TestReplacedClusterAnswers)
 	for user, caps := range cephUsers {
-		kr := filepath.Join(dir, "ceph.client."+user+".keyring")
+		kr, verb := filepath.Join(keyDir, "ceph.client."+user+".keyring"), []string{"get-or-create", "-o"}
+		if reuse != nil {
+			kr, verb = reuse[user], []string{"add", "-i"}
+		}
 		args := append([]string{"-c", dc.ConfPath, "-k", dc.KeyringPath, "--connect-timeout", "15",
-			"auth", "get-or-create", "client." + user}, caps...)
-		if out, err := exec.CommandContext(ctx, "ceph", append(args, "-o", kr)...).CombinedOutput(); err != nil {
-			t.Fatalf("ceph auth get-or-create client.%s: %v\n%s", user, err, out)
+			"auth", verb[0], "client." + user}, caps...)
+		if out, err := exec.CommandContext(ctx, "ceph", append(args, verb[1], kr)...).CombinedOutput(); err != nil {
+			t.Fatalf("ceph auth %s client.%s: %v\n%s", verb[0], user, err, out)
 		}
 		keyrings[user] = kr
 	}
@@ -89,33 +93,10 @@ func copyConf(t *testing.T, src string) string {
 // and the dashboard.
 func TestServersAsAnOperatorRunsThem(t *testing.T) {
 	bin := binary(t)
-	dc, keyrings := bootCluster(t)
+	dc, keyrings := bootCluster(t, nil)
 	imagesConf, nodeConf := copyConf(t, dc.ConfPath), copyConf(t, dc.ConfPath)
 
-	imagesAddr, nodeAddr := freeAddr(t), freeAddr(t)
-	cfgFile := filepath.Join(t.TempDir(), "images.toml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen = %q
-data-dir = %q
-store = "rbd"
-rbd-pool = "images"
-ceph-conf = %q
-ceph-user = "glance"
-ceph-keyring = %q
-health-interval = "500ms"
-health-timeout = "2s"
-`, imagesAddr, t.TempDir(), imagesConf, keyrings["glance"])), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	images := startServer(t, bin, imagesAddr, cleanEnv(), "serve", "images", "--config", cfgFile)
-	node := startServer(t, bin, nodeAddr, cleanEnv(
-		"COWDISK_NODE_LISTEN="+nodeAddr, // ignored before: the agent bound :9393
-		"COWDISK_NODE_IMAGE_SERVICE=http://"+imagesAddr,
-		"COWDISK_NODE_CEPH_CONF="+nodeConf,
-		"COWDISK_NODE_CEPH_USER=cinder",
-		"COWDISK_NODE_CEPH_KEYRING="+keyrings["cinder"],
-		"COWDISK_NODE_HEALTH_INTERVAL=500ms",
-		"COWDISK_NODE_HEALTH_TIMEOUT=2s",
-	), "serve", "node")
+	images, node := startBoth(t, bin, map[string]string{"images": imagesConf, "node": nodeConf}, keyrings)
 	servers := map[string]*server{"images": images, "node": node}
 	both := func(path, what string, ok func(health) bool) map[string]health {
 		t.Helper()

@@ -15,23 +15,25 @@ import (
 )
 
 // Prober answers "can this server use the cluster now?" cheaply: a monitor
-// round trip, an OSD round trip on one pool, and the fsid ceph.conf names
-// against the one connected to. librados calls take no context and block
-// up to the op timeouts, so at most one probe runs per Prober: a probe that
-// finds the previous one still waiting says so at once instead of piling
-// goroutines up behind a stuck cluster.
+// round trip, an OSD round trip on one pool, and whether the cluster is
+// still the one connected to (the fsid ceph.conf names; after a failed
+// round trip, the fsid a fresh connection finds). librados calls take no
+// context and block up to the op timeouts, so at most one probe runs per
+// Prober: a probe that finds the previous one still waiting says so at once
+// instead of piling goroutines up behind a stuck cluster.
 type Prober struct {
-	c     *Cluster
-	pool  string
-	busy  atomic.Bool
-	since atomic.Int64 // when the running probe started (unix ns)
+	c        *Cluster
+	pool     string
+	busy     atomic.Bool
+	since    atomic.Int64          // when the running probe started (unix ns)
+	replaced atomic.Pointer[error] // set when a fresh connection found another fsid
 }
 
 // NewProber probes c and, through an OSD, pool ("" skips the OSD check).
 func NewProber(c *Cluster, pool string) *Prober { return &Prober{c: c, pool: pool} }
 
-// ErrReplaced means ceph.conf now names another cluster than the one this
-// process connected to; only a new connection (a restart) reaches it.
+// ErrReplaced means the cluster this process connected to is not the one
+// ceph.conf leads to any more; only a new connection (a restart) reaches it.
 var ErrReplaced = fmt.Errorf("cluster replaced: %w", errs.ErrUnavailable)
 
 // Probe returns nil when the cluster answered; errors wrap
@@ -40,22 +42,61 @@ func (p *Prober) Probe(ctx context.Context) error {
 	if err := p.checkFSID(); err != nil {
 		return err
 	}
-	if !p.busy.CompareAndSwap(false, true) {
-		return fmt.Errorf("cluster %s has not answered for %s (%s): %w", p.c.FSID(),
-			time.Since(time.Unix(0, p.since.Load())).Round(time.Second), p.targets(), errs.ErrUnavailable)
+	if p.busy.CompareAndSwap(false, true) {
+		p.since.Store(time.Now().UnixNano())
+		done := make(chan error, 1)
+		go func() {
+			defer p.busy.Store(false)
+			done <- p.run()
+		}()
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+		}
 	}
-	p.since.Store(time.Now().UnixNano())
-	done := make(chan error, 1)
-	go func() {
-		defer p.busy.Store(false)
-		done <- p.roundTrips()
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("cluster %s did not answer in time (%s): %w", p.c.FSID(), p.targets(), errs.ErrUnavailable)
+	// Still waiting: a verdict a late probe reached says more than "slow".
+	if r := p.replaced.Load(); r != nil {
+		return *r
 	}
+	return fmt.Errorf("cluster %s has not answered for %s (%s): %w", p.c.FSID(),
+		time.Since(time.Unix(0, p.since.Load())).Round(time.Second), p.targets(), errs.ErrUnavailable)
+}
+
+// run is one probe: the round trips and, when they fail, a fresh
+// connection to tell a replaced cluster from a down one.
+func (p *Prober) run() error {
+	err := p.roundTrips()
+	if err == nil {
+		p.replaced.Store(nil)
+		return nil
+	}
+	fresh, ferr := p.freshFSID()
+	if ferr != nil || strings.EqualFold(fresh, p.c.FSID()) {
+		return err // down, or the same cluster: the round trips' error says why
+	}
+	r := fmt.Errorf("connected to fsid %s, which no longer answers, but the monitors %s names answer as fsid %s; "+
+		"restart to reconnect: %w", p.c.FSID(), p.confName(), fresh, ErrReplaced)
+	p.replaced.Store(&r)
+	return r
+}
+
+// freshFSID connects anew with this connection's configuration and
+// returns the fsid the monitors answer with.
+func (p *Prober) freshFSID() (string, error) {
+	conn, fsid, err := dial(p.c.cfg)
+	if err != nil {
+		return "", err
+	}
+	conn.Shutdown()
+	return fsid, nil
+}
+
+func (p *Prober) confName() string {
+	if p.c.cfg.ConfPath == "" {
+		return "ceph.conf"
+	}
+	return p.c.cfg.ConfPath
 }
 
 // targets says what a probe waits on, for the reason an operator reads.
@@ -72,6 +113,14 @@ func (p *Prober) roundTrips() error {
 	what := "cluster " + p.c.FSID()
 	if _, err := p.c.s.conn.GetClusterStats(); err != nil {
 		return unavailable(translate(err, "ask the monitors of", what))
+	}
+	// A connection follows whatever monitors answer at its addresses: if
+	// they now belong to another cluster, librados carries on with them.
+	if now, err := p.c.s.conn.GetFSID(); err == nil && !strings.EqualFold(now, p.c.FSID()) {
+		r := fmt.Errorf("connected to fsid %s, but the monitors now answer as fsid %s; restart to reconnect: %w",
+			p.c.FSID(), now, ErrReplaced)
+		p.replaced.Store(&r)
+		return r
 	}
 	if p.pool == "" {
 		return nil
