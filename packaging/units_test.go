@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 // TestSystemdUnits: both units pass systemd-analyze verify and carry the
@@ -15,7 +17,9 @@ func TestSystemdUnits(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	var paths []string
-	for _, u := range []string{"images", "node"} {
+	// The state directories are the servers' defaults for root (and the
+	// example configs' data-dir / local-dir): nothing else is writable.
+	for u, state := range map[string]string{"images": "cowdisk/imagesvc", "node": "cowdisk/node"} {
 		name := "cowdisk-" + u + ".service"
 		b, err := os.ReadFile(filepath.Join("systemd", name))
 		if err != nil {
@@ -23,11 +27,21 @@ func TestSystemdUnits(t *testing.T) {
 		}
 		text := string(b)
 		for _, want := range []string{"ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "NoNewPrivileges=yes",
-			"StateDirectory=cowdisk/" + u, "EnvironmentFile=-/etc/default/cowdisk-" + u,
+			"StateDirectory=" + state, "EnvironmentFile=-/etc/default/cowdisk-" + u,
 			"ExecStart=/usr/bin/cowdisk serve " + u + " --config /etc/cowdisk/" + u + ".toml", "User=cowdisk"} {
 			if !strings.Contains(text, "\n"+want+"\n") {
 				t.Errorf("%s lacks %q", name, want)
 			}
+		}
+		// The example config (packaged as /etc/cowdisk/<u>.toml) writes
+		// only inside the state directory.
+		var cfg map[string]any
+		if _, err := toml.DecodeFile("../docs/examples/"+u+".toml", &cfg); err != nil {
+			t.Fatal(err)
+		}
+		key := map[string]string{"images": "data-dir", "node": "local-dir"}[u]
+		if dir, _ := cfg[key].(string); dir != "/var/lib/"+state {
+			t.Errorf("docs/examples/%s.toml: %s = %q, want the unit's state directory /var/lib/%s", u, key, dir, state)
 		}
 		// verify checks that ExecStart's program exists: point it at the
 		// binary under test, change nothing else.
