@@ -31,8 +31,12 @@ type metrics struct {
 // StatsSource is a backend that counts the image bytes it moves.
 type StatsSource interface{ Stats() *provisioner.Stats }
 
-// fetchCounter is a backend that knows its fallback fetches in flight.
-type fetchCounter interface{ FetchesInFlight() int }
+// fetchCounter is a backend that knows its fallback fetches in flight and
+// their bound.
+type fetchCounter interface {
+	FetchesInFlight() int
+	FetchSlots() int
+}
 
 func newMetrics() *metrics {
 	m := &metrics{
@@ -77,9 +81,13 @@ func (m *metrics) addStats(b provisioner.Backend) {
 		)
 	}
 	if f, ok := b.(fetchCounter); ok {
-		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cowdisk_node_fetches_in_flight",
-			Help: "Fallback image fetches (download, conversion, import) running now; at --max-fetches new ones queue."},
-			func() float64 { return float64(f.FetchesInFlight()) }))
+		gauge := func(name, help string, v func() int) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
+		}
+		m.reg.MustRegister(
+			gauge("cowdisk_node_fetches_in_flight", "Fallback image fetches (download, conversion, import) running now.", f.FetchesInFlight),
+			gauge("cowdisk_node_fetch_slots", "Fallback fetches allowed at once (--max-fetches); at the bound new ones queue.", f.FetchSlots),
+		)
 	}
 	m.reg.MustRegister(newCacheCollector(b))
 }
