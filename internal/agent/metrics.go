@@ -81,13 +81,12 @@ func (m *metrics) addStats(b provisioner.Backend) {
 		)
 	}
 	if f, ok := b.(fetchCounter); ok {
-		gauge := func(name, help string, v func() int) prometheus.Collector {
-			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
-		}
-		m.reg.MustRegister(
-			gauge("cowdisk_node_fetches_in_flight", "Fallback image fetches (download, conversion, import) running now.", f.FetchesInFlight),
-			gauge("cowdisk_node_fetch_slots", "Fallback fetches allowed at once (--max-fetches); at the bound new ones queue.", f.FetchSlots),
-		)
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cowdisk_node_fetches_in_flight",
+			Help: "Fallback image fetches (download, conversion, import) running now."},
+			func() float64 { return float64(f.FetchesInFlight()) }))
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cowdisk_node_fetch_slots",
+			Help: "Fallback fetches allowed at once (--max-fetches); at the bound new ones queue."},
+			func() float64 { return float64(f.FetchSlots()) }))
 	}
 	m.reg.MustRegister(newCacheCollector(b))
 }

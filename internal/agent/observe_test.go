@@ -42,15 +42,7 @@ func TestObserve(t *testing.T) {
 	if !strings.Contains(logs.String(), `msg="request failed"`) || strings.Count(logs.String(), "request_id="+id) != 2 {
 		t.Errorf("the failure's own line does not carry the request id:\n%s", logs.String())
 	}
-	get := func(path string) (int, string) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return httpGet(t, srv.URL+path) }
 	for _, tc := range []struct{ path, want string }{
 		{"/readyz", `{"status":"ok","checked":`},
 		{"/livez", `{"status":"ok","checked":`},
@@ -66,4 +58,16 @@ func TestObserve(t *testing.T) {
 			t.Errorf("%s: %d, want %q in\n%.3000s", tc.path, code, tc.want, body)
 		}
 	}
+}
+
+// httpGet returns the status and body of a GET.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
