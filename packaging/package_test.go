@@ -71,6 +71,26 @@ func TestDeb(t *testing.T) {
 		!strings.HasPrefix(string(b), "cowdisk version ") {
 		t.Errorf("packaged cowdisk --version: %q %v", b, err)
 	}
+	t.Run("packaged configs run", func(t *testing.T) { runPackaged(t, x) })
+}
+
+// runPackaged starts the packaged binary with the packaged configs, as
+// the units do, overriding by environment (as /etc/default/cowdisk-* would)
+// only what this machine needs: addresses, directories, and file/local
+// stores instead of Ceph. Both must come up ready.
+func runPackaged(t *testing.T, root string) {
+	bin := filepath.Join(root, "usr/bin/cowdisk")
+	imagesAddr, nodeAddr := freeAddr(t), freeAddr(t)
+	images := startServer(t, bin, imagesAddr, cleanEnv("COWDISK_IMAGES_LISTEN="+imagesAddr,
+		"COWDISK_IMAGES_DATA_DIR="+t.TempDir(), "COWDISK_IMAGES_STORE=file"),
+		"serve", "images", "--config", filepath.Join(root, "etc/cowdisk/images.toml"))
+	node := startServer(t, bin, nodeAddr, cleanEnv("COWDISK_NODE_LISTEN="+nodeAddr,
+		"COWDISK_NODE_BACKEND=local", "COWDISK_NODE_LOCAL_DIR="+t.TempDir(),
+		"COWDISK_NODE_IMAGE_SERVICE=http://"+imagesAddr),
+		"serve", "node", "--config", filepath.Join(root, "etc/cowdisk/node.toml"))
+	for _, s := range []*server{images, node} {
+		waitHealth(t, s, "/readyz", "ready", ready)
+	}
 }
 
 func dpkgDeb(t *testing.T, args ...string) string {
