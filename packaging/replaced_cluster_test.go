@@ -15,12 +15,14 @@ import (
 // TestReplacedClusterAnswers: with a ceph.conf that names no fsid (a
 // minimal one is allowed), the cluster the servers connected to goes away
 // and another one answers at the address ceph.conf names. Both servers
-// must say so — not time out forever — naming both fsids.
+// must say so — not time out forever — naming both fsids; with
+// --exit-when-replaced they exit with that error, for systemd to restart
+// them against the new cluster.
 func TestReplacedClusterAnswers(t *testing.T) {
 	bin := binary(t)
 	a, keyrings := bootCluster(t, nil)
 	confs := map[string]string{"images": noFSID(t, a.ConfPath), "node": noFSID(t, a.ConfPath)}
-	images, node := startBoth(t, bin, confs, keyrings)
+	images, node := startBoth(t, bin, confs, keyrings, true)
 	servers := map[string]*server{"images": images, "node": node}
 	for _, s := range servers {
 		waitHealth(t, s, "/readyz", "ready", ready)
@@ -42,13 +44,23 @@ func TestReplacedClusterAnswers(t *testing.T) {
 		}
 	}
 	for name, s := range servers {
-		h := waitHealth(t, s, "/readyz", "unready: cluster replaced", notReadyFor("cluster replaced"))
-		r := strings.Join(h.Reasons, " ")
-		if !strings.Contains(r, a.FSID) || !strings.Contains(r, b.FSID) {
-			t.Errorf("%s: reason %q does not name both fsids", name, r)
+		select {
+		case <-s.done:
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%s still running 2 minutes after its cluster was replaced; log:\n%s", name, s.logText())
 		}
-		t.Logf("%s: %s", name, r)
+		log := s.logText()
+		if s.err == nil || !strings.Contains(log, "cluster replaced") || !strings.Contains(log, a.FSID) ||
+			!strings.Contains(log, b.FSID) {
+			t.Errorf("%s exited with %v; want an error naming the replaced cluster and both fsids; log:\n%s", name, s.err, log)
+		}
+		t.Logf("%s: %s", name, lastLine(log))
 	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // noFSID copies a ceph.conf without its fsid line.
@@ -74,7 +86,7 @@ func noFSID(t *testing.T, src string) string {
 // startBoth starts the image service (TOML config) and the node agent
 // (COWDISK_NODE_* only) as the documented Ceph users, checking every
 // half second with a 2 s bound.
-func startBoth(t *testing.T, bin string, confs, keyrings map[string]string) (images, node *server) {
+func startBoth(t *testing.T, bin string, confs, keyrings map[string]string, exitWhenReplaced bool) (images, node *server) {
 	t.Helper()
 	imagesAddr, nodeAddr := freeAddr(t), freeAddr(t)
 	cfgFile := filepath.Join(t.TempDir(), "images.toml")
@@ -87,7 +99,8 @@ ceph-user = "glance"
 ceph-keyring = %q
 health-interval = "500ms"
 health-timeout = "2s"
-`, imagesAddr, t.TempDir(), confs["images"], keyrings["glance"])), 0o600); err != nil {
+exit-when-replaced = %t
+`, imagesAddr, t.TempDir(), confs["images"], keyrings["glance"], exitWhenReplaced)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	images = startServer(t, bin, imagesAddr, cleanEnv(), "serve", "images", "--config", cfgFile)
@@ -99,6 +112,7 @@ health-timeout = "2s"
 		"COWDISK_NODE_CEPH_KEYRING="+keyrings["cinder"],
 		"COWDISK_NODE_HEALTH_INTERVAL=500ms",
 		"COWDISK_NODE_HEALTH_TIMEOUT=2s",
+		fmt.Sprintf("COWDISK_NODE_EXIT_WHEN_REPLACED=%t", exitWhenReplaced),
 	), "serve", "node")
 	return images, node
 }

@@ -96,7 +96,7 @@ func TestServersAsAnOperatorRunsThem(t *testing.T) {
 	dc, keyrings := bootCluster(t, nil)
 	imagesConf, nodeConf := copyConf(t, dc.ConfPath), copyConf(t, dc.ConfPath)
 
-	images, node := startBoth(t, bin, map[string]string{"images": imagesConf, "node": nodeConf}, keyrings)
+	images, node := startBoth(t, bin, map[string]string{"images": imagesConf, "node": nodeConf}, keyrings, false)
 	servers := map[string]*server{"images": images, "node": node}
 	both := func(path, what string, ok func(health) bool) map[string]health {
 		t.Helper()

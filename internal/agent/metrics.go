@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,8 @@ type metrics struct {
 	httpDuration *prometheus.HistogramVec
 	health       *health.Monitor // made by startHealth, after the options
 	stopHealth   context.CancelFunc
+	healthDone   chan struct{}   // closed when the checks have stopped
+	cache        *cacheCollector // nil until a backend is ready
 	// healthInterval and healthTimeout pace the checks (WithHealthTiming).
 	healthInterval, healthTimeout time.Duration
 }
@@ -88,7 +91,8 @@ func (m *metrics) addStats(b provisioner.Backend) {
 			Help: "Fallback fetches allowed at once (--max-fetches); at the bound new ones queue."},
 			func() float64 { return float64(f.FetchSlots()) }))
 	}
-	m.reg.MustRegister(newCacheCollector(b))
+	m.cache = newCacheCollector(b)
+	m.reg.MustRegister(m.cache)
 }
 
 // cacheCollector reports the base cache at scrape time. Listing bases asks
@@ -99,6 +103,28 @@ type cacheCollector struct {
 	b            provisioner.Backend
 	busy         atomic.Bool
 	bases, bytes *prometheus.Desc
+	mu           sync.Mutex // guards closed and running.Add
+	closed       bool
+	running      sync.WaitGroup // the listing in flight, which close waits for
+}
+
+// close waits for a listing still running and refuses new ones: the
+// store's connection must not be closed under it.
+func (c *cacheCollector) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.running.Wait()
+}
+
+func (c *cacheCollector) start() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.running.Add(1)
+	return true
 }
 
 const cacheScrapeTimeout = 2 * time.Second
@@ -115,6 +141,10 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	if !c.busy.CompareAndSwap(false, true) {
 		return
 	}
+	if !c.start() {
+		c.busy.Store(false)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), cacheScrapeTimeout)
 	defer cancel()
 	type result struct {
@@ -123,6 +153,7 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer c.running.Done()
 		defer c.busy.Store(false)
 		bases, err := c.b.Bases(ctx)
 		done <- result{bases, err}

@@ -23,8 +23,11 @@ func (s *Server) startHealth() {
 	})
 	s.m.health.Register(s.mux)
 	ctx, cancel := context.WithCancel(context.Background())
-	s.m.stopHealth = cancel
-	go s.m.health.Run(ctx)
+	s.m.stopHealth, s.m.healthDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.m.healthDone)
+		s.m.health.Run(ctx)
+	}()
 }
 
 // readyHealth adds the backend's check and checks at once, so the server
@@ -46,9 +49,18 @@ func WithHealthTiming(interval, timeout time.Duration) Option {
 	return func(s *Server) { s.m.healthInterval, s.m.healthTimeout = interval, timeout }
 }
 
-// Close stops the background checks.
+// StopOn returns a channel that receives the first readiness failure for
+// which is says yes (see health.Monitor.StopOn).
+func (s *Server) StopOn(is func(error) bool) <-chan error { return s.m.health.StopOn(is) }
+
+// Close stops the background checks and waits for them and for a cache
+// listing a scrape started: call it after serving and before closing the
+// backend's Ceph connection. The backend's own check (a ceph.Prober) is
+// the caller's to close. Calling it twice is harmless.
 func (s *Server) Close() {
-	if s.m.stopHealth != nil {
-		s.m.stopHealth()
+	s.m.stopHealth()
+	<-s.m.healthDone
+	if s.m.cache != nil {
+		s.m.cache.close()
 	}
 }

@@ -45,6 +45,8 @@ type Monitor struct {
 	failing           map[string]bool // last outcome per check, for the gauges and state-change logs
 	last              atomic.Pointer[Report]
 	wake              chan struct{}
+	stopOn            func(error) bool // see StopOn
+	stop              chan error
 }
 
 // New makes a monitor; zero interval or timeout take the defaults.
@@ -153,6 +155,10 @@ func (m *Monitor) record(errs map[string]error) Report {
 	for name, err := range errs {
 		if err != nil {
 			r.Reasons = append(r.Reasons, name+": "+err.Error())
+			if m.stopOn != nil && m.stopOn(err) {
+				m.stop <- fmt.Errorf("%s: %w", name, err) // buffered; sent once
+				m.stopOn = nil
+			}
 			if !m.failing[name] {
 				m.log.Warn("not ready", "check", name, "err", err)
 			}
@@ -166,6 +172,17 @@ func (m *Monitor) record(errs map[string]error) Report {
 		sort.Strings(r.Reasons)
 	}
 	return r
+}
+
+// StopOn returns a channel that receives the first check error for which
+// is says yes: a condition no waiting fixes (a replaced cluster), on which
+// the server chooses to exit so that its supervisor starts it afresh.
+// Call it before Run.
+func (m *Monitor) StopOn(is func(error) bool) <-chan error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopOn, m.stop = is, make(chan error, 1)
+	return m.stop
 }
 
 // Last is the latest report.

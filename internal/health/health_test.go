@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -110,5 +111,30 @@ func waitStatus(t *testing.T, m *Monitor, want string) {
 			t.Fatalf("status %+v, want %s", m.Last(), want)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStopOn: only a matching failure is delivered, once.
+func TestStopOn(t *testing.T) {
+	fatal := errors.New("replaced")
+	m := New(time.Hour, time.Second, slog.New(slog.DiscardHandler))
+	stop := m.StopOn(func(err error) bool { return errors.Is(err, fatal) })
+	m.Set("slow", func(context.Context) error { return errors.New("slow") })
+	m.CheckNow(context.Background())
+	select {
+	case err := <-stop:
+		t.Fatalf("delivered a non-matching failure: %v", err)
+	default:
+	}
+	m.Set("ceph", func(context.Context) error { return fmt.Errorf("cluster: %w", fatal) })
+	m.CheckNow(context.Background())
+	m.CheckNow(context.Background())
+	if err := <-stop; !errors.Is(err, fatal) || !strings.HasPrefix(err.Error(), "ceph: ") {
+		t.Errorf("delivered %v", err)
+	}
+	select {
+	case err := <-stop:
+		t.Errorf("delivered twice: %v", err)
+	default:
 	}
 }

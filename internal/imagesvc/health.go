@@ -37,6 +37,9 @@ func (s *Service) startHealth(bg context.Context, cfg Config, mux *http.ServeMux
 	if cfg.Store == "file" || cfg.Store == "" {
 		m.Set("store", func(context.Context) error { return dirUsable(cfg.FileDir) })
 	}
+	if cfg.ExitWhenReplaced {
+		s.replaced = m.StopOn(func(err error) bool { return errors.Is(err, ceph.ErrReplaced) })
+	}
 	reg.MustRegister(m.Collectors("cowdisk_images")...)
 	reg.MustRegister(buildinfo.Collector())
 	m.Register(mux)
@@ -50,9 +53,28 @@ func (s *Service) startHealth(bg context.Context, cfg Config, mux *http.ServeMux
 	}()
 }
 
+// wait serves until ctx ends or, with ExitWhenReplaced, the cluster is
+// found replaced: then it shuts down as on a signal (running requests
+// finish) and returns the reason, so the process exits with an error and
+// its supervisor (systemd Restart=on-failure) starts it against the new
+// cluster. That is the reconnect: the connection is shared by requests in
+// flight and replacing it under them is not safe.
+func (s *Service) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return s.Shutdown()
+	case err := <-s.replaced:
+		s.log.Error("stopping: the Ceph cluster was replaced; restart to reconnect", "err", err)
+		return errors.Join(fmt.Errorf("image service: %w", err), s.Shutdown())
+	}
+}
+
 // watchCeph makes readiness follow the cluster from now on.
+// The prober is closed before the cluster (closers run in reverse).
 func (s *Service) watchCeph(c *ceph.Cluster, pool string) {
-	s.health.Set("ceph", ceph.NewProber(c, pool).Probe)
+	p := ceph.NewProber(c, pool)
+	s.addCloser(p)
+	s.health.Set("ceph", p.Probe)
 }
 
 func dirUsable(dir string) error {

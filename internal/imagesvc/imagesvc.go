@@ -57,8 +57,10 @@ type Config struct {
 	Limits          api.Limits    // quotas and list bounds; zero fields: api.DefaultLimits
 	ShutdownTimeout time.Duration // default 30s
 	// HealthInterval and HealthTimeout pace the readiness checks (zero:
-	// internal/health's defaults).
+	// internal/health's defaults); ExitWhenReplaced stops Run with an
+	// error when the Ceph cluster is found replaced (see health.go).
 	HealthInterval, HealthTimeout time.Duration
+	ExitWhenReplaced              bool
 	Logger                        *slog.Logger
 }
 
@@ -77,6 +79,7 @@ type Service struct {
 	bg         sync.WaitGroup
 	stopBg     context.CancelFunc
 	health     *health.Monitor // see health.go
+	replaced   <-chan error    // see health.go; nil: never
 }
 
 // Start opens the catalog and the store, listens, and serves in the
@@ -211,8 +214,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
-	return s.Shutdown()
+	return s.wait(ctx)
 }
 
 func newAuth(cfg Config) (auth.Authenticator, error) {

@@ -133,6 +133,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 		return cfg, err
 	}
 	cfg.HealthInterval, cfg.HealthTimeout = o.health.interval, o.health.timeout
+	cfg.ExitWhenReplaced = o.health.exitWhenReplaced
 	cfg.Logger = slog.Default().With("component", "imagesvc")
 	return cfg, nil
 }

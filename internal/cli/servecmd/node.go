@@ -122,20 +122,21 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		fatal := make(chan error, 1)
+		o.health.exitOnReplaced(ctx, srv, fatal)
 		done := make(chan struct{})
-		var c *ceph.Cluster
+		var conn rbdConn
 		go func() {
 			defer close(done)
-			c = startRBD(ctx, cfg, o, src, srv, log, fatal)
+			conn = startRBD(ctx, cfg, o, src, srv, log, fatal)
 		}()
 		err := listen(fatal)
-		// Requests have finished; stop a connect or reap still running and
-		// only then drop the connection they use.
+		// Requests have finished; stop a connect or reap still running,
+		// the background checks and scrapes, and only then drop the
+		// connection they use (librados must not be shut down under a call).
 		cancel()
 		<-done
-		if c != nil {
-			c.Close()
-		}
+		srv.Close()
+		conn.close()
 		return err
 	case "local":
 		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches}, log)
@@ -152,12 +153,27 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	return fmt.Errorf("--backend %q: want rbd or local", o.backend)
 }
 
+// rbdConn is what startRBD leaves for runNode to close, in this order.
+type rbdConn struct {
+	probe *ceph.Prober
+	c     *ceph.Cluster
+}
+
+func (r rbdConn) close() {
+	if r.probe != nil {
+		r.probe.Close()
+	}
+	if r.c != nil {
+		r.c.Close()
+	}
+}
+
 // startRBD connects to Ceph, retrying with backoff until it works or ctx
 // ends, reaps this node's temporaries and makes srv ready. It returns the
 // connection (nil if none) for the caller to close after serving. A
 // configuration error no retry can fix goes to fatal.
 func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provisioner.ImageSource,
-	srv *agent.Server, log *slog.Logger, fatal chan<- error) *ceph.Cluster {
+	srv *agent.Server, log *slog.Logger, fatal chan<- error) rbdConn {
 	srv.Starting("connecting to Ceph")
 	var c *ceph.Cluster
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
@@ -166,19 +182,19 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 			break
 		}
 		if ctx.Err() != nil {
-			return nil
+			return rbdConn{}
 		}
 		srv.Starting(fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait, err))
 		log.Warn("cannot connect to Ceph; retrying", "in", wait, "err", err)
 		if !sleepCtx(ctx, wait) {
-			return nil
+			return rbdConn{}
 		}
 	}
 	log.Info("connected to Ceph", "fsid", c.FSID())
 	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
 	if err != nil {
 		fatal <- err
-		return c
+		return rbdConn{c: c}
 	}
 	// A crash mid-create leaves only temporary names; they go before disk
 	// requests are served, because a create running beside the reap would
@@ -200,14 +216,15 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		}
 		log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
 		if !sleepCtx(ctx, time.Duration(attempt)*5*time.Second) {
-			return c
+			return rbdConn{c: c}
 		}
 	}
 	// Readiness follows the cluster from now on: monitors, an OSD of the
 	// disk pool and the fsid ceph.conf names (a replaced cluster).
-	srv.Ready(rb, ceph.NewProber(c, o.rbd.VMsPool).Probe)
+	probe := ceph.NewProber(c, o.rbd.VMsPool)
+	srv.Ready(rb, probe.Probe)
 	log.Info("node agent ready")
-	return c
+	return rbdConn{probe: probe, c: c}
 }
 
 func reap(ctx context.Context, b provisioner.Backend, log *slog.Logger) error {
