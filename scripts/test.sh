@@ -5,6 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 tags=$(scripts/ceph-build-tag)
+# Test-only packages first: go test ./... already runs a real Keystone and
+# Glance (internal/ostest) and OpenStack's clients.
+scripts/install-test-deps
 work=$(mktemp -d /tmp/cowdisk-test.XXXXXX)
 cleanup() { bin/cowdisk dev cluster down --dir "$work/cluster" || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM

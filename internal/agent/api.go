@@ -60,19 +60,24 @@ type Base struct {
 	Snapshot  string   `json:"snapshot"`
 	SizeBytes uint64   `json:"size_bytes"`
 	Children  []string `json:"children"`
+	CreatedAt string   `json:"created_at,omitempty"` // RFC 3339, when the store can tell
 }
 
 // PruneResult is the answer of POST /v1/cache/prune.
 type PruneResult struct {
-	Removed []string `json:"removed"`
+	Removed []string `json:"removed"` // with dry_run: what would be removed
+	DryRun  bool     `json:"dry_run"`
 }
 
 // Stats are the byte counters (GET /v1/stats), for progress display.
 type Stats struct {
 	Downloads       int64 `json:"downloads"`
 	BytesDownloaded int64 `json:"bytes_downloaded"`
+	BytesToDownload int64 `json:"bytes_to_download"` // declared sizes of the downloads started
 	Conversions     int64 `json:"conversions"`
 	BytesWritten    int64 `json:"bytes_written"`
+	BytesToConvert  int64 `json:"bytes_to_convert"` // virtual sizes of the conversions started
+	BytesConverted  int64 `json:"bytes_converted"`  // how far they have got
 }
 
 // ErrorBody is every error answer: {"error":{"code","message"}}.

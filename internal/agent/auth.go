@@ -59,6 +59,11 @@ func (s *Server) authed(op string, h http.HandlerFunc) http.HandlerFunc {
 			s.unauthorized(w, r, op, err)
 			return
 		}
+		if _, none := s.auth.(auth.None); none {
+			// Not checked, so not used: the image is read with the
+			// agent's own credentials, as before callers were known.
+			token = ""
+		}
 		h(w, r.WithContext(withCaller(r.Context(), caller{p: p, token: token})))
 	}
 }

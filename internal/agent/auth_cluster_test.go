@@ -42,14 +42,21 @@ var testTokens = []auth.TokenEntry{
 
 func newAuthEnv(t *testing.T) *authEnv {
 	t.Helper()
-	c := testcluster.Connect(t)
-	images, vms := testcluster.Pools(t, "agent")
 	tokens, err := auth.NewTokens(testTokens)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &authEnv{t: t, c: c, vms: vms, imageURL: imagesvctest.Serve(t, tokens)}
-	src, err := agent.NewCallerSource(e.imageURL, "svc", nil)
+	return newAuthEnvWith(t, tokens, "svc")
+}
+
+// newAuthEnvWith runs the image service and the agent with authenticator
+// a; the agent reads locations with svcToken.
+func newAuthEnvWith(t *testing.T, a auth.Authenticator, svcToken string) *authEnv {
+	t.Helper()
+	c := testcluster.Connect(t)
+	images, vms := testcluster.Pools(t, "agent")
+	e := &authEnv{t: t, c: c, vms: vms, imageURL: imagesvctest.Serve(t, a)}
+	src, err := newCallerSource(t, e.imageURL, svcToken, imageclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +65,7 @@ func newAuthEnv(t *testing.T) *authEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(agent.New(rb, log, agent.WithAuth(tokens)))
+	srv := httptest.NewServer(agent.New(rb, log, agent.WithAuth(a)))
 	t.Cleanup(srv.Close)
 	e.agentURL = srv.URL
 	return e
@@ -115,10 +122,13 @@ func wantStatus(t *testing.T, what string, err error, code int) {
 
 // cleanAll removes every disk and base as admin and checks the pool is
 // empty, at the end of the test (after the failure checks).
-func (e *authEnv) cleanAll(instances ...string) {
+func (e *authEnv) cleanAll(instances ...string) { e.cleanAllAs("admin", instances...) }
+
+// cleanAllAs is cleanAll with an admin or service token.
+func (e *authEnv) cleanAllAs(token string, instances ...string) {
 	e.t.Helper()
 	ctx := context.Background()
-	admin := e.as("admin")
+	admin := e.as(token)
 	for _, i := range instances {
 		if err := admin.DeleteInstance(ctx, i); err != nil {
 			e.t.Errorf("delete %s: %v", i, err)
@@ -127,7 +137,13 @@ func (e *authEnv) cleanAll(instances ...string) {
 	if _, err := admin.Prune(ctx); err != nil {
 		e.t.Errorf("prune: %v", err)
 	}
-	testcluster.AssertPoolClean(e.t, e.c, e.vms)
+	e.assertClean()
+}
+
+// assertClean checks the vms pool holds nothing but allowed.
+func (e *authEnv) assertClean(allowed ...string) {
+	e.t.Helper()
+	testcluster.AssertPoolClean(e.t, e.c, e.vms, allowed...)
 }
 
 func TestAgentNeedsAToken(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
@@ -28,15 +27,14 @@ type CallerSource struct {
 	AsCaller func(token string) (provisioner.ImageSource, error)
 }
 
-// NewCallerSource reads images at endpoint with serviceToken for the agent
-// and each caller's token for the caller, both over hc (nil: the default
-// client).
-func NewCallerSource(endpoint, serviceToken string, hc *http.Client) (CallerSource, error) {
-	o := imageclient.Options{HTTPClient: hc, UserAgent: "cowdisk-node"}
-	svc, err := imageclient.New(endpoint, serviceToken, o)
-	if err != nil {
-		return CallerSource{}, err
+// NewCallerSource reads images with svc, the agent's own client (a fixed
+// service token or Keystone credentials), and with each caller's token at
+// the same endpoint for the caller, with options o.
+func NewCallerSource(svc imageclient.Client, o imageclient.Options) (CallerSource, error) {
+	if o.UserAgent == "" {
+		o.UserAgent = "cowdisk-node"
 	}
+	endpoint := imageclient.EndpointOf(svc)
 	return CallerSource{
 		Service: provisioner.ClientSource{Client: svc},
 		AsCaller: func(token string) (provisioner.ImageSource, error) {

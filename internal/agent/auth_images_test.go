@@ -105,3 +105,41 @@ func TestClientTLS(t *testing.T) {
 		t.Error("missing CA file: no error")
 	}
 }
+
+// tokenBackend remembers the caller token Create was given.
+type tokenBackend struct {
+	fakeBackend
+	token string
+}
+
+func (b *tokenBackend) Get(context.Context, string, string) (provisioner.Disk, error) {
+	return provisioner.Disk{}, errs.ErrNotFound
+}
+
+func (b *tokenBackend) Create(ctx context.Context, r provisioner.Request) (provisioner.Disk, error) {
+	c, _ := callerFrom(ctx)
+	b.token = c.token
+	return provisioner.Disk{InstanceID: r.InstanceID, Name: "disk", Owner: r.Owner}, nil
+}
+
+// With auth none a token is not checked, so it is not forwarded either;
+// with tokens the checked token reaches the image lookup.
+func TestCallerTokenForwarded(t *testing.T) {
+	tokens, err := auth.NewTokens([]auth.TokenEntry{{Token: "tok", Project: "p1", Roles: []string{auth.Member}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		a     auth.Authenticator
+		token string
+		owner string
+	}{"none": {auth.None{Project: "solo"}, "", "solo"}, "tokens": {tokens, "tok", "p1"}} {
+		b := &tokenBackend{}
+		srv := httptest.NewServer(New(b, quiet(), WithAuth(tc.a)))
+		d, _, err := (&Client{Base: srv.URL, Token: "tok"}).CreateDisk(context.Background(), CreateRequest{InstanceID: "i1", ImageID: "0f0e0d0c-0b0a-4908-8706-050403020100"})
+		srv.Close()
+		if err != nil || b.token != tc.token || d.Owner != tc.owner {
+			t.Errorf("%s: forwarded %q, owner %q (%v); want %q, %q", name, b.token, d.Owner, err, tc.token, tc.owner)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
 
@@ -52,13 +54,40 @@ type APIError struct {
 	ErrorDetail
 }
 
+// Error is the agent's message with its status: the message already names
+// the object and the cause, so nothing is repeated in front of it.
 func (e *APIError) Error() string {
-	return fmt.Sprintf("agent: %d %s: %s", e.Status, e.Code, e.Message)
+	return fmt.Sprintf("%s (agent: HTTP %d %s)", e.Message, e.Status, e.Code)
+}
+
+// ErrorCode is the agent's error class, as sent.
+func (e *APIError) ErrorCode() string { return e.Code }
+
+// Unwrap maps the agent's code back to the sentinel it came from, so
+// callers test agent errors with errors.Is like local ones.
+func (e *APIError) Unwrap() error { return codeErrs[e.Code] }
+
+var codeErrs = map[string]error{
+	"invalid": errs.ErrInvalid, "not_found": errs.ErrNotFound, "conflict": errs.ErrConflict,
+	"image_refused": errs.ErrRefused, "forbidden": errs.ErrPermission, "unavailable": errs.ErrUnavailable,
+}
+
+// checkBase refuses a base URL net/http would misparse ("127.0.0.1:9393"
+// parses as scheme "127.0.0.1"), before any request is built.
+func (c *Client) checkBase() error {
+	u, err := url.Parse(c.Base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("agent URL %q is not an http(s) URL such as http://%s: %w", c.Base, DefaultAddr, errs.ErrInvalid)
+	}
+	return nil
 }
 
 // do sends body (JSON unless nil) and decodes a 2xx answer into out (when
 // out is non-nil). It returns the status code.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) (int, error) {
+	if err := c.checkBase(); err != nil {
+		return 0, err
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -83,7 +112,15 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("agent at %s: %w", c.Base, err)
+		// url.Error repeats method and URL; keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("agent at %s: %w", c.Base, ctx.Err())
+		}
+		return 0, fmt.Errorf("agent at %s: %w: %w", c.Base, errs.ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {

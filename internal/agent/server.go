@@ -14,6 +14,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/rbdloc"
 	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
@@ -135,14 +136,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, op string, err err
 	if code >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(r.Context(), level, "request failed", "op", op, "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
-	writeJSON(w, code, ErrorBody{Error: ErrorDetail{Code: cause, Message: err.Error()}})
+	// No answer or log line repeats credentials an image record carried.
+	msg := rbdloc.Redact(err.Error())
+	s.log.Log(r.Context(), level, "request failed", "op", op, "method", r.Method, "path", r.URL.Path, "status", code, "err", msg)
+	writeJSON(w, code, ErrorBody{Error: ErrorDetail{Code: cause, Message: msg}})
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var req CreateRequest
 	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, "create", err)
+		return
+	}
+	if err := provisioner.ValidImageID(req.ImageID); err != nil {
 		s.fail(w, r, "create", err)
 		return
 	}
@@ -277,22 +284,9 @@ func (s *Server) cache(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]Base, 0, len(bases))
 	for _, b := range bases {
-		out = append(out, Base{ImageID: b.ImageID, Pool: b.Pool, Image: b.Image, Snapshot: b.Snapshot, SizeBytes: b.SizeBytes, Children: b.Children})
+		out = append(out, baseJSON(b))
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) prune(w http.ResponseWriter, r *http.Request) {
-	be := s.backend(w, r, "prune")
-	if be == nil {
-		return
-	}
-	removed, err := be.b.Prune(r.Context())
-	if err != nil {
-		s.fail(w, r, "prune", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, PruneResult{Removed: removed})
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
@@ -302,9 +296,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	}
 	var out Stats
 	if src, ok := s.ready.Load().b.(StatsSource); ok { // counters only: any caller
-		st := src.Stats()
-		out = Stats{Downloads: st.Downloads.Load(), BytesDownloaded: st.BytesDownloaded.Load(),
-			Conversions: st.Conversions.Load(), BytesWritten: st.BytesWritten.Load()}
+		out = statsJSON(src.Stats())
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -58,7 +58,7 @@ func (f *fakeBackend) Attachment(_ context.Context, i, n, target string) (*libvi
 	return &libvirtxml.DomainDisk{Device: "disk", Target: &libvirtxml.DomainDiskTarget{Dev: target}}, f.err
 }
 func (f *fakeBackend) Bases(context.Context) ([]provisioner.Base, error) {
-	return []provisioner.Base{{ImageID: "img1", Children: []string{"vms/i1_disk"}}}, f.err
+	return []provisioner.Base{{ImageID: "11111111-1111-4111-8111-111111111111", Children: []string{"vms/i1_disk"}}}, f.err
 }
 func (f *fakeBackend) Prune(context.Context) ([]string, error) { return []string{"vms/base_x"}, f.err }
 func (f *fakeBackend) Reap(context.Context) ([]string, error)  { return nil, f.err }
@@ -88,7 +88,7 @@ func TestErrorCodes(t *testing.T) {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			srv := httptest.NewServer(New(&fakeBackend{err: fmt.Errorf("wrapped: %w", tc.err)}, quiet()))
 			defer srv.Close()
-			resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(`{"instance_id":"i1","image_id":"img1"}`))
+			resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(`{"instance_id":"i1","image_id":"11111111-1111-4111-8111-111111111111"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,18 +106,18 @@ func TestErrorCodes(t *testing.T) {
 
 func TestRoutesThroughClient(t *testing.T) {
 	fb := &fakeBackend{disk: provisioner.Disk{InstanceID: "i1", Name: "disk", Pool: "vms", Image: "i1_disk", SizeBytes: 42,
-		ImageID: "img1", Method: provisioner.MethodClone, Parent: "images/img1@snap"}}
+		ImageID: "11111111-1111-4111-8111-111111111111", Method: provisioner.MethodClone, Parent: "images/11111111-1111-4111-8111-111111111111@snap"}}
 	srv := httptest.NewServer(New(fb, quiet()))
 	defer srv.Close()
 	c := &Client{Base: srv.URL}
 	ctx := context.Background()
 
-	d, created, err := c.CreateDisk(ctx, CreateRequest{InstanceID: "i1", ImageID: "img1", SizeBytes: 42})
+	d, created, err := c.CreateDisk(ctx, CreateRequest{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111", SizeBytes: 42})
 	if err != nil || !created || d.Method != "clone" || d.Pool != "vms" || d.Reasons == nil {
 		t.Fatalf("create: %+v %v %v", d, created, err)
 	}
 	fb.disk.Existed = true
-	if _, created, err = c.CreateDisk(ctx, CreateRequest{InstanceID: "i1", ImageID: "img1"}); err != nil || created {
+	if _, created, err = c.CreateDisk(ctx, CreateRequest{InstanceID: "i1", ImageID: "11111111-1111-4111-8111-111111111111"}); err != nil || created {
 		t.Fatalf("repeat create: created=%v %v, want 200", created, err)
 	}
 	steps := []func() error{
@@ -142,7 +142,7 @@ func TestRoutesThroughClient(t *testing.T) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 	}
-	want := "create i1  img1 42|create i1  img1 0|list i1|get i1 disk|resize i1 disk 99|flatten i1 disk|attachment i1 disk vdb|delete i1 disk|delete-instance i1"
+	want := "create i1  11111111-1111-4111-8111-111111111111 42|create i1  11111111-1111-4111-8111-111111111111 0|list i1|get i1 disk|resize i1 disk 99|flatten i1 disk|attachment i1 disk vdb|delete i1 disk|delete-instance i1"
 	if got := strings.Join(fb.got, "|"); got != want {
 		t.Fatalf("calls\n%s\nwant\n%s", got, want)
 	}

@@ -74,8 +74,17 @@ type shared struct {
 	conn  *rados.Conn
 	fsid  string
 	err   error
-	refs  int // guarded by registry
+	refs  int         // guarded by registry
+	idle  *time.Timer // set while unreferenced and lingering; guarded by registry
 }
+
+// linger is how long an unreferenced connection stays up before it is shut
+// down. librbd finishes work in its own threads after a call has returned
+// (and cleanups of a stalled cluster run in goroutines of their own); a
+// Shutdown under that work aborts the whole process in librados
+// (ceph_assert(initialized) in the Objecter). Lingering also makes a Close
+// followed by a Connect, as tests and reconnect loops do, cost nothing.
+var linger = 2 * time.Minute
 
 var registry = struct {
 	sync.Mutex
@@ -129,6 +138,10 @@ func acquire(cfg Config) *shared {
 		registry.conns[key] = s
 		go s.dial(cfg)
 	}
+	if s.idle != nil {
+		s.idle.Stop()
+		s.idle = nil
+	}
 	s.refs++
 	return s
 }
@@ -150,7 +163,8 @@ func (s *shared) dial(cfg Config) {
 	}
 }
 
-// release drops one reference and shuts the connection down with the last.
+// release drops one reference; the last one schedules the shutdown after
+// linger, unless the connection is taken again before then.
 func release(s *shared) {
 	registry.Lock()
 	defer registry.Unlock()
@@ -161,9 +175,21 @@ func release(s *shared) {
 		return // still dialing; dial shuts down if nobody is left
 	}
 	if s.refs == 0 && s.err == nil {
-		delete(registry.conns, s.key)
-		s.conn.Shutdown()
+		s.idle = time.AfterFunc(linger, func() { s.shutdownIdle() })
 	}
+}
+
+// shutdownIdle shuts s down if it is still unreferenced.
+func (s *shared) shutdownIdle() {
+	registry.Lock()
+	if s.refs != 0 || s.idle == nil || registry.conns[s.key] != s {
+		registry.Unlock()
+		return
+	}
+	delete(registry.conns, s.key)
+	s.idle = nil
+	registry.Unlock()
+	s.conn.Shutdown()
 }
 
 // dial makes and connects a new librados connection.

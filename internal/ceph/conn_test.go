@@ -65,3 +65,34 @@ func deadMonConf(t *testing.T) string {
 	}
 	return conf
 }
+
+// An unreferenced connection lingers, so librbd work still running in its
+// own threads is never shut down under it, and a Connect soon after a
+// Close reuses it; once the linger time has passed it is shut down.
+func TestConnectionLingers(t *testing.T) {
+	cfg := testcluster.Config(t)
+	cfg.User = "admin"
+	cfg.ConfPath = filepath.Dir(cfg.ConfPath) + "/./" + filepath.Base(cfg.ConfPath) // a registry key of its own
+	ctx := context.Background()
+	a, err := ceph.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b, err := ceph.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ceph.SameConn(a, b) {
+		t.Error("a Connect right after the last Close dialed again")
+	}
+	defer ceph.SetLinger(10 * time.Millisecond)()
+	b.Close()
+	deadline := time.Now().Add(time.Minute)
+	for ceph.Registered(cfg) {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle connection was never shut down")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

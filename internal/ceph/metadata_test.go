@@ -41,8 +41,8 @@ func TestMetadataFollowsImage(t *testing.T) {
 			}
 		}
 	}
-	if info, err := c.Stat(ctx, vms, final); err != nil || info.Parent != nil || info.Size != 4*mib {
-		t.Fatalf("flattened and resized image: %+v %v", info, err)
+	if info, kv, err := c.StatMetadata(ctx, vms, final); err != nil || info.Parent != nil || info.Size != 4*mib || kv["cowdisk.owner"] != "p1" {
+		t.Fatalf("flattened and resized image: %+v %v %v", info, kv, err)
 	}
 }
 

@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/cli/benchcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/cachecmd"
+	"github.com/cowdisk/cowdisk/internal/cli/clierr"
 	"github.com/cowdisk/cowdisk/internal/cli/devcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/diskcmd"
 	"github.com/cowdisk/cowdisk/internal/cli/imagecmd"
@@ -45,6 +45,7 @@ func Root() *cobra.Command {
 	root.AddCommand(devcmd.Command(), servecmd.Command())
 	root.AddCommand(imagecmd.Command(), diskcmd.Command(), cachecmd.Command())
 	root.AddCommand(benchcmd.Command(), versioncmd.Command())
+	addExamples(root)
 	return root
 }
 
@@ -54,8 +55,8 @@ func Root() *cobra.Command {
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := Root().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "cowdisk:", err)
+	if failed, err := Root().ExecuteContextC(ctx); err != nil {
+		clierr.Print(os.Stderr, failed, err)
 		return 1
 	}
 	return 0

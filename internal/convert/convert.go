@@ -54,6 +54,9 @@ type Options struct {
 	TempDir string
 	// Limits are applied when the input is inspected again.
 	Limits imageformat.Limits
+	// MaxAllocated bounds the bytes qemu-img's temporary output may occupy
+	// (0: no bound); the caller bounds what it writes into dst itself.
+	MaxAllocated uint64
 	// QemuImg and Prlimit are absolute paths of the binaries; "" uses the
 	// ones found in PATH once (see QemuImg).
 	QemuImg, Prlimit string

@@ -31,7 +31,13 @@ func qemuImgToRaw(ctx context.Context, src *os.File, info imageformat.Info, dst 
 	if o.CPUSeconds <= 0 {
 		o.CPUSeconds = DefaultCPUSeconds + int(info.VirtualSize>>30)*DefaultCPUSecondsPerGiB
 	}
-	if err := runQemuImg(ctx, src, tmp.Name(), info.Format, o); err != nil {
+	wctx, stop, cause := watchAllocation(ctx, tmp.Name(), o.MaxAllocated)
+	err = runQemuImg(wctx, src, tmp.Name(), info.Format, o)
+	stop()
+	if c := cause(); c != nil {
+		return 0, fmt.Errorf("convert %s: %w", src.Name(), c)
+	}
+	if err != nil {
 		return 0, err
 	}
 	fi, err := tmp.Stat()

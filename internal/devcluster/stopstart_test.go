@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,7 +43,8 @@ func TestStopStartKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "back")
-	if out, err := exec.CommandContext(ctx, "rados", "-c", c.ConfPath, "-p", "p1", "get", "o1", dst).CombinedOutput(); err != nil {
+	// run strips the caller's CEPH_* environment, which names another cluster.
+	if out, err := run(ctx, "rados", "-c", c.ConfPath, "-p", "p1", "get", "o1", dst); err != nil {
 		t.Fatalf("rados get after start: %v: %s", err, out)
 	}
 	if b, _ := os.ReadFile(dst); string(b) != "kept across stop and start" {

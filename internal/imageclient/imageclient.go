@@ -142,7 +142,7 @@ func translate(err error, what string) error {
 	}
 	var ue gophercloud.ErrUnexpectedResponseCode
 	if !errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w: %v", what, errs.ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", what, errs.ErrUnavailable, err)
 	}
 	var s error
 	switch code := ue.Actual; {
@@ -157,7 +157,47 @@ func translate(err error, what string) error {
 	default:
 		s = errs.ErrInvalid
 	}
-	return fmt.Errorf("%s: %w (HTTP %d: %s)", what, s, ue.Actual, message(ue.Body))
+	what, msg := dedupe(what, message(ue.Body), s)
+	return &statusError{what: what, code: ue.Actual, msg: msg, sentinel: s}
+}
+
+// statusError is an HTTP error answer: what we tried, what the service
+// said, its status. The sentinel is matched by errors.Is but not printed:
+// the service's message already says it.
+type statusError struct {
+	what, msg string
+	code      int
+	sentinel  error
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s: %s (HTTP %d)", e.what, e.msg, e.code) }
+func (e *statusError) Unwrap() error { return e.sentinel }
+
+// dedupe names the object once: "get image X" with "image X: not found"
+// gives "get image X: not found", with Glance's "No image found with ID X"
+// it gives "get image: No image found with ID X".
+func dedupe(what, msg string, sentinel error) (string, string) {
+	if msg == "" {
+		return what, sentinel.Error()
+	}
+	words := strings.Fields(what)
+	if len(words) < 3 { // "list images": no object named
+		return what, msg
+	}
+	id := words[len(words)-1]
+	if head, rest, ok := strings.Cut(msg, ": "); ok && rest != "" && strings.Contains(head, id) {
+		return what, rest
+	}
+	if strings.Contains(msg, id) {
+		return strings.Join(words[:len(words)-1], " "), msg
+	}
+	return what, msg
+}
+
+// oneLine turns Glance's "No image found with ID X<br /><br />\n\n\n" into
+// "No image found with ID X".
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "<br />", " ")), " ")
 }
 
 // message pulls "message" out of a Glance error body, or returns the body.
@@ -166,9 +206,9 @@ func message(body []byte) string {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return m.Message
+		return oneLine(m.Message)
 	}
-	s := strings.TrimSpace(string(body))
+	s := oneLine(string(body))
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}

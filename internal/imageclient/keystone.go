@@ -3,8 +3,8 @@ package imageclient
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
-	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -12,19 +12,25 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
-// KeystoneConfigured reports whether the OS_* environment names a Keystone
-// to log in to (OS_AUTH_URL), as an OpenStack openrc file sets it.
-func KeystoneConfigured() bool { return os.Getenv("OS_AUTH_URL") != "" }
+// KeystoneConfigured reports whether the environment names a Keystone to
+// log in to: OS_AUTH_URL (an openrc file) or OS_CLOUD (a clouds.yaml entry).
+func KeystoneConfigured() bool { return os.Getenv("OS_AUTH_URL") != "" || os.Getenv("OS_CLOUD") != "" }
 
-// NewFromKeystone logs in to Keystone with the OS_* environment (user and
-// password, or an application credential) and talks to the image service
-// at endpoint, or, when endpoint is empty, at the image endpoint of the
-// service catalog (OS_REGION_NAME, OS_INTERFACE). Expired tokens are
-// renewed by gophercloud.
+// NewFromKeystone is NewKeystone with the credentials, region and
+// interface from the environment (OS_CLOUD or OS_*) and the image service
+// at endpoint, or, when endpoint is empty, from the catalog.
 func NewFromKeystone(ctx context.Context, endpoint string, o Options) (Client, error) {
-	ao := authOptions()
-	if ao.IdentityEndpoint == "" {
-		return nil, fmt.Errorf("OS_AUTH_URL is not set: %w", errs.ErrInvalid)
+	return NewKeystone(ctx, KeystoneOptions{Endpoint: endpoint}, o)
+}
+
+// NewKeystone logs in to Keystone (user and password, or an application
+// credential) and talks to the image service at ko.Endpoint or at the
+// image endpoint of the catalog. The token is renewed before it expires,
+// and again if the service answers 401.
+func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, error) {
+	ao, eo, err := ko.Credentials()
+	if err != nil {
+		return nil, err
 	}
 	pc, err := openstack.NewClient(ao.IdentityEndpoint)
 	if err != nil {
@@ -33,71 +39,41 @@ func NewFromKeystone(ctx context.Context, endpoint string, o Options) (Client, e
 	if o.HTTPClient != nil {
 		pc.HTTPClient = *o.HTTPClient
 	}
+	next := pc.HTTPClient.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	renew := &renewer{next: next, pc: pc}
+	pc.HTTPClient.Transport = renew
 	if o.UserAgent != "" {
 		pc.UserAgent.Prepend(o.UserAgent)
 	}
+	ao.AllowReauth = true
 	if err := openstack.Authenticate(ctx, pc, ao); err != nil {
 		return nil, translate(err, "keystone login at "+ao.IdentityEndpoint)
 	}
-	if endpoint != "" {
-		base, err := normalize(endpoint)
+	if ko.Endpoint != "" {
+		base, err := normalize(ko.Endpoint)
 		if err != nil {
 			return nil, err
 		}
-		return &glance{sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
+		return &glance{maxRecord: o.MaxRecord, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
 			ResourceBase: base + "v2/", Type: "image"}}, nil
-	}
-	eo := gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME")}
-	switch strings.TrimSuffix(os.Getenv("OS_INTERFACE"), "URL") {
-	case "internal":
-		eo.Availability = gophercloud.AvailabilityInternal
-	case "admin":
-		eo.Availability = gophercloud.AvailabilityAdmin
 	}
 	sc, err := openstack.NewImageV2(pc, eo)
 	if err != nil {
-		return nil, fmt.Errorf("image endpoint in the keystone catalog: %v: %w", err, errs.ErrNotFound)
+		return nil, fmt.Errorf("image endpoint (region %q, interface %s) in the keystone catalog: %v: %w",
+			eo.Region, eo.Availability, err, errs.ErrNotFound)
 	}
-	return &glance{sc: sc}, nil
+	return &glance{maxRecord: o.MaxRecord, sc: sc}, nil
 }
 
-// authOptions reads the OS_* variables an openrc file sets. gophercloud's
-// AuthOptionsFromEnv knows only OS_DOMAIN_*, not the OS_USER_DOMAIN_* and
-// OS_PROJECT_DOMAIN_* that openrc files and the openstack CLI use.
-func authOptions() gophercloud.AuthOptions {
-	env := func(keys ...string) string {
-		for _, k := range keys {
-			if v := os.Getenv(k); v != "" {
-				return v
-			}
-		}
-		return ""
+// EndpointOf is the image service URL c talks to (from the catalog or
+// given), or "" for a client not made by this package. A node agent uses
+// it to send its callers' tokens to the same service.
+func EndpointOf(c Client) string {
+	if g, ok := c.(*glance); ok {
+		return g.sc.Endpoint
 	}
-	ao := gophercloud.AuthOptions{
-		IdentityEndpoint:            env("OS_AUTH_URL"),
-		Username:                    env("OS_USERNAME"),
-		UserID:                      env("OS_USER_ID", "OS_USERID"),
-		Password:                    env("OS_PASSWORD"),
-		DomainID:                    env("OS_USER_DOMAIN_ID", "OS_DOMAIN_ID"),
-		DomainName:                  env("OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME"),
-		ApplicationCredentialID:     env("OS_APPLICATION_CREDENTIAL_ID"),
-		ApplicationCredentialName:   env("OS_APPLICATION_CREDENTIAL_NAME"),
-		ApplicationCredentialSecret: env("OS_APPLICATION_CREDENTIAL_SECRET"),
-		AllowReauth:                 true,
-	}
-	// An application credential carries its own project; anything else
-	// needs a project scope, named by id or by name within a domain.
-	pid, pname := env("OS_PROJECT_ID", "OS_TENANT_ID"), env("OS_PROJECT_NAME", "OS_TENANT_NAME")
-	switch {
-	case ao.ApplicationCredentialID != "" || ao.ApplicationCredentialName != "":
-	case pid != "":
-		ao.Scope = &gophercloud.AuthScope{ProjectID: pid}
-	case pname != "":
-		ao.Scope = &gophercloud.AuthScope{ProjectName: pname, DomainID: env("OS_PROJECT_DOMAIN_ID"),
-			DomainName: env("OS_PROJECT_DOMAIN_NAME", "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME")}
-		if ao.Scope.DomainID != "" {
-			ao.Scope.DomainName = ""
-		}
-	}
-	return ao
+	return ""
 }

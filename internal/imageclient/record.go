@@ -14,6 +14,11 @@ import (
 // Glance's own records are a few KiB even with many properties.
 const DefaultMaxRecord = 1 << 20
 
+// recordFields are members of a record that are neither core fields read
+// here nor custom properties (as gophercloud leaves them out too).
+var recordFields = map[string]bool{"file": true, "schema": true, "self": true, "metadata": true,
+	"openstack-image-import-methods": true, "openstack-image-store-ids": true}
+
 // readRecord reads one image record from the service, at most max bytes,
 // strictly: a duplicate member, a member differing from another only in
 // case (e.g. "diſk_format" beside "disk_format"), invalid UTF-8 or
@@ -25,14 +30,14 @@ func readRecord(r io.Reader, max int64, id string) (Image, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return Image{}, fmt.Errorf("image %s: reading the record: %w: %v", id, errs.ErrUnavailable, err)
+		return Image{}, fmt.Errorf("get image %s: reading the record: %w: %v", id, errs.ErrUnavailable, err)
 	}
 	if int64(len(data)) > max {
-		return Image{}, fmt.Errorf("image %s: record larger than %d bytes (--max-image-record): %w", id, max, errs.ErrRefused)
+		return Image{}, fmt.Errorf("record larger than %d bytes (--max-image-record): %w", max, errs.ErrRefused)
 	}
 	img, err := DecodeRecord(data)
 	if err != nil {
-		return Image{}, fmt.Errorf("image %s: record refused: %v: %w", id, err, errs.ErrRefused)
+		return Image{}, fmt.Errorf("record refused: %v: %w", err, errs.ErrRefused)
 	}
 	return img, nil
 }
@@ -64,7 +69,7 @@ func DecodeRecord(data []byte) (Image, error) {
 		dst, core := fields[k]
 		if !core {
 			var s string
-			if json.Unmarshal(raw, &s) == nil && !notProperties[k] {
+			if json.Unmarshal(raw, &s) == nil && !notProperties[k] && !recordFields[k] {
 				img.Properties[k] = s
 			}
 			continue

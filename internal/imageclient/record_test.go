@@ -10,6 +10,7 @@ import (
 
 const goodRecord = `{"id":"11111111-1111-4111-8111-111111111111","status":"active","disk_format":"qcow2",` +
 	`"size":5,"virtual_size":null,"os_hash_algo":"sha512","os_hash_value":"ab","hw_disk_bus":"virtio",` +
+	`"file":"/v2/images/x/file","schema":"/v2/schemas/image","self":"/v2/images/x",` +
 	`"locations":[{"url":"rbd://f/p/i/snap","metadata":{}}],"created_at":"2026-01-02T03:04:05Z"}`
 
 func TestReadRecord(t *testing.T) {
@@ -17,7 +18,7 @@ func TestReadRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.DiskFormat != "qcow2" || img.Size != 5 || img.OSHashAlgo != "sha512" || img.Properties["hw_disk_bus"] != "virtio" ||
+	if img.DiskFormat != "qcow2" || img.Size != 5 || img.OSHashAlgo != "sha512" || img.Properties["hw_disk_bus"] != "virtio" || len(img.Properties) != 1 ||
 		len(img.Locations) != 1 || img.Locations[0].URL != "rbd://f/p/i/snap" || img.CreatedAt.Year() != 2026 {
 		t.Fatalf("decoded %+v", img)
 	}

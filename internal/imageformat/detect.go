@@ -67,6 +67,11 @@ func decide(v *view, l Limits) Info {
 	default:
 		return unsafe(info, "image matches more than one format: "+names(matched))
 	}
+	if info.VirtualSize == 0 {
+		// Accepted on upload, every node would refuse it (a disk of 0
+		// bytes): refused here, so an active image is a bootable one.
+		return unsafe(info, fmt.Sprintf("%s has a virtual size of 0 bytes", info.Format))
+	}
 	if info.VirtualSize > l.maxVirtualSize() {
 		return unsafe(info, fmt.Sprintf("%s virtual size %d exceeds the limit of %d bytes",
 			info.Format, info.VirtualSize, l.maxVirtualSize()))

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
-	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/rbdstore"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
 )
 
 // BenchmarkUploadVsRBDImport uploads one raw image (1 GiB by default, ~40%
@@ -26,42 +23,15 @@ import (
 //
 // COWDISK_BENCH_SIZE (bytes) changes the size.
 func BenchmarkUploadVsRBDImport(b *testing.B) {
-	size := int64(1 << 30)
-	if v := os.Getenv("COWDISK_BENCH_SIZE"); v != "" {
-		fmt.Sscan(v, &size)
-	}
-	path := filepath.Join(b.TempDir(), "bench.raw")
-	if err := os.WriteFile(path, storetest.Data(int(size), 42), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	path, size := benchFile(b)
 	s, c, pool, _ := startRBD(b)
-	cl, err := imageclient.New("http://"+s.Addr(), "member", imageclient.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cl := benchClient(b, s)
 	ctx := context.Background()
 	var apiTime, rbdTime time.Duration
 	importTime := map[bool]time.Duration{}
 	b.ResetTimer()
 	for i := range b.N {
-		img, err := cl.Create(ctx, imageclient.CreateOptions{Name: "bench", DiskFormat: "raw", ContainerFormat: "bare"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		err = cl.Upload(ctx, img.ID, f, size)
-		apiTime += time.Since(start)
-		f.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := cl.Delete(ctx, img.ID); err != nil {
-			b.Fatal(err)
-		}
+		apiTime += benchImage(b, cl, func(id string) error { return uploadFile(ctx, cl, id, path, size) })
 
 		// The store's data path without HTTP, with and without the hashes
 		// the API must compute (Glance's checksum and os_hash_value).
@@ -70,7 +40,7 @@ func BenchmarkUploadVsRBDImport(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			start = time.Now()
+			start := time.Now()
 			_, err = c.Import(ctx, f, size, pool, "bench-import", ceph.ImportOptions{
 				ImageOptions: ceph.ImageOptions{ObjectSizeOrder: 23}, ChunkSize: rbdstore.DefaultWriteSize,
 				Workers: rbdstore.DefaultWorkers, SkipHashes: skip})
@@ -85,7 +55,7 @@ func BenchmarkUploadVsRBDImport(b *testing.B) {
 		}
 
 		name := fmt.Sprintf("bench-rbd-import-%d", i)
-		start = time.Now()
+		start := time.Now()
 		out, err := exec.Command("rbd", "import", "--dest-pool", pool, "--object-size", "8M",
 			"--image-feature", "layering", path, name).CombinedOutput()
 		rbdTime += time.Since(start)

@@ -41,12 +41,15 @@ type Config struct {
 	RBD     rbdstore.Config
 	Ceph    ceph.Config
 
-	Auth       string // "none" or "tokens"
+	Auth       string // "none", "tokens" or "keystone"
 	TokensFile string
 	Project    string // the single project of auth "none"
 	// AllowRemoteNoAuth lets auth "none" listen on a non-loopback address:
 	// without it anyone who can reach the port would be admin.
 	AllowRemoteNoAuth bool
+	// Keystone: where the identity service is and the service's own
+	// credentials, for auth "keystone".
+	Keystone *auth.KeystoneConfig
 
 	// TLS, when set, serves HTTPS (see tlsconf.Server).
 	TLS *tls.Config
@@ -128,6 +131,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
 		MaxImageSize: cfg.MaxImageSize, Limits: cfg.Limits, Logger: cfg.Logger, Registerer: reg, Import: imp,
 		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
+	s.addCloser(a) // before the catalog and store close: cuts background imports, waits for their clean-up
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", a)
@@ -231,8 +235,13 @@ func newAuth(cfg Config) (auth.Authenticator, error) {
 		return auth.None{Project: project}, nil
 	case "tokens":
 		return auth.LoadTokens(cfg.TokensFile)
+	case "keystone":
+		if cfg.Keystone == nil {
+			return nil, fmt.Errorf("auth keystone needs the service's keystone credentials: %w", errs.ErrInvalid)
+		}
+		return auth.NewKeystone(*cfg.Keystone)
 	}
-	return nil, fmt.Errorf("auth mode %q (want none or tokens): %w", cfg.Auth, errs.ErrInvalid)
+	return nil, fmt.Errorf("auth mode %q (want none, tokens or keystone): %w", cfg.Auth, errs.ErrInvalid)
 }
 
 func loopback(addr string) bool {

@@ -22,6 +22,8 @@ type ImportConfig struct {
 	// WebDownloadTimeout bounds one download, WebDownloadStall the wait for
 	// headers and for each read; zero means the webdownload defaults.
 	WebDownloadTimeout, WebDownloadStall time.Duration
+	// MaxImports bounds the imports running at once; zero: api.DefaultMaxImports.
+	MaxImports int
 	// LocationsVisibleToOwner: see api.Config.
 	LocationsVisibleToOwner bool
 }
@@ -32,7 +34,7 @@ type ImportConfig struct {
 func importAPI(ctx context.Context, c ImportConfig, cat catalog.Catalog, storeID string, maxSize int64,
 	log *slog.Logger) (
 	api.ImportConfig, error) {
-	var ic api.ImportConfig
+	ic := api.ImportConfig{MaxRunning: c.MaxImports}
 	if c.StagingDir != "" {
 		area, err := staging.New(c.StagingDir)
 		if err != nil {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha512"
 	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
@@ -106,8 +108,19 @@ func TestLocationsRBD(t *testing.T) {
 			t.Fatalf("image %s after its location: %+v %v", i, img, err)
 		}
 	}
-	if img, _ := images.Get(ctx, member, id).Extract(); img.Checksum != hex.EncodeToString(sum[:]) {
-		t.Fatalf("checksum from validation_data not recorded: %q", img.Checksum)
+	// id got its checksum from validation_data, id2 (none given) gets both
+	// hashes computed from the snapshot in the background.
+	sha := sha512.Sum512(data)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		a, _ := images.Get(ctx, member, id).Extract()
+		b, _ := images.Get(ctx, member, id2).Extract()
+		if a.Checksum == hex.EncodeToString(sum[:]) && b.Checksum == a.Checksum &&
+			b.Properties["os_hash_value"] == hex.EncodeToString(sha[:]) && a.Properties["os_hash_value"] == b.Properties["os_hash_value"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hashes: %q %v / %q %v", a.Checksum, a.Properties["os_hash_value"], b.Checksum, b.Properties["os_hash_value"])
+		}
 	}
 	if code, out := call(t, s, "POST", "/v2/images/"+id+"/locations", "svc", "application/json", body); code != 409 {
 		t.Fatalf("second location: %d %s", code, out)

@@ -1,24 +1,25 @@
-// Package ostest runs real OpenStack services (Debian's packages) as
-// throwaway child processes for tests: each in its own temp dir, on a free
-// loopback port, stopped by pid. Nothing is read from /etc but the
-// packaged paste pipeline, which is copied.
+// A throwaway real Glance (glance-api with the RBD store) for tests. The
+// packaged paste pipeline in /etc/glance is the one thing read from /etc;
+// it is copied into the Glance's own directory.
+
 package ostest
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cowdisk/cowdisk/internal/bench/procs"
 )
 
 // Glance binaries and the paste pipeline from Debian's glance-api package.
@@ -76,8 +77,7 @@ type Glance struct {
 	Pool string
 
 	conf string
-	cmd  *exec.Cmd
-	done chan struct{} // closed once cmd has been waited for
+	proc *procs.Proc
 }
 
 // StartGlance starts a Glance for t and stops it in t.Cleanup. A missing
@@ -110,16 +110,15 @@ func NewGlance(ctx context.Context, dir string, o GlanceOptions) (*Glance, error
 	if o.CephConf == "" {
 		return nil, errors.New("glance: no ceph.conf given")
 	}
-	port, err := glanceFreePort()
+	addr, err := procs.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	if o.Pool == "" {
 		o.Pool = "images"
 	}
-	g := &Glance{Dir: dir, URL: "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		Pool: o.Pool, conf: filepath.Join(dir, "glance-api.conf")}
-	if err := g.writeConfig(o, port); err != nil {
+	g := &Glance{Dir: dir, URL: "http://" + addr, Pool: o.Pool, conf: filepath.Join(dir, "glance-api.conf")}
+	if err := g.writeConfig(o, addr); err != nil {
 		return nil, err
 	}
 	if err := g.dbSync(ctx); err != nil {
@@ -140,7 +139,7 @@ func (g *Glance) dbSync(ctx context.Context) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("glance-manage db_sync: %w: %s", err, glanceTail(out.Bytes()))
+		return fmt.Errorf("glance-manage db_sync: %w: %s", err, bytes.TrimSpace(out.Bytes()))
 	}
 	return nil
 }
@@ -151,52 +150,21 @@ func (g *Glance) env() []string {
 	return append(os.Environ(), "HOME="+filepath.Join(g.Dir, "home"))
 }
 
-// start runs glance-api and waits until it answers.
+// start runs glance-api and waits until its healthcheck answers; the
+// healthcheck filter comes before authentication in every pipeline.
 func (g *Glance) start(ctx context.Context) error {
-	log, err := os.OpenFile(filepath.Join(g.Dir, "glance-api.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	p, err := procs.Start("glance-api", glanceAPI, []string{"--config-file", g.conf},
+		[]string{"HOME=" + filepath.Join(g.Dir, "home")}, filepath.Join(g.Dir, "glance-api.out"))
 	if err != nil {
 		return err
 	}
-	defer log.Close()
-	cmd := exec.Command(glanceAPI, "--config-file", g.conf)
-	cmd.Env = g.env()
-	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group, so Stop can end any child it forked.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("glance-api: %w", err)
-	}
-	g.cmd, g.done = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); close(g.done) }()
-	if err := g.waitReady(ctx); err != nil {
-		return errors.Join(err, g.Stop())
-	}
-	return nil
-}
-
-// waitReady polls GET /versions (as admin, so every pipeline lets it
-// through) until it answers 200.
-func (g *Glance) waitReady(ctx context.Context) error {
+	g.proc = p
 	ctx, cancel := context.WithTimeout(ctx, glanceReadyIn)
 	defer cancel()
-	c := &http.Client{Timeout: 2 * time.Second}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.URL+"/versions", nil)
-		req.Header = g.Headers("ostest", "admin")
-		if resp, err := c.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-g.done:
-			return fmt.Errorf("glance-api exited before it answered: %s", g.LogTail())
-		case <-ctx.Done():
-			return fmt.Errorf("glance-api at %s not ready: %w: %s", g.URL, ctx.Err(), g.LogTail())
-		case <-time.After(250 * time.Millisecond):
-		}
+	if err := p.WaitHTTP(ctx, g.URL+"/healthcheck"); err != nil {
+		return errors.Join(fmt.Errorf("%w: %s", err, g.LogTail()), g.Stop())
 	}
+	return nil
 }
 
 // Headers are the identity headers keystonemiddleware would set for a
@@ -211,56 +179,63 @@ func (g *Glance) Headers(project string, roles ...string) http.Header {
 	return h
 }
 
-// Stop ends glance-api by its pid (SIGTERM, then SIGKILL to its process
-// group after glanceStopIn) and waits for it. Calling it again is harmless.
+// Stop ends glance-api by its pid (SIGTERM, then a kill after
+// glanceStopIn) and waits for it. Calling it again is harmless.
 func (g *Glance) Stop() error {
-	if g.cmd == nil {
+	if g.proc == nil {
 		return nil
 	}
-	cmd := g.cmd
-	g.cmd = nil
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(glanceStopIn):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-g.done
-		return fmt.Errorf("glance-api pid %d ignored SIGTERM for %v; killed", cmd.Process.Pid, glanceStopIn)
-	}
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("glance-api process group %d: %w", cmd.Process.Pid, err)
-	}
-	return nil
+	p := g.proc
+	g.proc = nil
+	return p.Stop(glanceStopIn)
 }
 
 // PID is the glance-api process id (0 once stopped).
 func (g *Glance) PID() int {
-	if g.cmd == nil {
+	if g.proc == nil {
 		return 0
 	}
-	return g.cmd.Process.Pid
+	return g.proc.PID()
 }
 
 // LogTail is the end of glance-api's log, to say why something failed.
 func (g *Glance) LogTail() string {
-	b, _ := os.ReadFile(filepath.Join(g.Dir, "glance-api.log"))
-	out, _ := os.ReadFile(filepath.Join(g.Dir, "glance-api.out"))
-	return glanceTail(append(b, out...))
+	return procs.Tail(filepath.Join(g.Dir, "glance-api.log"), 30)
 }
 
-func glanceTail(b []byte) string {
-	const n = 3000
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(bytes.TrimSpace(b))
-}
-
-func glanceFreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// CallJSON sends one request to a JSON HTTP API (a Glance, or a service
+// shaped like one) with headers h and decodes a 2xx answer into out (when
+// not nil). A non-2xx answer is an error quoting the body; the status is
+// returned either way (0 when there was no answer). Bodies are read up to
+// 1 MiB.
+func CallJSON(ctx context.Context, h http.Header, method, url, ctype string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	req.Header = h.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("%s %s: %w: %s", method, url, err, b)
+		}
+	}
+	return resp.StatusCode, nil
 }

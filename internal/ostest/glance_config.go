@@ -2,6 +2,7 @@ package ostest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,10 +10,11 @@ import (
 
 // glanceConfTemplate is a glance-api.conf with the RBD store as
 // OPENSTACK-NOTES.md describes it: SQLite, one process (workers = 0),
-// locations shown, 8 MiB objects. %[n] are filled by writeConfig.
+// locations shown, 8 MiB objects. %[n] are filled by writeConfig: host,
+// dir, paste flavor, pool, ceph user, ceph.conf, port.
 const glanceConfTemplate = `[DEFAULT]
-bind_host = 127.0.0.1
-bind_port = %[1]d
+bind_host = %[1]s
+bind_port = %[7]s
 workers = 0
 log_file = %[2]s/glance-api.log
 use_stderr = false
@@ -44,10 +46,13 @@ enforce_scope = False
 `
 
 // glanceKeystoneTemplate is the [keystone_authtoken] section for
-// GlanceKeystone: password auth of Glance's own service user.
+// GlanceKeystone: password auth of Glance's own service user. The
+// middleware looks Keystone up in the catalog by interface (internal by
+// default); a bootstrapped Keystone has only the public endpoint.
 const glanceKeystoneTemplate = `[keystone_authtoken]
 www_authenticate_uri = %[1]s
 auth_url = %[1]s
+interface = public
 auth_type = password
 username = %[2]s
 password = %[3]s
@@ -57,7 +62,11 @@ project_domain_id = %[5]s
 `
 
 // writeConfig writes glance-api.conf and the paste pipeline into Dir.
-func (g *Glance) writeConfig(o GlanceOptions, port int) error {
+func (g *Glance) writeConfig(o GlanceOptions, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
 	for _, d := range []string{"staging", "tasks", "lock", "home"} {
 		if err := os.MkdirAll(filepath.Join(g.Dir, d), 0o700); err != nil {
 			return err
@@ -70,7 +79,7 @@ func (g *Glance) writeConfig(o GlanceOptions, port int) error {
 	if o.Auth == GlanceKeystone {
 		flavor = "keystone"
 	}
-	conf := fmt.Sprintf(glanceConfTemplate, port, g.Dir, flavor, o.Pool, o.CephUser, o.CephConf)
+	conf := fmt.Sprintf(glanceConfTemplate, host, g.Dir, flavor, o.Pool, o.CephUser, o.CephConf, port)
 	if o.Auth == GlanceKeystone {
 		k := o.Keystone
 		if k.URL == "" || k.Username == "" {

@@ -3,9 +3,7 @@ package ostest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"syscall"
@@ -20,29 +18,14 @@ import (
 func TestMain(m *testing.M) { testcluster.Main(m) }
 
 // glanceCall sends one request with the given identity headers and decodes
-// a JSON answer into out (when not nil); it returns the status.
+// a 2xx JSON answer into out (when not nil); it returns the status.
 func glanceCall(t *testing.T, g *Glance, h http.Header, method, path, ctype string, body []byte, out any) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, g.URL+path, bytes.NewReader(body))
-	if err != nil {
+	st, err := CallJSON(t.Context(), h, method, g.URL+path, ctype, body, out)
+	if st == 0 || (st < 300 && err != nil) {
 		t.Fatal(err)
 	}
-	req.Header = h.Clone()
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode
+	return st
 }
 
 // TestGlanceHeadersRBD: a real Glance on the dev cluster takes callers from

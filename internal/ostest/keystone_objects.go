@@ -37,12 +37,13 @@ func (k *Keystone) CreateProject(ctx context.Context, name string) (string, erro
 
 // CreateUser makes a user in the default domain with roles (admin, member,
 // reader, service; a role that does not exist yet is made) on project
-// projectID, named projectName.
+// projectID, named projectName. The user has no default project, so a
+// login without a scope gives an unscoped token.
 func (k *Keystone) CreateUser(ctx context.Context, name, password, projectID, projectName string,
 	roles ...string) (KeystoneUser, error) {
 	var out struct{ User struct{ ID string } }
 	err := k.admin(ctx, http.MethodPost, "/users", map[string]any{"user": map[string]any{
-		"name": name, "password": password, "domain_id": KeystoneDomain, "default_project_id": projectID}}, &out)
+		"name": name, "password": password, "domain_id": KeystoneDomain}}, &out)
 	if err != nil {
 		return KeystoneUser{}, fmt.Errorf("user %s: %w", name, err)
 	}
@@ -58,6 +59,19 @@ func (k *Keystone) CreateUser(ctx context.Context, name, password, projectID, pr
 	}
 	return KeystoneUser{ID: out.User.ID, Name: name, Password: password, ProjectID: projectID,
 		Project: projectName, Roles: roles, AuthURL: k.URL, RegionName: k.Region}, nil
+}
+
+// AssignDomainRole gives user (by id) role on a domain, which Keystone
+// requires before it issues that user a token scoped to the domain.
+func (k *Keystone) AssignDomainRole(ctx context.Context, userID, domainID, role string) error {
+	rid, err := k.roleID(ctx, role)
+	if err != nil {
+		return err
+	}
+	if err := k.admin(ctx, http.MethodPut, "/domains/"+domainID+"/users/"+userID+"/roles/"+rid, nil, nil); err != nil {
+		return fmt.Errorf("role %s on domain %s: %w", role, domainID, err)
+	}
+	return nil
 }
 
 // roleID finds role by name, making it if it does not exist (bootstrap

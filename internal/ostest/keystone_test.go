@@ -15,7 +15,9 @@ import (
 // Stop/Start keep the data.
 func TestKeystone(t *testing.T) {
 	ctx := context.Background()
+	start := time.Now()
 	k := StartKeystone(t, KeystoneOptions{})
+	t.Logf("keystone set up and answering in %v", time.Since(start).Round(time.Millisecond))
 	pid, err := k.CreateProject(ctx, "p1")
 	if err != nil {
 		t.Fatal(err)
@@ -51,9 +53,11 @@ func TestKeystone(t *testing.T) {
 		t.Fatalf("clouds.yaml:\n%s", b)
 	}
 
+	start = time.Now()
 	if err := k.SetTokenExpiration(ctx, 30); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("keystone restarted in %v", time.Since(start).Round(time.Millisecond))
 	tok2, err := u.Token(ctx, k) // data survived the restart
 	if err != nil {
 		t.Fatal(err)

@@ -200,6 +200,11 @@ func (b *RBD) base(ctx context.Context, name string) (Base, error) {
 		return Base{}, err
 	}
 	base := Base{ImageID: strings.TrimPrefix(name, basePrefix), Pool: pool, Image: name, SizeBytes: size.Size, Children: []string{}}
+	if ct, ok := b.c.(creationTimer); ok {
+		if base.Created, err = ct.Created(ctx, pool, name); err != nil {
+			return Base{}, err
+		}
+	}
 	for _, s := range snaps {
 		base.Snapshot = s
 		kids, err := b.c.Children(ctx, pool, name, s)
@@ -213,16 +218,21 @@ func (b *RBD) base(ctx context.Context, name string) (Base, error) {
 	return base, nil
 }
 
-// Prune removes bases no disk depends on. A clone racing with the removal
-// makes the snapshot removal fail, and that base is kept.
-func (b *RBD) Prune(ctx context.Context) ([]string, error) {
+// Prune removes bases no disk depends on.
+func (b *RBD) Prune(ctx context.Context) ([]string, error) { return b.PruneWith(ctx, PruneOptions{}) }
+
+// PruneWith removes (or with DryRun lists) the bases prunable picks. A
+// clone racing with the removal makes the snapshot removal fail, and that
+// base is kept.
+func (b *RBD) PruneWith(ctx context.Context, o PruneOptions) ([]string, error) {
 	bases, err := b.Bases(ctx)
 	if err != nil {
 		return nil, err
 	}
 	removed := []string{}
-	for _, base := range bases {
-		if len(base.Children) > 0 {
+	for _, base := range prunable(bases, o, time.Now()) {
+		if o.DryRun {
+			removed = append(removed, base.Pool+"/"+base.Image)
 			continue
 		}
 		err := b.c.Remove(ctx, base.Pool, base.Image, ceph.RemoveOptions{Retries: 1})

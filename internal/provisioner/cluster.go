@@ -26,9 +26,9 @@ type Cluster interface {
 	Children(ctx context.Context, pool, image, snap string) ([]ceph.Child, error)
 	CloneDepth(ctx context.Context, pool, name string) (int, error)
 	Flatten(ctx context.Context, pool, name string) error
-	// SetMetadata and Metadata keep a disk's owner and origin (owner.go).
+	// SetMetadata and StatMetadata keep a disk's owner and origin (owner.go).
 	SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error
-	Metadata(ctx context.Context, pool, name string) (map[string]string, error)
+	StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error)
 	Remove(ctx context.Context, pool, name string, o ceph.RemoveOptions) error
 	CleanupInstance(ctx context.Context, pool, instanceID string) error
 	TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error

@@ -13,7 +13,7 @@ import (
 // begin is the start of Create shared by every backend: check the request,
 // answer a repeat from the existing disk (done), look the image up and refuse
 // a disk smaller than the image before anything is made.
-func begin(ctx context.Context, get func(ctx context.Context, instanceID, name string) (Disk, error), src ImageSource, req *Request) (img Image, d Disk, done bool, err error) {
+func begin(ctx context.Context, get func(ctx context.Context, instanceID, name string) (Disk, error), src ImageSource, req *Request, bounds Bounds) (img Image, d Disk, done bool, err error) {
 	if err := validateRequest(req); err != nil {
 		return Image{}, Disk{}, false, err
 	}
@@ -23,7 +23,14 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	if d, err := existing(ctx, get, *req); !errors.Is(err, errs.ErrNotFound) {
 		return Image{}, d, true, err
 	}
-	if img, err = lookupImage(ctx, src, req.ImageID); err != nil {
+	// Bounds before the image service is asked anything.
+	if err := bounds.checkSize("disk "+diskImageName(req.InstanceID, req.Name), req.SizeBytes); err != nil {
+		return Image{}, Disk{}, false, err
+	}
+	if img, err = lookupBounded(ctx, src, req.ImageID, bounds); err != nil {
+		return Image{}, Disk{}, false, err
+	}
+	if err := bounds.checkImage(img); err != nil {
 		return Image{}, Disk{}, false, err
 	}
 	_, err = diskSize(*req, knownVirtualSize(img))

@@ -39,7 +39,7 @@ func chooseLocation(ctx context.Context, c snapOpener, allow AllowList, img Imag
 		if why == "" {
 			return ref, reasons, true
 		}
-		reason := rbdloc.Redact(fmt.Sprintf("%s: %s", rbdloc.Redact(loc), why))
+		reason := rbdloc.Redact(fmt.Sprintf("%s: %s", rbdloc.Shown(loc), why))
 		log.InfoContext(ctx, "location not cloneable", "image", img.ID, "reason", reason)
 		reasons = append(reasons, reason)
 	}

@@ -3,6 +3,8 @@ package provisioner
 import (
 	"context"
 	"maps"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
 )
 
 // Image metadata of the fake cluster: it lives in the image, so it follows
@@ -23,6 +25,16 @@ func (f *fakeCluster) SetMetadata(_ context.Context, pool, name string, kv map[s
 	return nil
 }
 
+func (f *fakeCluster) StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error) {
+	info, err := f.Stat(ctx, pool, name)
+	if err != nil {
+		return info, nil, err
+	}
+	kv, err := f.Metadata(ctx, pool, name)
+	return info, kv, err
+}
+
+// Metadata is for the tests' own checks.
 func (f *fakeCluster) Metadata(_ context.Context, pool, name string) (map[string]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

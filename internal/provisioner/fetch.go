@@ -29,21 +29,29 @@ type download struct {
 	insp   *imageformat.Inspector
 	stats  *Stats
 	closed bool
+	// ctx ends the transfer: its cause says which bound ended it.
+	ctx   context.Context
+	stop  func()
+	stall *watchdog
 	// verified is when the whole stream had been read and checked.
 	verified time.Time
 }
 
-func startDownload(ctx context.Context, src ImageSource, img Image, limits imageformat.Limits, stats *Stats) (*download, error) {
+func startDownload(ctx context.Context, src ImageSource, img Image, limits imageformat.Limits, stats *Stats, bounds Bounds) (*download, error) {
 	sum, want, err := imageHash(img)
 	if err != nil {
 		return nil, err
 	}
+	ctx, stall, stop := transferContext(ctx, img.ID, bounds)
 	body, err := src.Download(ctx, img.ID)
 	if err != nil {
-		return nil, imageServiceErr(fmt.Errorf("download image %s: %w", img.ID, err))
+		stop()
+		return nil, imageServiceErr(fmt.Errorf("download image %s: %w", img.ID, boundErr(ctx, err)))
 	}
 	stats.Downloads.Add(1)
-	d := &download{img: img, body: body, r: body, want: want, insp: imageformat.NewInspector(limits), stats: stats}
+	stats.BytesToDownload.Add(img.Size)
+	d := &download{img: img, body: body, r: body, want: want, insp: imageformat.NewInspector(limits), stats: stats,
+		ctx: ctx, stop: stop, stall: stall}
 	if sum != nil {
 		d.sum = newAsyncHash(sum)
 	}
@@ -82,6 +90,7 @@ func imageHash(img Image) (hash.Hash, string, error) {
 func (d *download) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
 	if n > 0 {
+		d.stall.reset()
 		d.n += int64(n)
 		d.stats.BytesDownloaded.Add(int64(n))
 		if d.sum != nil {
@@ -91,7 +100,7 @@ func (d *download) Read(p []byte) (int, error) {
 		_, _ = d.insp.Write(p[:n])
 	}
 	if err != nil && err != io.EOF {
-		err = imageServiceErr(fmt.Errorf("download image %s at byte %d: %w", d.img.ID, d.n, err))
+		err = imageServiceErr(fmt.Errorf("download image %s at byte %d: %w", d.img.ID, d.n, boundErr(d.ctx, err)))
 	}
 	return n, err
 }
@@ -129,6 +138,7 @@ func (d *download) Close() error {
 		return nil
 	}
 	d.closed = true
+	defer d.stop()
 	if d.sum != nil {
 		d.sum.stop()
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
@@ -49,7 +50,10 @@ func imageServiceErr(err error) error {
 func lookupImage(ctx context.Context, src ImageSource, id string) (Image, error) {
 	img, err := src.Image(ctx, id)
 	if err != nil {
-		return Image{}, imageServiceErr(fmt.Errorf("image %s: %w", id, err))
+		if !strings.Contains(err.Error(), id) { // the image client names it already
+			err = fmt.Errorf("image %s: %w", id, err)
+		}
+		return Image{}, imageServiceErr(err)
 	}
 	if err := checkRecord(id, img); err != nil {
 		return Image{}, err

@@ -23,6 +23,7 @@ type LocalConfig struct {
 	NeverDownload bool
 	Limits        imageformat.Limits
 	MaxFetches    int // fallback fetches at once (0: DefaultMaxFetches)
+	Bounds        Bounds
 }
 
 // Local keeps disks as qcow2 overlays ("disks/<instance>_<name>.qcow2") on
@@ -51,6 +52,8 @@ func NewLocal(images ImageSource, cfg LocalConfig, log *slog.Logger) (*Local, er
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg.Bounds = cfg.Bounds.withDefaults()
+	cfg.Limits = cfg.Bounds.limits(cfg.Limits)
 	return &Local{cfg: cfg, images: images, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "local", "dir", cfg.Dir)}, nil
 }
 
@@ -64,7 +67,7 @@ func (l *Local) diskPath(instanceID, name string) string {
 // Create makes a qcow2 overlay on the image's raw base.
 func (l *Local) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
-	img, d, done, err := begin(ctx, l.Get, l.images, &req)
+	img, d, done, err := begin(ctx, l.Get, l.images, &req, l.cfg.Bounds)
 	if done || err != nil {
 		return d, err
 	}
@@ -162,6 +165,9 @@ func (l *Local) List(ctx context.Context, instanceID string) ([]Disk, error) {
 
 // Resize grows the disk; shrinking is refused.
 func (l *Local) Resize(ctx context.Context, instanceID, name string, size uint64) (Disk, error) {
+	if err := l.cfg.Bounds.checkSize("disk "+diskImageName(instanceID, name), size); err != nil {
+		return Disk{}, err
+	}
 	d, err := l.Get(ctx, instanceID, name)
 	if err != nil {
 		return Disk{}, err

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/convert"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -31,7 +32,7 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		return "", err
 	}
 	defer l.fetches.release()
-	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats)
+	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats, l.cfg.Bounds)
 	if err != nil {
 		return "", err
 	}
@@ -40,7 +41,7 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		if isRawFormat(img.DiskFormat) {
 			return os.Rename(src.Name(), base)
 		}
-		raw, err := l.toRaw(ctx, src, info)
+		raw, err := l.toRaw(ctx, src, info, img.ID, dl.n)
 		if err != nil {
 			return err
 		}
@@ -58,14 +59,18 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 }
 
 // toRaw converts the checked source file into a new raw temporary file.
-func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info) (string, error) {
+func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info, id string, stored int64) (string, error) {
 	l.stats.Conversions.Add(1)
 	out, err := os.CreateTemp(filepath.Dir(src.Name()), "raw.tmp-*")
 	if err != nil {
 		return "", err
 	}
 	defer out.Close()
-	written, err := convert.ToRaw(ctx, src.Name(), info, out, convert.Options{Limits: l.cfg.Limits})
+	// The base is a sparse file: only what the conversion writes is
+	// allocated, and that is bounded as in the RBD backend.
+	limit := l.cfg.Bounds.expansionLimit(stored)
+	bw := &boundedWriterAt{w: out, limit: limit, what: "image " + id}
+	written, err := convert.ToRaw(ctx, src.Name(), info, bw, convert.Options{Limits: l.cfg.Limits, MaxAllocated: limit})
 	l.stats.BytesWritten.Add(int64(written))
 	if err != nil {
 		os.Remove(out.Name())
@@ -94,8 +99,9 @@ func (l *Local) Bases(ctx context.Context) ([]Base, error) {
 			return nil, err
 		}
 		id, _ := baseImageID(p)
-		snap := strings.TrimSuffix(strings.SplitN(filepath.Base(p), "@", 2)[1], ".raw")
-		b := Base{ImageID: id, Pool: filepath.Dir(p), Image: filepath.Base(p), Snapshot: snap, SizeBytes: uint64(st.Size()), Children: []string{}}
+		// The file is the base: no snapshot (its name carries the version).
+		b := Base{ImageID: id, Pool: filepath.Dir(p), Image: filepath.Base(p), SizeBytes: uint64(st.Size()),
+			Children: []string{}, Created: st.ModTime()}
 		for _, d := range disks {
 			if d.Parent == p {
 				b.Children = append(b.Children, filepath.Join(d.Pool, d.Image))
@@ -107,17 +113,21 @@ func (l *Local) Bases(ctx context.Context) ([]Base, error) {
 }
 
 // Prune removes bases without overlays.
-func (l *Local) Prune(ctx context.Context) ([]string, error) {
+func (l *Local) Prune(ctx context.Context) ([]string, error) { return l.PruneWith(ctx, PruneOptions{}) }
+
+// PruneWith removes (or with DryRun lists) the bases prunable picks.
+func (l *Local) PruneWith(ctx context.Context, o PruneOptions) ([]string, error) {
 	bases, err := l.Bases(ctx)
 	if err != nil {
 		return nil, err
 	}
 	removed := []string{}
-	for _, b := range bases {
-		if len(b.Children) > 0 {
+	for _, b := range prunable(bases, o, time.Now()) {
+		p := filepath.Join(b.Pool, b.Image)
+		if o.DryRun {
+			removed = append(removed, p)
 			continue
 		}
-		p := filepath.Join(b.Pool, b.Image)
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, err
 		}
@@ -146,8 +156,12 @@ func qemuInfo(ctx context.Context, path string) (qemuImageInfo, error) {
 }
 
 func qemuImg(ctx context.Context, stdout io.Writer, args ...string) error {
+	bin, err := convert.QemuImg() // by absolute path, found once
+	if err != nil {
+		return err
+	}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "qemu-img", args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("qemu-img %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))

@@ -67,13 +67,3 @@ func (b *RBD) record(ctx context.Context, tmp string, req Request, method Method
 	}
 	return nil
 }
-
-// readMeta adds the recorded metadata to a disk read from the cluster.
-func (b *RBD) readMeta(ctx context.Context, d *Disk) error {
-	kv, err := b.c.Metadata(ctx, d.Pool, d.Image)
-	if err != nil {
-		return err
-	}
-	applyMeta(d, kv)
-	return nil
-}

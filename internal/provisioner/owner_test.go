@@ -12,13 +12,13 @@ import (
 // disk still tells its image from the metadata.
 func TestOwnerRecordedBeforePublish(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	f.cloneable("img1", 4*mib)
-	f.downloadable("img2", make([]byte, 2*mib))
+	f.cloneable("0b0b0b0b-0000-4000-8000-00000000000b", 4*mib)
+	f.downloadable("0c0c0c0c-0000-4000-8000-00000000000c", make([]byte, 2*mib))
 	ctx := context.Background()
 	for inst, tc := range map[string]struct {
 		image  string
 		method Method
-	}{"i1": {"img1", MethodClone}, "i2": {"img2", MethodBaseClone}} {
+	}{"i1": {"0b0b0b0b-0000-4000-8000-00000000000b", MethodClone}, "i2": {"0c0c0c0c-0000-4000-8000-00000000000c", MethodBaseClone}} {
 		d, err := f.b.Create(ctx, Request{InstanceID: inst, ImageID: tc.image, Owner: "p1"})
 		if err != nil || d.Owner != "p1" {
 			t.Fatalf("%s: %+v %v", inst, d, err)
@@ -35,7 +35,7 @@ func TestOwnerRecordedBeforePublish(t *testing.T) {
 			t.Fatalf("%s flattened: %+v %v", inst, d, err)
 		}
 	}
-	if _, err := f.b.Create(ctx, Request{InstanceID: "i3", ImageID: "img1", Owner: strings.Repeat("x", 300)}); err == nil {
+	if _, err := f.b.Create(ctx, Request{InstanceID: "i3", ImageID: "0b0b0b0b-0000-4000-8000-00000000000b", Owner: strings.Repeat("x", 300)}); err == nil {
 		t.Fatal("a 300-byte owner was accepted")
 	}
 }

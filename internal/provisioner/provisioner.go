@@ -68,7 +68,8 @@ type Base struct {
 	Image     string
 	Snapshot  string
 	SizeBytes uint64
-	Children  []string // "pool/image" of disks that depend on it
+	Children  []string  // "pool/image" of disks that depend on it
+	Created   time.Time // zero when the store cannot tell
 }
 
 // Backend is what the node agent needs from a disk store.

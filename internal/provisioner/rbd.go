@@ -33,7 +33,13 @@ type RBDConfig struct {
 	TempDir              string // for formats qemu-img converts ("" = os.TempDir)
 	Limits               imageformat.Limits
 	Convert              convert.Options
+	Bounds               Bounds
 	Auth                 Auth // for the libvirt <disk>
+	// Features of new disks and bases; zero: layering only. `serve node`
+	// sets the cluster's rbd_default_features (plus layering), the set Nova
+	// gives its disks, so cowdisk's disks behave like Nova's (exclusive
+	// lock, object map, fast diff).
+	Features uint64
 }
 
 // Auth is the cephx identity the hypervisor uses for the disk.
@@ -66,6 +72,8 @@ func (c *RBDConfig) defaults() error {
 	if c.HardDepth == 0 {
 		c.HardDepth = 8
 	}
+	c.Bounds = c.Bounds.withDefaults()
+	c.Limits = c.Bounds.limits(c.Limits)
 	// The converter inspects its input again, under the same limits, and
 	// qemu-img's output goes where the download went.
 	c.Convert.Limits = c.Limits
@@ -88,6 +96,9 @@ type RBD struct {
 	// shorten them.
 	reapRetries  int
 	reapInterval time.Duration
+	// checkSource is checkCloneSource; unit tests on the fake cluster,
+	// which holds no bytes, replace it.
+	checkSource func(ctx context.Context, ref ceph.SnapRef, img Image) error
 }
 
 // NewRBD makes the RBD backend.
@@ -98,7 +109,9 @@ func NewRBD(c Cluster, images ImageSource, cfg RBDConfig, log *slog.Logger) (*RB
 	if log == nil {
 		log = slog.Default()
 	}
-	return &RBD{c: c, images: images, cfg: cfg, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "rbd", "pool", cfg.VMsPool)}, nil
+	b := &RBD{c: c, images: images, cfg: cfg, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "rbd", "pool", cfg.VMsPool)}
+	b.checkSource = b.checkCloneSource
+	return b, nil
 }
 
 // Stats are the backend's byte counters.
@@ -108,7 +121,7 @@ func (b *RBD) Stats() *Stats { return &b.stats }
 // image.
 func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
-	img, d, done, err := begin(ctx, b.Get, b.images, &req)
+	img, d, done, err := begin(ctx, b.Get, b.images, &req, b.cfg.Bounds)
 	if done || err != nil {
 		return d, err
 	}
@@ -116,7 +129,9 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	method := MethodClone
 	switch {
 	case ok:
-		d, err = b.cloneDisk(ctx, parent, req)
+		if err = b.checkSource(ctx, parent, img); err == nil {
+			d, err = b.cloneDisk(ctx, parent, req)
+		}
 	case b.cfg.NeverDownload:
 		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
 	default:
@@ -170,7 +185,7 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
 	name := tempName(final, b.cfg.Node)
-	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{}); errors.Is(err, errs.ErrExists) {
+	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{Features: b.cfg.Features}); errors.Is(err, errs.ErrExists) {
 		return existing(ctx, b.Get, req)
 	} else if err != nil {
 		return Disk{}, err

@@ -17,7 +17,7 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 	if err := validate(instanceID, name); err != nil {
 		return Disk{}, err
 	}
-	info, err := b.c.Stat(ctx, b.cfg.VMsPool, diskImageName(instanceID, name))
+	info, meta, err := b.c.StatMetadata(ctx, b.cfg.VMsPool, diskImageName(instanceID, name))
 	if err != nil {
 		return Disk{}, err
 	}
@@ -34,9 +34,7 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 			d.ImageID, d.Method = p.Image, MethodClone
 		}
 	}
-	if err := b.readMeta(ctx, &d); err != nil {
-		return Disk{}, err
-	}
+	applyMeta(&d, meta)
 	return d, nil
 }
 
@@ -66,6 +64,9 @@ func (b *RBD) List(ctx context.Context, instanceID string) ([]Disk, error) {
 
 // Resize grows the disk; shrinking would destroy guest data and is refused.
 func (b *RBD) Resize(ctx context.Context, instanceID, name string, size uint64) (Disk, error) {
+	if err := b.cfg.Bounds.checkSize("disk "+diskImageName(instanceID, name), size); err != nil {
+		return Disk{}, err
+	}
 	d, err := b.Get(ctx, instanceID, name)
 	if err != nil {
 		return Disk{}, err

@@ -29,7 +29,7 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 	}
 	defer b.fetches.release()
 	start := time.Now()
-	dl, err := startDownload(ctx, b.images, img, b.cfg.Limits, &b.stats)
+	dl, err := startDownload(ctx, b.images, img, b.cfg.Limits, &b.stats, b.cfg.Bounds)
 	if err != nil {
 		return 0, err
 	}
@@ -78,8 +78,12 @@ func sizeHint(img Image) int64 {
 func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (size uint64, err error) {
 	err = dl.viaFile(b.cfg.TempDir, "cowdisk-"+dl.img.ID+"-*", func(f *os.File, info imageformat.Info) error {
 		size = info.VirtualSize
+		limit := b.cfg.Bounds.expansionLimit(dl.n)
+		o := b.cfg.Convert
+		o.MaxAllocated = limit // qemu-img's local output, for the formats it converts
 		return b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
-			return convert.ToRaw(ctx, f.Name(), info, w, b.cfg.Convert)
+			bw := &boundedWriterAt{w: w, limit: limit, what: "image " + dl.img.ID}
+			return convert.ToRaw(ctx, f.Name(), info, bw, o)
 		})
 	})
 	return size, err
@@ -88,11 +92,14 @@ func (b *RBD) convertViaFile(ctx context.Context, dl *download, name string) (si
 // writeRaw runs one conversion into a new RBD image pool/name of size bytes.
 func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(io.WriterAt) (uint64, error)) error {
 	b.stats.Conversions.Add(1)
-	w, err := b.c.OpenWriter(ctx, b.cfg.VMsPool, name, size, ceph.ImageOptions{})
+	w, err := b.c.OpenWriter(ctx, b.cfg.VMsPool, name, size, ceph.ImageOptions{Features: b.cfg.Features})
 	if err != nil {
 		return err
 	}
-	written, err := conv(w)
+	b.stats.BytesToConvert.Add(int64(size))
+	pw := &progressWriterAt{w: w, stats: &b.stats}
+	written, err := conv(pw)
+	pw.finish(int64(size))
 	b.stats.BytesWritten.Add(int64(written))
 	if err != nil {
 		if ceph.Stalled(err) {

@@ -40,6 +40,10 @@ var hashLen = map[string]int{"sha512": 128, "sha384": 96, "sha256": 64, "md5": 3
 // cluster round trip).
 const maxLocations = 16
 
+// CheckRecord is checkRecord for callers outside (the fuzz target over
+// image records lives where no dev cluster is booted).
+func CheckRecord(asked string, img Image) error { return checkRecord(asked, img) }
+
 // checkRecord refuses an image record that is not about the image asked
 // for or that carries values no honest service sends. The refusal wraps
 // errs.ErrRefused (422): the image, as served, cannot be used.
@@ -54,6 +58,10 @@ func checkRecord(asked string, img Image) error {
 		return refuse("disk_format %s is not one of %v", quoteBounded(img.DiskFormat), diskFormats)
 	case img.Size < 0 || img.VirtualSize < 0:
 		return refuse("negative size %d or virtual_size %d", img.Size, img.VirtualSize)
+	case (img.Status == "active" || img.Status == "") && img.Size == 0:
+		// The declared size bounds the download (and the local file it
+		// lands in); an active image always has one.
+		return refuse("active image without a size")
 	case img.Checksum != "" && !isHex(img.Checksum, 32):
 		return refuse("checksum %s is not an md5 in hex", quoteBounded(img.Checksum))
 	case len(img.Locations) > maxLocations:

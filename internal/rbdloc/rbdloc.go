@@ -27,19 +27,19 @@ type Location struct {
 func Parse(s string) (Location, error) {
 	parts, err := split(s)
 	if err != nil {
-		return Location{}, fmt.Errorf("%w: %q: %s", errs.ErrBadLocation, shown(s), err)
+		return Location{}, fmt.Errorf("%w: %q: %s", errs.ErrBadLocation, Shown(s), err)
 	}
 	l := Location{FSID: parts[0], Pool: parts[1], Image: parts[2], Snapshot: parts[3]}
 	if err := l.Validate(); err != nil {
-		return Location{}, fmt.Errorf("%q: %w", shown(s), err)
+		return Location{}, fmt.Errorf("%q: %w", Shown(s), err)
 	}
 	return l, nil
 }
 
-// shown is s as an error may quote it: without credentials, and not at all
-// when an '@' is left anywhere (text before it may be a user and password
-// even where a URL parser would not call it userinfo).
-func shown(s string) string {
+// Shown is a location as a message may quote it: without credentials, and
+// not at all when an '@' is left anywhere (text before it may be a user and
+// password even where a URL parser would not call it userinfo).
+func Shown(s string) string {
 	r := Redact(s)
 	if u, err := url.PathUnescape(r); strings.Contains(r, "@") || (err == nil && strings.Contains(u, "@")) {
 		return Scheme + "(location with '@', not shown)"

@@ -1,17 +1,12 @@
 package diskcmd
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"os"
-	"time"
 
-	"github.com/dustin/go-humanize"
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/cli/clierr"
 	"github.com/cowdisk/cowdisk/internal/units"
 )
 
@@ -20,6 +15,9 @@ func createCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	var size string
 	c := &cobra.Command{
 		Use: "create --instance ID --image ID [--name disk] [--size SIZE]", Short: "Create a disk from an image", Args: cobra.NoArgs,
+		Example: `  cowdisk disk create --instance 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 --image 3f0c2b6e-...
+  cowdisk disk create --instance 6f1e0c9a-... --image 3f0c2b6e-... --name data --size 40G --json`,
+		Annotations: map[string]string{clierr.Long: "", clierr.ServerWorks: ""},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if size != "" {
 				n, err := units.ParseSize(size)
@@ -47,43 +45,4 @@ func createCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	_ = c.MarkFlagRequired("instance")
 	_ = c.MarkFlagRequired("image")
 	return c
-}
-
-// showProgress draws a one-line progress display on a terminal while a create
-// runs: a clone finishes before the first tick, a fallback import shows the
-// image bytes the agent has downloaded and written so far. It returns the
-// function that stops it and clears the line.
-func showProgress(ctx context.Context, client *agent.Client, w io.Writer) func() {
-	f, ok := w.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
-		return func() {}
-	}
-	start, err := client.Stats(ctx)
-	if err != nil {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		spin := `|/-\`
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-			}
-			now, err := client.Stats(ctx)
-			if err != nil {
-				continue
-			}
-			fmt.Fprintf(w, "\r\033[K%c fallback import: %s downloaded, %s written",
-				spin[i%len(spin)], humanize.IBytes(uint64(now.BytesDownloaded-start.BytesDownloaded)),
-				humanize.IBytes(uint64(now.BytesWritten-start.BytesWritten)))
-		}
-	}()
-	return func() { cancel(); <-done }
 }

@@ -7,24 +7,37 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/cli/clierr"
 	"github.com/cowdisk/cowdisk/internal/units"
 )
 
 // Command is `cowdisk disk`.
 func Command() *cobra.Command {
-	c := &cobra.Command{Use: "disk", Short: "Create and manage instance disks (via the node agent)"}
+	c := &cobra.Command{Use: "disk", Short: "Create and manage instance disks (via the node agent)",
+		Example: `  cowdisk disk create --instance 6f1e0c9a-... --image 3f0c2b6e-...
+  cowdisk disk ls
+  COWDISK_AGENT=http://127.0.0.1:9393 cowdisk disk tree`}
 	client := agent.BindClient(c.PersistentFlags())
 	var asJSON bool
 	c.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.AddCommand(createCmd(client, &asJSON), lsCmd(client, &asJSON), showCmd(client, &asJSON),
-		rmCmd(client), resizeCmd(client, &asJSON), flattenCmd(client, &asJSON), xmlCmd(client), treeCmd(client, &asJSON))
+		rmCmd(client, &asJSON), resizeCmd(client, &asJSON), flattenCmd(client, &asJSON), xmlCmd(client, &asJSON), treeCmd(client, &asJSON))
+	clierr.Install(c, &asJSON, AgentService(client))
 	return c
+}
+
+// AgentService describes the node agent for clierr's messages.
+func AgentService(client *agent.Client) clierr.Service {
+	return clierr.Service{What: "node agent", URL: func() string { return client.Base },
+		Flags: "--agent or " + agent.EnvAgent, Start: "cowdisk serve node", Example: "http://" + agent.DefaultAddr}
 }
 
 func lsCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	var instance string
 	c := &cobra.Command{
 		Use: "ls", Short: "List disks (of one instance with --instance)", Args: cobra.NoArgs,
+		Example: `  cowdisk disk ls
+  cowdisk disk ls --instance 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			disks, err := client.ListDisks(cmd.Context(), instance)
 			if err != nil {
@@ -40,6 +53,8 @@ func lsCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 func showCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "show INSTANCE [NAME]", Short: "Show one disk", Args: cobra.RangeArgs(1, 2),
+		Example: `  cowdisk disk show 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10
+  cowdisk disk show 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 data --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := client.GetDisk(cmd.Context(), args[0], diskName(args))
 			if err != nil {
@@ -58,28 +73,12 @@ func diskName(args []string) string {
 	return "disk"
 }
 
-func rmCmd(client *agent.Client) *cobra.Command {
-	var all bool
-	c := &cobra.Command{
-		Use: "rm INSTANCE [NAME]", Short: "Remove one disk, or with --all every disk of the instance", Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if all {
-				if len(args) > 1 {
-					return fmt.Errorf("--all takes no disk name")
-				}
-				return client.DeleteInstance(cmd.Context(), args[0])
-			}
-			return client.DeleteDisk(cmd.Context(), args[0], diskName(args))
-		},
-	}
-	c.Flags().BoolVar(&all, "all", false, "remove every disk of the instance")
-	return c
-}
-
 func resizeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	var size string
 	c := &cobra.Command{
 		Use: "resize INSTANCE [NAME] --size SIZE", Short: "Grow a disk", Args: cobra.RangeArgs(1, 2),
+		Example: `  cowdisk disk resize 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 --size 40G
+  cowdisk disk resize 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 data --size 1.5T`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := units.ParseSize(size)
 			if err != nil {
@@ -100,6 +99,8 @@ func resizeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 func flattenCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "flatten INSTANCE [NAME]", Short: "Copy the parent's data into the disk and detach it", Args: cobra.RangeArgs(1, 2),
+		Example:     `  cowdisk disk flatten 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10`,
+		Annotations: map[string]string{clierr.Long: "", clierr.ServerWorks: ""},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := client.Flatten(cmd.Context(), args[0], diskName(args))
 			if err != nil {
@@ -110,14 +111,19 @@ func flattenCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	}
 }
 
-func xmlCmd(client *agent.Client) *cobra.Command {
+func xmlCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	var target string
 	c := &cobra.Command{
 		Use: "xml INSTANCE [NAME]", Short: "Print the libvirt <disk> element", Args: cobra.RangeArgs(1, 2),
+		Example: `  cowdisk disk xml 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 > disk.xml && virsh attach-device vm1 disk.xml
+  cowdisk disk xml 6f1e0c9a-0b7d-4c35-9a53-5d2f4c1e8a10 data --target vdb --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			doc, err := client.LibvirtXML(cmd.Context(), args[0], diskName(args), target)
 			if err != nil {
 				return err
+			}
+			if *asJSON {
+				return Print(cmd.OutOrStdout(), true, map[string]string{"xml": doc}, nil)
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
 			return err

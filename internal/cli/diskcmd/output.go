@@ -6,9 +6,8 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/dustin/go-humanize"
-
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/units"
 )
 
 // Print writes v as indented JSON, or as the table the caller draws.
@@ -24,7 +23,7 @@ func Print(w io.Writer, asJSON bool, v any, table func(*tabwriter.Writer)) error
 }
 
 // Bytes is the human size used in every table.
-func Bytes(n uint64) string { return humanize.IBytes(n) }
+func Bytes(n uint64) string { return units.Format(n) }
 
 func diskTable(disks ...agent.Disk) func(*tabwriter.Writer) {
 	return func(tw *tabwriter.Writer) {

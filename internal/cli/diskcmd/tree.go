@@ -1,8 +1,10 @@
 package diskcmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -21,12 +23,20 @@ type TreeNode struct {
 func treeCmd(client *agent.Client, asJSON *bool) *cobra.Command {
 	return &cobra.Command{
 		Use: "tree", Short: "Show image -> base -> disks", Args: cobra.NoArgs,
+		Example: `  cowdisk disk tree
+  cowdisk disk tree --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			disks, err := client.ListDisks(cmd.Context(), "")
 			if err != nil {
 				return err
 			}
 			bases, err := client.Cache(cmd.Context())
+			var ae *agent.APIError
+			if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+				// The cache is admin/service only: a project sees the
+				// tree of its own disks, without unused bases.
+				bases, err = nil, nil
+			}
 			if err != nil {
 				return err
 			}
@@ -49,7 +59,7 @@ func buildTree(disks []agent.Disk, bases []agent.Base) []TreeNode {
 		return byImage[id]
 	}
 	for _, b := range bases {
-		node(b.ImageID).Parents[b.Pool+"/"+b.Image+"@"+b.Snapshot] = []string{}
+		node(b.ImageID).Parents[BaseRef(b)] = []string{}
 	}
 	for _, d := range disks {
 		n := node(d.ImageID)
@@ -61,6 +71,15 @@ func buildTree(disks []agent.Disk, bases []agent.Base) []TreeNode {
 	}
 	slices.SortFunc(out, func(a, b TreeNode) int { return strings.Compare(a.ImageID, b.ImageID) })
 	return out
+}
+
+// BaseRef names a base as disks name their parent: pool/image@snapshot,
+// or the file's path for the local backend, whose bases have no snapshot.
+func BaseRef(b agent.Base) string {
+	if b.Snapshot == "" {
+		return b.Pool + "/" + b.Image
+	}
+	return b.Pool + "/" + b.Image + "@" + b.Snapshot
 }
 
 func drawTree(w io.Writer, nodes []TreeNode) {

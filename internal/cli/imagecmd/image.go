@@ -4,6 +4,7 @@
 package imagecmd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,8 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cowdisk/cowdisk/internal/cli/clierr"
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
+	"github.com/cowdisk/cowdisk/internal/units"
 )
 
 // options are the flags every image command shares.
@@ -32,6 +36,9 @@ func Command() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "image",
 		Short: "Manage images on a Glance v2 image service",
+		Example: `  cowdisk image create debian-13 --file debian-13.qcow2 --disk-format qcow2
+  cowdisk image list
+  OS_IMAGE_URL=http://127.0.0.1:9292 cowdisk image show debian-13`,
 		Long: "Manage images on a Glance v2 image service (cowdisk serve images, or OpenStack Glance).\n" +
 			"The endpoint comes from --endpoint, COWDISK_IMAGE_URL or OS_IMAGE_URL; the token from\n" +
 			"--token, OS_TOKEN or COWDISK_IMAGE_TOKEN. Without a token but with OS_AUTH_URL (an openrc\n" +
@@ -47,6 +54,9 @@ func Command() *cobra.Command {
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
 	c.AddCommand(createCmd(o), uploadCmd(o), listCmd(o), showCmd(o), downloadCmd(o), deleteCmd(o), updateCmd(o))
+	clierr.Install(c, &o.json, clierr.Service{What: "image service", URL: o.url,
+		Flags: "--endpoint, COWDISK_IMAGE_URL or OS_IMAGE_URL (or the Keystone catalog with OS_AUTH_URL)",
+		Start: "cowdisk serve images", Example: defaultEndpoint})
 	return c
 }
 
@@ -61,6 +71,15 @@ func firstEnv(def string, keys ...string) string {
 
 // defaultEndpoint is where `cowdisk serve images` listens by default.
 const defaultEndpoint = "http://127.0.0.1:9292"
+
+// url is the endpoint the commands use, for messages; "" when it comes
+// from the Keystone catalog.
+func (o *options) url() string {
+	if o.endpoint == "" && o.token == "" && imageclient.KeystoneConfigured() {
+		return ""
+	}
+	return cmp.Or(o.endpoint, defaultEndpoint)
+}
 
 func (o *options) client(ctx context.Context) (imageclient.Client, error) {
 	hc, err := tlsconf.HTTPClient(o.cacert)
@@ -90,8 +109,8 @@ func (o *options) print(w io.Writer, img imageclient.Image) error {
 	row("status", img.Status)
 	row("disk_format", img.DiskFormat)
 	row("container_format", img.ContainerFormat)
-	row("size", img.Size)
-	row("virtual_size", img.VirtualSize)
+	row("size", sizeBoth(img.Size))
+	row("virtual_size", sizeBoth(img.VirtualSize))
 	row("checksum", img.Checksum)
 	row(img.OSHashAlgo, img.OSHashValue)
 	row("owner", img.Owner)
@@ -122,9 +141,25 @@ func (o *options) printList(w io.Writer, imgs []imageclient.Image) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tFORMAT\tSIZE\tVISIBILITY")
 	for _, i := range imgs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", i.ID, i.Name, i.Status, i.DiskFormat, i.Size, i.Visibility)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.ID, i.Name, i.Status, i.DiskFormat, sizeHuman(i.Size), i.Visibility)
 	}
 	return tw.Flush()
+}
+
+// sizeHuman is a size for tables: binary units, "-" before any upload.
+func sizeHuman(n int64) string {
+	if n <= 0 {
+		return "-"
+	}
+	return units.Format(uint64(n))
+}
+
+// sizeBoth is a size for show: human and exact.
+func sizeBoth(n int64) string {
+	if n <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%d bytes)", units.Format(uint64(n)), n)
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -139,7 +174,7 @@ func properties(kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--property %q: want key=value", kv)
+			return nil, fmt.Errorf("--property %q: want key=value: %w", kv, errs.ErrInvalid)
 		}
 		m[k] = v
 	}

@@ -14,14 +14,12 @@ func updateCmd(o *options) *cobra.Command {
 		protected        bool
 	)
 	c := &cobra.Command{
-		Use:   "update ID",
+		Use:   "update ID|NAME",
 		Short: "Change an image's name, visibility, tags or properties",
-		Args:  cobra.ExactArgs(1),
+		Example: `  cowdisk image update debian-13 --name debian-13-old --visibility private
+  cowdisk image update 3f0c2b6e-... --property os_distro=debian --remove-property hw_qemu_guest_agent`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := o.client(cmd.Context())
-			if err != nil {
-				return err
-			}
 			var u imageclient.Update
 			f := cmd.Flags()
 			if f.Changed("name") {
@@ -42,11 +40,16 @@ func updateCmd(o *options) *cobra.Command {
 			if f.Changed("protected") {
 				u.Protected = &protected
 			}
+			var err error
 			if u.Set, err = properties(props); err != nil {
 				return err
 			}
 			u.Remove = rm
-			img, err := cl.Update(cmd.Context(), args[0], u)
+			cl, img, err := o.resolve(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			img, err = cl.Update(cmd.Context(), img.ID, u)
 			if err != nil {
 				return err
 			}

@@ -57,6 +57,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	}
 	withConfig(c, imagesEnvPrefix) // first: PreRunE hooks added later see the config applied
 	f := c.Flags()
+	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	f.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:9292", "address to listen on")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for the catalog and the file store")
 	f.StringVar(&o.cfg.DB, "db", "", "SQLite catalog file (default DATA-DIR/catalog.db)")
@@ -71,7 +72,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 		"protect each image's snapshot, as Glance does (needed by clone format 1)")
 	o.ceph.register(f)
 	o.health.register(f)
-	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only) or tokens")
+	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only), tokens or keystone")
 	f.StringVar(&o.cfg.TokensFile, "tokens-file", "", `tokens file: {"tokens":[{"token","project","roles"}]}`)
 	f.StringVar(&o.cfg.Project, "project", "cowdisk", "project of every caller with --auth none")
 	f.BoolVar(&o.cfg.AllowRemoteNoAuth, "allow-remote-noauth", false, "allow --auth none on a non-loopback address")

@@ -28,6 +28,7 @@ func addImportFlags(c *cobra.Command, o *imagesOptions) {
 	f.DurationVar(&o.cfg.Import.WebDownloadTimeout, "web-download-timeout", 0, "longest web-download (0: 1h)")
 	f.DurationVar(&o.cfg.Import.WebDownloadStall, "web-download-stall-timeout", 0,
 		"longest wait for a web-download's headers or next bytes (0: 1m)")
+	f.IntVar(&o.cfg.Import.MaxImports, "max-imports", 0, "imports running at once; more are refused with 429 (0: 8)")
 	f.StringVar(&fl.locationsVisible, "locations-visible-to", "admin-service",
 		"who sees direct_url/locations: admin-service, or owner (also the image's owner project; "+
 			"for Zed-era Nova, which reads locations with the user's token)")

@@ -2,6 +2,7 @@ package servecmd
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,19 @@ func TestImagesConfig(t *testing.T) {
 					c.Ceph.OSDOpTimeout == 5*time.Second
 			}, ""},
 		{"bad env value", map[string]string{"COWDISK_IMAGES_RBD_WORKERS": "many"}, nil, nil, "COWDISK_IMAGES_RBD_WORKERS"},
+		{"import defaults: glance-direct in the data dir, web-download off, locations to admin/service", nil, nil,
+			func(c imagesvc.Config) bool {
+				return c.Import.StagingDir == dir+"/staging" && len(c.Import.WebDownloadAllow) == 0 &&
+					!c.Import.LocationsVisibleToOwner
+			}, ""},
+		{"import flags and env", map[string]string{"COWDISK_IMAGES_WEB_DOWNLOAD_ALLOW": "https:,mirror.example.org"},
+			[]string{"--web-download-timeout", "5m", "--locations-visible-to", "owner", "--glance-direct=false"},
+			func(c imagesvc.Config) bool {
+				return c.Import.StagingDir == "" && c.Import.WebDownloadTimeout == 5*time.Minute &&
+					slices.Equal(c.Import.WebDownloadAllow, []string{"https:", "mirror.example.org"}) &&
+					c.Import.LocationsVisibleToOwner
+			}, ""},
+		{"bad location policy", nil, []string{"--locations-visible-to", "everyone"}, nil, "locations-visible-to"},
 		{"unknown feature", nil, []string{"--rbd-features", "layering,turbo"}, nil, "turbo"},
 		{"layering required", nil, []string{"--rbd-features", "exclusive-lock"}, nil, "layering"},
 		{"bad size", nil, []string{"--max-image-size", "lots"}, nil, "max-image-size"},
@@ -50,13 +64,7 @@ func TestImagesConfig(t *testing.T) {
 		{"zero page bytes", nil, []string{"--list-max-page-bytes", "0"}, nil, "list-max-page-bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			var got imagesvc.Config
-			c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
-			c.SetArgs(append([]string{"--data-dir", dir}, tc.args...))
-			err := c.Execute()
+			got, err := runImages(t, tc.env, append([]string{"--data-dir", dir}, tc.args...))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err %v, want one mentioning %q", err, tc.err)
@@ -68,4 +76,17 @@ func TestImagesConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runImages runs `serve images` with env and args and returns the config
+// it would have started with.
+func runImages(t *testing.T, env map[string]string, args []string) (imagesvc.Config, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var got imagesvc.Config
+	c := imagesCommand(func(_ context.Context, cfg imagesvc.Config) error { got = cfg; return nil })
+	c.SetArgs(args)
+	return got, c.Execute()
 }

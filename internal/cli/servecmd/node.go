@@ -16,6 +16,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 )
@@ -26,6 +27,7 @@ func init() { servers = append(servers, NodeCommand) }
 const nodeEnvPrefix = "COWDISK_NODE_"
 
 type nodeOptions struct {
+	limits          nodeLimits
 	listen, backend string
 	imageURL, token string
 	localDir        string
@@ -33,6 +35,7 @@ type nodeOptions struct {
 	health          healthTiming
 	rbd             provisioner.RBDConfig
 	sec             nodeSecurity
+	keystone        *nodeKeystone // node_keystone.go
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -42,7 +45,7 @@ func NodeCommand() *cobra.Command {
 		Use:   "node",
 		Short: "Run the node agent: disks from images over HTTP (default " + agent.DefaultAddr + ")",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), o) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { o.limits.apply(&o.rbd); return runNode(cmd.Context(), o) },
 	}
 	withConfig(c, nodeEnvPrefix) // first: PreRunE hooks added later see the config applied
 	f := c.Flags()
@@ -51,8 +54,10 @@ func NodeCommand() *cobra.Command {
 	f.StringVar(&o.imageURL, "image-service", "http://127.0.0.1:9292", "Glance v2 endpoint")
 	f.StringVar(&o.token, "token", "", "the agent's own X-Auth-Token for the image service, a service role")
 	o.sec.register(f)
+	o.keystone = newNodeKeystone(c)
 	o.ceph.register(f)
 	o.health.register(f)
+	o.limits.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -89,7 +94,7 @@ func hostNode() string {
 
 func runNode(ctx context.Context, o nodeOptions) error {
 	log := slog.Default().With("component", "agent")
-	authn, err := o.sec.authenticator(ctx, o.listen)
+	authn, err := o.sec.authenticator(ctx, o.listen, o.keystone.validator)
 	if err != nil {
 		return err
 	}
@@ -101,9 +106,14 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return fmt.Errorf("--cacert: %w", err)
 	}
-	// Image records are read as the caller and locations with --token; see
-	// agent.CallerSource.
-	src, err := agent.NewCallerSource(o.imageURL, o.token, hc)
+	// Image records are read as the caller and locations with the agent's
+	// own credentials (--token or Keystone); see agent.CallerSource.
+	ico := imageclient.Options{HTTPClient: hc, MaxRecord: o.limits.maxRecord.bytes()}
+	svc, err := o.keystone.client(ctx, o.imageURL, o.token, ico)
+	if err != nil {
+		return err
+	}
+	src, err := agent.NewCallerSource(svc, ico)
 	if err != nil {
 		return err
 	}
@@ -139,7 +149,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		conn.close()
 		return err
 	case "local":
-		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches}, log)
+		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches, Bounds: o.rbd.Bounds}, log)
 		if err != nil {
 			return err
 		}
@@ -191,6 +201,15 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		}
 	}
 	log.Info("connected to Ceph", "fsid", c.FSID())
+	if o.rbd.Features == 0 {
+		// Disks get the features Nova gives them: the cluster's default.
+		f, err := c.DefaultFeatures()
+		if err != nil {
+			fatal <- err
+			return rbdConn{c: c}
+		}
+		o.rbd.Features = f | ceph.FeatureLayering
+	}
 	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
 	if err != nil {
 		fatal <- err

@@ -30,23 +30,14 @@ func (s *nodeSecurity) register(f *pflag.FlagSet) {
 	f.StringVar(&s.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (needs --tls-key)")
 	f.StringVar(&s.tlsKey, "tls-key", "", "PEM key of --tls-cert")
 	f.StringVar(&s.caCert, "cacert", envOr(tlsconf.EnvCACert, ""), "PEM file of the CAs the image service's certificate must chain to (env OS_CACERT)")
-	if keystoneHook.flags != nil {
-		keystoneHook.flags(f)
-	}
-}
-
-// keystoneHook is the one place Keystone plugs into `serve node`:
-// node_keystone.go sets it in init once auth.Keystone exists: flags adds
-// its flags (auth URL, service credentials, CA) to the command, build makes
-// the authenticator for --auth keystone. Until then that mode is refused.
-var keystoneHook struct {
-	flags func(*pflag.FlagSet)
-	build func(ctx context.Context) (auth.Authenticator, error)
 }
 
 // authenticator checks the mode against the listen address and builds it;
 // every refusal comes before the agent listens.
-func (s *nodeSecurity) authenticator(ctx context.Context, listen string) (auth.Authenticator, error) {
+//
+// keystone builds the Keystone validator from the node's own credentials
+// (node_keystone.go), so --auth keystone needs no second set of them.
+func (s *nodeSecurity) authenticator(_ context.Context, listen string, keystone func() (auth.Authenticator, error)) (auth.Authenticator, error) {
 	switch s.auth {
 	case "none", "":
 		if !s.allowRemoteNoAuth && !loopbackOnly(listen) {
@@ -60,10 +51,7 @@ func (s *nodeSecurity) authenticator(ctx context.Context, listen string) (auth.A
 		}
 		return auth.LoadTokens(s.tokensFile)
 	case "keystone":
-		if keystoneHook.build == nil {
-			return nil, fmt.Errorf("--auth keystone: this cowdisk has no Keystone authenticator yet: %w", errs.ErrInvalid)
-		}
-		return keystoneHook.build(ctx)
+		return keystone()
 	}
 	return nil, fmt.Errorf("--auth %q: want none, tokens or keystone: %w", s.auth, errs.ErrInvalid)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
 	"github.com/cowdisk/cowdisk/internal/tlsconf/tlstest"
 )
@@ -70,14 +72,15 @@ func TestNodeAuthModes(t *testing.T) {
 		}
 	}
 	s := nodeSecurity{auth: "none", project: "p", allowRemoteNoAuth: true}
-	if a, err := s.authenticator(context.Background(), "0.0.0.0:1"); err != nil || a == nil {
+	none := func() (auth.Authenticator, error) { return nil, errors.New("keystone must not be asked") }
+	if a, err := s.authenticator(context.Background(), "0.0.0.0:1", none); err != nil || a == nil {
 		t.Fatalf("forced none: %v", err)
 	}
-	if keystoneHook.build == nil { // until node_keystone.go sets the hook
-		s.auth = "keystone"
-		if _, err := s.authenticator(context.Background(), "127.0.0.1:1"); !errors.Is(err, errs.ErrInvalid) {
-			t.Fatalf("keystone without the hook: %v", err)
-		}
+	// --auth keystone takes the validator built from the node's credentials.
+	s.auth = "keystone"
+	want := auth.None{Project: "from-keystone"}
+	if a, err := s.authenticator(context.Background(), "0.0.0.0:1", func() (auth.Authenticator, error) { return want, nil }); err != nil || a != want {
+		t.Fatalf("keystone: %v %v", a, err)
 	}
 }
 
@@ -194,4 +197,32 @@ func TestImagesTLS(t *testing.T) {
 	if _, _, err := getUntil(t, http.DefaultClient, "https://"+addr+"/v2/images", ""); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("client without the CA: %v, want a certificate error", err)
 	}
+	other := tlstest.NewCA(t, "other-ca")
+	if out, err := openstackSDKList(t, "https://"+addr, ca.File); err != nil || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("openstacksdk trusting the CA: %v %s", err, out)
+	}
+	if out, err := openstackSDKList(t, "https://"+addr, other.File); err == nil || !strings.Contains(out, "CERTIFICATE_VERIFY_FAILED") && !strings.Contains(out, "DiscoveryFailure") {
+		t.Fatalf("openstacksdk trusting another CA: %v %s, want refused", err, out)
+	}
+}
+
+// openstacksdk is the real OpenStack client: it lists images at endpoint
+// trusting cacert (as OS_CACERT / --os-cacert would).
+const sdkList = `
+import sys, openstack
+url, ca = sys.argv[1], sys.argv[2]
+conn = openstack.connect(auth_type="admin_token", auth={"endpoint": url, "token": "any"},
+                         image_endpoint_override=url, cacert=ca)
+print([i.name for i in conn.image.images()])
+`
+
+func openstackSDKList(t *testing.T, endpoint, cacert string) (string, error) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Fatalf("python3-openstacksdk is needed: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "/usr/bin/python3", "-c", sdkList, endpoint, cacert).CombinedOutput()
+	return string(out), err
 }

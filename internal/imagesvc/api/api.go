@@ -46,6 +46,7 @@ type Config struct {
 // Server serves the API.
 type Server struct {
 	cfg     Config
+	imports *importRuns // background imports (import_runs.go)
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
@@ -67,6 +68,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(),
 		quota: newStorageQuota()}
 	s.routes()
+	s.imports = newImportRuns(cfg.Import.MaxRunning)
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -42,6 +43,7 @@ func TestPropertyBounds(t *testing.T) {
 	}{
 		{"create: property quota", "POST", `{"name":"x"` + props(5, 1) + `}`, 413, "image_property_quota"},
 		{"create: tag quota", "POST", `{"name":"x","tags":["1","2","3","4"]}`, 413, "image_tag_quota"},
+		{"create: body full of tags", "POST", `{"name":"x","tags":[` + manyTags(90_000) + `]}`, 413, "image_tag_quota"},
 		{"create: key size", "POST", `{"name":"x","` + strings.Repeat("k", 21) + `":"v"}`, 400, "limit is 20"},
 		{"create: value size", "POST", `{"name":"x","k":"` + strings.Repeat("v", 101) + `"}`, 400, "limit is 100"},
 		{"create: long s disk_format", "POST", `{"name":"x","diſk_format":"raw"}`, 400, `core field "disk_format"`},
@@ -92,6 +94,14 @@ func TestPropertyBounds(t *testing.T) {
 		strings.NewReader(`[{"op":"remove","path":"/p0"}]`)); code != 200 {
 		t.Fatalf("trimming an image over a lowered quota: %d %s", code, out)
 	}
+}
+
+func manyTags(n int) string {
+	tags := make([]string, n)
+	for i := range tags {
+		tags[i] = fmt.Sprintf(`"%d"`, i)
+	}
+	return strings.Join(tags, ",")
 }
 
 func sameProps(a, b map[string]string) bool {
@@ -221,5 +231,47 @@ func TestListMemoryBounded(t *testing.T) {
 	}
 	if seen != n {
 		t.Fatalf("walk saw %d images, want %d", seen, n)
+	}
+}
+
+// TestStorageQuotaConcurrent: uploads that each fit but not together are
+// never both stored, however they interleave: in-flight bytes count.
+func TestStorageQuotaConcurrent(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		e := newEnv(t, nil).withLimits(Limits{UserStorageQuota: 10_000})
+		codes := make(chan int, 4)
+		for range 4 {
+			id := e.post(t, tokAlice, `{"name":"c","disk_format":"raw","container_format":"bare"}`)["id"].(string)
+			go func() {
+				var body io.Reader = bytes.NewReader(make([]byte, 6000))
+				if chunked {
+					body = stream(make([]byte, 6000))
+				}
+				req, _ := http.NewRequest("PUT", e.srv.URL+"/v2/images/"+id+"/file", body)
+				req.Header.Set("X-Auth-Token", tokAlice)
+				req.Header.Set("Content-Type", "application/octet-stream")
+				resp, err := e.srv.Client().Do(req)
+				if err != nil {
+					codes <- 0
+					return
+				}
+				resp.Body.Close()
+				codes <- resp.StatusCode
+			}()
+		}
+		var got []int
+		for range 4 {
+			got = append(got, <-codes)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []int{204, 413, 413, 413}) {
+			t.Fatalf("chunked %v: statuses %v, want one 204 and three 413", chunked, got)
+		}
+		if used, _ := e.cat.Usage(t.Context(), "p1"); used != 6000 {
+			t.Fatalf("chunked %v: %d bytes stored, want 6000", chunked, used)
+		}
+		if files := e.storedFiles(t); len(files) != 1 {
+			t.Fatalf("chunked %v: files %v, want the one upload", chunked, files)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func status(err error) int {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
 	msg := err.Error()
-	if code >= 500 {
+	if code >= 500 && !reasonTold(err) {
 		logger(r).Error("request failed", "err", err)
 		msg = "internal error; see the service log for request " + w.Header().Get(requestIDHeader)
 	} else {

@@ -74,9 +74,12 @@ func TestErrorBodies(t *testing.T) {
 			if accept != "" {
 				hdr = []string{"Accept", accept}
 			}
-			code, body, _ := e.do(t, tc.method, tc.path, tokAlice, tc.ctype, strings.NewReader(tc.body), hdr...)
+			code, body, h := e.do(t, tc.method, tc.path, tokAlice, tc.ctype, strings.NewReader(tc.body), hdr...)
 			if code != tc.code || !strings.Contains(strings.ToLower(body), tc.msg) {
 				t.Errorf("%s, Accept %q: %d %s", tc.name, accept, code, body)
+			}
+			if code == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
+				t.Errorf("%s: 405 without Allow", tc.name)
 			}
 			if accept == "*/*" {
 				d := glanceclientDetails(body)

@@ -156,12 +156,15 @@ func decodeTags(raw json.RawMessage) ([]string, error) {
 	if err := strictDecode(raw, &tags, "tags"); err != nil {
 		return nil, err
 	}
-	out := []string{}
+	// Glance keeps tags a set. The count is bounded by Limits.check after
+	// this; a set keeps the dedup linear for a body full of tags.
+	out, seen := []string{}, map[string]bool{}
 	for _, t := range tags {
 		if t == "" || len(t) > maxKeyLen || !utf8.ValidString(t) {
 			return nil, fmt.Errorf("tag %q: 1 to %d characters: %w", t, maxKeyLen, errs.ErrInvalid)
 		}
-		if !slices.Contains(out, t) { // Glance keeps tags a set
+		if !seen[t] {
+			seen[t] = true
 			out = append(out, t)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -132,15 +131,7 @@ func (e *env) mkImage(t *testing.T, token string, opts images.CreateOpts) string
 // storedFiles lists the file store's directory, temp files included.
 func (e *env) storedFiles(t *testing.T) []string {
 	t.Helper()
-	ents, err := os.ReadDir(e.files.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, d := range ents {
-		names = append(names, d.Name())
-	}
-	return names
+	return dirEntries(t, e.files.Dir())
 }
 
 // onlyReader hides every interface but io.Reader (bytes.Reader's Len would

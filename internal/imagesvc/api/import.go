@@ -40,6 +40,9 @@ type ImportConfig struct {
 	Staging *staging.Area
 	// WebDownload fetches web-download URLs; nil turns the method off.
 	WebDownload *webdownload.Fetcher
+	// MaxRunning bounds the imports running at once (more are 429);
+	// zero means DefaultMaxImports.
+	MaxRunning int
 }
 
 func (s *Server) importMethods() []string {
@@ -218,6 +221,11 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request, p auth.Prin
 		// Before any state change and before any connection.
 		err = s.cfg.Import.WebDownload.Check(ctx, req.Method.URI)
 	}
+	release, free := s.imports.reserve()
+	if err == nil && !free {
+		err = statusErr(http.StatusTooManyRequests, "%d imports are running, the most this service runs at once; retry later",
+			cap(s.imports.slots))
+	}
 	task := uuid.NewString()
 	if err == nil {
 		img, err = s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
@@ -225,12 +233,18 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request, p auth.Prin
 		})
 	}
 	if err != nil {
+		if free {
+			release()
+		}
 		s.writeError(w, r, err)
 		return
 	}
 	logger(r).Info("image import started", "image", img.ID, "method", *req.Method.Name, "task", task,
 		"uri", webdownload.Redact(req.Method.URI))
-	go s.runImport(context.WithoutCancel(ctx), img, *req.Method.Name, req.Method.URI, task)
+	s.imports.start(func(ctx context.Context) {
+		defer release()
+		s.runImport(ctx, img, *req.Method.Name, req.Method.URI, task)
+	})
 	w.WriteHeader(http.StatusAccepted)
 }
 

@@ -40,22 +40,35 @@ type readCloser struct {
 // runImport moves the data into the store through the upload's streaming
 // (bounds, inspection, hashes) and publishes the image, or puts it back to
 // queued with the failure recorded. Staged data is removed either way.
+// When ctx ends (shutdown) the transfer stops; the clean-up still runs.
 func (s *Server) runImport(ctx context.Context, img catalog.Image, method, uri, task string) {
 	src, size, err := s.importSource(ctx, img.ID, method, uri)
 	var res store.Result
 	var sums [2]string
 	var vsize *int64
+	release := func() {}
 	if err == nil {
-		res, sums, vsize, err = s.stream(ctx, src, img, size)
-		src.Close()
+		// Imported data counts against the owner's storage quota as
+		// uploaded data does, held until the image is published or requeued.
+		var body io.ReadCloser
+		var rel func()
+		if body, rel, err = s.reserveFor(ctx, img.Owner, size, src); err != nil {
+			src.Close()
+		} else {
+			release = rel
+			res, sums, vsize, err = s.stream(ctx, body, img, size)
+			body.Close()
+		}
 	}
-	s.dropStaged(ctx, img.ID)
+	defer release()
+	bg := context.WithoutCancel(ctx)
+	s.dropStaged(bg, img.ID)
 	if err == nil {
-		err = s.publishImport(ctx, img.ID, task, res, sums, vsize)
+		err = s.publishImport(bg, img.ID, task, res, sums, vsize)
 	}
 	if err != nil {
 		s.log.Warn("image import failed", "image", img.ID, "method", method, "task", task, "err", err)
-		s.requeue(ctx, img.ID, statusImporting, task)
+		s.requeue(bg, img.ID, statusImporting, task)
 		return
 	}
 	s.log.Info("image imported", "image", img.ID, "method", method, "task", task, "bytes", res.Size)

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,7 @@ func (e *env) withImport(t *testing.T, allow ...string) *staging.Area {
 		t.Fatal(err)
 	}
 	e.api.cfg.Import.Staging = area
+	t.Cleanup(func() { e.api.Close() })
 	if len(allow) > 0 {
 		a, err := webdownload.ParseAllow(allow)
 		if err != nil {
@@ -64,6 +66,7 @@ func (e *env) waitImport(t *testing.T, id string) catalog.Image {
 	return catalog.Image{}
 }
 
+// dirEntries lists dir, temporary files included.
 func dirEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
@@ -255,6 +258,18 @@ func TestWebDownload(t *testing.T) {
 	}{
 		{"good", func(w http.ResponseWriter, _ *http.Request) { w.Write(data) }, catalog.StatusActive},
 		{"format lie", func(w http.ResponseWriter, _ *http.Request) { w.Write(qcow) }, catalog.StatusQueued},
+		{"longer than declared: only the declared bytes are read", func(w http.ResponseWriter, _ *http.Request) {
+			// net/http will not send more than Content-Length; a raw answer will.
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(data))
+			buf.Write(data)
+			buf.Write(qcow) // beyond the declared length: never read
+			buf.Flush()
+		}, catalog.StatusActive},
 		{"shorter than declared", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "5000000")
 			w.Write(data)
@@ -287,7 +302,7 @@ func TestWebDownload(t *testing.T) {
 			}
 			if tc.status == catalog.StatusActive {
 				sum := md5.Sum(data)
-				if *img.Checksum != hex.EncodeToString(sum[:]) || len(e.storedFiles(t)) != 1 {
+				if *img.Checksum != hex.EncodeToString(sum[:]) || *img.Size != int64(len(data)) || len(e.storedFiles(t)) != 1 {
 					t.Fatalf("imported: %v, files %v", *img.Checksum, e.storedFiles(t))
 				}
 				return
@@ -323,4 +338,51 @@ func TestWebDownloadRefused(t *testing.T) {
 	if img, _ := e.cat.Get(context.Background(), id); img.Status != catalog.StatusQueued || len(img.Properties) != 0 {
 		t.Fatalf("refused imports changed the image: %s %v", img.Status, img.Properties)
 	}
+}
+
+// TestImportsBounded: with every import slot taken, another import is a
+// 429 that changes nothing; the slot is free again once the import ends.
+func TestImportsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	e.withImport(t, "127.0.0.1")
+	e.api.imports = newImportRuns(1)
+	stop := make(chan struct{})
+	origin, _ := webOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		for {
+			select {
+			case <-stop:
+				return // short body: the import fails
+			case <-time.After(50 * time.Millisecond):
+				w.Write([]byte("x")) // slow but never stalled
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
+	a, b := e.mkImage(t, tokAlice, images.CreateOpts{}), e.mkImage(t, tokAlice, images.CreateOpts{})
+	if code, body, _ := e.do(t, "POST", "/v2/images/"+a+"/import", tokAlice, "application/json", webImport(origin.URL)); code != 202 {
+		t.Fatalf("first import: %d %s", code, body)
+	}
+	code, body, _ := e.do(t, "POST", "/v2/images/"+b+"/import", tokAlice, "application/json", webImport(origin.URL))
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("import beyond the bound: %d %s", code, body)
+	}
+	if img, _ := e.cat.Get(context.Background(), b); img.Status != catalog.StatusQueued || len(img.Properties) != 0 {
+		t.Fatalf("refused import changed the image: %s %v", img.Status, img.Properties)
+	}
+	close(stop)
+	if img := e.waitImport(t, a); img.Status != catalog.StatusQueued {
+		t.Fatalf("cut import: %s", img.Status)
+	}
+	// The slot is given back just after the image is requeued: allow a moment.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, body, _ = e.do(t, "POST", "/v2/images/"+b+"/import", tokAlice, "application/json", webImport(origin.URL))
+		if code == 202 {
+			break
+		}
+		if code != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("import after the slot was freed: %d %s", code, body)
+		}
+	}
+	e.waitImport(t, b)
 }

@@ -174,23 +174,22 @@ func eqString(f *catalog.Filter, k, v string) error {
 }
 
 func eqInt(f *catalog.Filter, k, v string) error {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%s %q must be an integer: %w", k, v, errs.ErrInvalid)
-	}
-	f.Conds = append(f.Conds, catalog.Cond{Field: k, Op: "eq", Values: []any{n}})
-	return nil
+	return intCond(f, k, v, k, "eq")
 }
 
 // rangeInt is size_min, size_max and the virtual_size ones.
 func rangeInt(f *catalog.Filter, k, v string) error {
+	if field, ok := strings.CutSuffix(k, "_max"); ok {
+		return intCond(f, k, v, field, "lte")
+	}
+	return intCond(f, k, v, strings.TrimSuffix(k, "_min"), "gte")
+}
+
+// intCond adds "field op n" for parameter k of integer value v.
+func intCond(f *catalog.Filter, k, v, field, op string) error {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%s %q: a range needs an integer: %w", k, v, errs.ErrInvalid)
-	}
-	field, op := strings.TrimSuffix(k, "_min"), "gte"
-	if strings.HasSuffix(k, "_max") {
-		field, op = strings.TrimSuffix(k, "_max"), "lte"
+		return fmt.Errorf("%s %q must be an integer: %w", k, v, errs.ErrInvalid)
 	}
 	f.Conds = append(f.Conds, catalog.Cond{Field: field, Op: op, Values: []any{n}})
 	return nil

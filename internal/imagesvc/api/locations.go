@@ -97,10 +97,14 @@ func (s *Server) addLocation(ctx context.Context, p auth.Principal, id string, l
 		return img, fmt.Errorf("image %s: the %s store accepts no locations: %w", id, s.cfg.Store.ID(), errs.ErrBadLocation)
 	}
 	size, err := checker.CheckLocation(ctx, img.ID, l.URL)
+	if err == nil && size > s.cfg.MaxImageSize {
+		err = statusErr(http.StatusRequestEntityTooLarge, "data at the location is %d bytes, above the limit of %d",
+			size, s.cfg.MaxImageSize)
+	}
 	if err != nil {
 		return img, fmt.Errorf("image %s: %w", id, err)
 	}
-	return s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
+	img, err = s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
 		if i.Status != catalog.StatusQueued {
 			return fmt.Errorf("image %s is %s; a location can be added to a queued image only: %w",
 				id, i.Status, errs.ErrConflict)
@@ -119,6 +123,10 @@ func (s *Server) addLocation(ctx context.Context, p auth.Principal, id string, l
 		i.Locations = []catalog.Location{{URL: l.URL, Metadata: md}}
 		return nil
 	})
+	if err == nil && (img.Checksum == nil || img.OSHashValue == nil) {
+		s.imports.start(func(ctx context.Context) { s.hashLocation(ctx, img.ID, l.URL) })
+	}
+	return img, err
 }
 
 // postLocation is POST /v2/images/{id}/locations (Glance's add-location

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/httpobs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 )
@@ -82,14 +85,44 @@ func logger(r *http.Request) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// authed authenticates X-Auth-Token; failures are 401 whatever the mode.
+// authed authenticates X-Auth-Token. A bad token is 401; a token of the
+// wrong kind (ErrRefused) 403; an identity service that cannot answer
+// (ErrUnavailable, ErrTimeout) 503, so clients retry instead of asking
+// their user for new credentials.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.cfg.Auth.Authenticate(r.Context(), r.Header.Get("X-Auth-Token"))
+		if err != nil && authUnavailable(err) {
+			s.writeError(w, r, toldReason{fmt.Errorf("authentication unavailable, retry later: %w", err)})
+			return
+		}
+		if errors.Is(err, errs.ErrRefused) {
+			s.writeError(w, r, err)
+			return
+		}
 		if err != nil {
 			s.writeError(w, r, statusErr(http.StatusUnauthorized, "authentication required: %v", err))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)), p)
 	})
+}
+
+// toldReason marks an error whose text is answered even with a 5xx (whose
+// texts writeError otherwise hides): it names only the identity service,
+// which every client knows of, and tells why to retry rather than to ask
+// its user for new credentials.
+type toldReason struct{ error }
+
+func (e toldReason) Unwrap() error { return e.error }
+
+func reasonTold(err error) bool {
+	var t toldReason
+	return errors.As(err, &t)
+}
+
+// authUnavailable: the identity service could not say whether the token
+// is good.
+func authUnavailable(err error) bool {
+	return errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrTimeout)
 }

@@ -22,25 +22,38 @@ type storageQuota struct {
 
 func newStorageQuota() *storageQuota { return &storageQuota{inflight: map[string]int64{}} }
 
-// reserveStorage reserves room for an upload to an image of owner. A
-// declared size is reserved whole (413 at once when it does not fit); a
-// chunked body is wrapped in r.Body and reserves as it arrives, failing
-// the read with 413 at the first byte over the quota. release gives the
-// reservation back and must be called once the upload has ended.
+// reserveStorage reserves room for an upload to an image of owner and,
+// for a chunked body, replaces r.Body with one that reserves as it reads
+// (see reserveFor). release must be called once the upload has ended.
 func (s *Server) reserveStorage(ctx context.Context, r *http.Request, owner string, declared int64) (release func(), err error) {
+	body, release, err := s.reserveFor(ctx, owner, declared, r.Body)
+	if err == nil {
+		r.Body = body
+	}
+	return release, err
+}
+
+// reserveFor reserves room for declared bytes of owner's image data read
+// from body; any path that stores image data (upload, staging, import)
+// calls it. A declared size (>= 0) is reserved whole, 413 at once when it
+// does not fit; an unknown size (-1) is reserved as the returned body is
+// read, which fails with 413 at the first byte over the quota. release
+// gives the reservation back; call it once the data is stored and its
+// size recorded in the catalog, or removed.
+func (s *Server) reserveFor(ctx context.Context, owner string, declared int64, body io.ReadCloser) (
+	io.ReadCloser, func(), error) {
 	quota := s.cfg.Limits.UserStorageQuota
 	if quota <= 0 {
-		return func() {}, nil
+		return body, func() {}, nil
 	}
 	res := &reservation{s: s, ctx: ctx, owner: owner, quota: quota}
 	if declared >= 0 {
 		if err := res.grow(declared, declared); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-	} else {
-		r.Body = &quotaBody{ReadCloser: r.Body, res: res}
+		return body, res.release, nil
 	}
-	return res.release, nil
+	return &quotaBody{ReadCloser: body, res: res}, res.release, nil
 }
 
 // reservation is what one upload holds.
@@ -66,8 +79,8 @@ func (res *reservation) grow(need, want int64) error {
 	free := res.quota - used - q.inflight[res.owner]
 	if free < need {
 		return statusErr(http.StatusRequestEntityTooLarge,
-			"project %s: storage quota of %d bytes exceeded (%d stored, %d being uploaded, this upload needs %d more)",
-			res.owner, res.quota, used, q.inflight[res.owner], need)
+			"project %s: storage quota of %d bytes exceeded (%d stored, %d held by other uploads in progress, "+
+				"this upload needs %d bytes)", res.owner, res.quota, used, q.inflight[res.owner]-res.held, res.held+need)
 	}
 	got := min(want, free)
 	q.inflight[res.owner] += got

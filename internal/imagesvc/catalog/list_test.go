@@ -20,11 +20,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func fixture(t *testing.T) (*SQLite, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := OpenSQLite(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := memCatalog(t)
 	ids := map[string]string{}
 	formats := []string{"raw", "qcow2", "raw", "iso", "qcow2", "raw", "vmdk", "raw"}
 	for i := range 8 {
@@ -191,11 +187,7 @@ func names(imgs []Image, ids map[string]string) string {
 // at least one record, and the walk by marker still reaches every image.
 func TestListMaxBytes(t *testing.T) {
 	ctx := context.Background()
-	c, err := OpenSQLite(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := memCatalog(t)
 	big := strings.Repeat("x", 10_000)
 	for i := range 10 {
 		img := Image{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Status: StatusActive, Owner: "p1",
@@ -253,4 +245,15 @@ func TestUsage(t *testing.T) {
 	if n, err := c.Usage(ctx, "nobody"); err != nil || n != 0 {
 		t.Fatalf("usage of an unknown project: %d %v", n, err)
 	}
+}
+
+// memCatalog is an empty in-memory catalog, closed when the test ends.
+func memCatalog(t *testing.T) *SQLite {
+	t.Helper()
+	c, err := OpenSQLite(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

@@ -30,6 +30,8 @@ func TestGlanceCLI(t *testing.T) {
 			{"image-stage", glanceStageImport},
 			{"image-import--web-download", glanceWebDownload},
 			{"image-delete", glanceDelete},
+			{"image-show--unknown", glanceShowUnknown},
+			{"image-upload--format-lie", glanceUploadFormatLie},
 		})
 	})
 }
@@ -39,6 +41,7 @@ func TestGlanceCLI(t *testing.T) {
 // also when the command failed after creating it.
 func (s *service) glanceCreates(t *testing.T, args ...string) map[string]string {
 	t.Helper()
+	s.trackName(t, uniq(t)) // every image these tests create is named uniq(t)
 	out, err := s.exec(t, s.people["owner"].glanceEnv, append([]string{"/usr/bin/glance"}, args...)...)
 	p := properties(out)
 	if p["id"] != "" {
@@ -223,8 +226,16 @@ func glanceDeactivate(t *testing.T, s *service) {
 
 func glanceImportDirect(t *testing.T, s *service) {
 	path, data := testFile(t, 1<<20)
-	p := s.glanceCreates(t, "image-create-via-import", "--name", uniq(t),
-		"--disk-format", "raw", "--container-format", "bare", "--import-method", "glance-direct", "--file", path)
+	glanceCreateViaImport(t, s, data, "glance-direct", "--file", path)
+}
+
+// glanceCreateViaImport runs image-create-via-import with method and its
+// source, and checks the image becomes active holding data.
+func glanceCreateViaImport(t *testing.T, s *service, data []byte, method string, source ...string) {
+	t.Helper()
+	args := append([]string{"image-create-via-import", "--name", uniq(t), "--disk-format", "raw",
+		"--container-format", "bare", "--import-method", method}, source...)
+	p := s.glanceCreates(t, args...)
 	s.waitStatus(t, p["id"], "active")
 	s.assertActive(t, p["id"], data)
 }
@@ -243,11 +254,7 @@ func glanceStageImport(t *testing.T, s *service) {
 
 func glanceWebDownload(t *testing.T, s *service) {
 	_, data := testFile(t, 1<<20)
-	url := s.webServer(t, data)
-	p := s.glanceCreates(t, "image-create-via-import", "--name", uniq(t),
-		"--disk-format", "raw", "--container-format", "bare", "--import-method", "web-download", "--uri", url)
-	s.waitStatus(t, p["id"], "active")
-	s.assertActive(t, p["id"], data)
+	glanceCreateViaImport(t, s, data, "web-download", "--uri", s.webServer(t, data))
 }
 
 func glanceDelete(t *testing.T, s *service) {

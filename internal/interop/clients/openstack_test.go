@@ -27,19 +27,20 @@ func TestOpenstackCLI(t *testing.T) {
 			{"image-save", osSave},
 			{"image-set--deactivate", osDeactivate},
 			{"image-delete", osDelete},
+			{"image-show--unknown", osShowUnknown},
 		})
 	})
 }
 
-// osCreates runs `openstack image create ... -f json` as owner, through sh
-// when stdin must be closed (`<&-`: openstack reads image data from any
-// stdin that is not a terminal, /dev/null included). The image is deleted
-// when t ends, also when the command failed after creating it.
-func (s *service) osCreates(t *testing.T, closeStdin bool, args ...string) map[string]any {
+// osCreates runs `openstack image create ... -f json` as owner, on a
+// terminal (testdata/onterminal.py) when it is given no file. The image is
+// deleted when t ends, also when the command failed after creating it.
+func (s *service) osCreates(t *testing.T, tty bool, args ...string) map[string]any {
 	t.Helper()
+	s.trackName(t, uniq(t)) // every image these tests create is named uniq(t)
 	argv := append([]string{"/usr/bin/openstack", "image", "create", "-f", "json"}, args...)
-	if closeStdin {
-		argv = append([]string{"/bin/sh", "-c", `exec "$@" <&-`, "sh"}, argv...)
+	if tty {
+		argv = append([]string{python, testdata(t, "onterminal.py")}, argv...)
 	}
 	out, err := s.exec(t, s.people["owner"].osEnv, argv...)
 	var img map[string]any
@@ -90,15 +91,16 @@ func osCreateImport(t *testing.T, s *service) {
 	s.assertActive(t, str(img, "id"), data)
 }
 
-// osList: a property filter, the name filter, and --limit (openstack
-// sorts on the client; paging is checked with glance and openstacksdk,
-// openstack's --limit caps the number of images shown).
+// osList: a property filter, the name and tag filters, and --limit.
+// openstack sorts and filters properties on the client, after listing every
+// page (without --limit) or one page of --limit images (with it), so
+// --limit goes with a filter the service applies (--tag).
 func osList(t *testing.T, s *service) {
 	tag := randomHex()
 	var want []string // names, sorted descending
 	for _, suffix := range []string{"c", "b", "a"} {
 		name := uniq(t) + "-" + suffix
-		s.newImage(t, "owner", map[string]any{"name": name, "interop_list": tag})
+		s.newImage(t, "owner", map[string]any{"name": name, "interop_list": tag, "tags": []string{tag}})
 		want = append(want, name)
 	}
 	var rows []map[string]any
@@ -106,9 +108,10 @@ func osList(t *testing.T, s *service) {
 	if got := names(rows); !slices.Equal(got, want) {
 		t.Errorf("image list --property --sort name:desc listed %v, want %v", got, want)
 	}
-	s.openstackJSON(t, "owner", &rows, "image", "list", "--property", "interop_list="+tag, "--limit", "2")
-	if got := names(rows); len(got) != 2 || !slices.Contains(want, got[0]) || !slices.Contains(want, got[1]) {
-		t.Errorf("image list --property --limit 2 listed %v, want two of %v", got, want)
+	s.openstackJSON(t, "owner", &rows, "image", "list", "--tag", tag, "--limit", "2")
+	if got := names(rows); len(got) != 2 || !slices.Contains(want, got[0]) || !slices.Contains(want, got[1]) ||
+		got[0] == got[1] {
+		t.Errorf("image list --tag --limit 2 listed %v, want two of %v", got, want)
 	}
 	s.openstackJSON(t, "owner", &rows, "image", "list", "--name", want[1])
 	if len(rows) != 1 || str(rows[0], "Name") != want[1] {

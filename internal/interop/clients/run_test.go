@@ -25,7 +25,12 @@ func (s *service) exec(t *testing.T, env []string, argv ...string) (string, erro
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// stdin closed (`<&-`): glance and openstack read image data from any
+	// stdin that is not a terminal, /dev/null included, and then create
+	// 0-byte images or refuse --file and imports. A closed stdin is their
+	// documented "no data" case.
+	sh := append([]string{"-c", `exec "$@" <&-`, "sh"}, argv...)
+	cmd := exec.CommandContext(ctx, "/bin/sh", sh...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "LANG=C.UTF-8"},
 		env...)
 	var stdout, stderr bytes.Buffer
@@ -82,15 +87,20 @@ func (s *service) openstackJSON(t *testing.T, who string, v any, args ...string)
 // the script prints last.
 func (s *service) sdk(t *testing.T, who, script string, v any, args ...string) {
 	t.Helper()
-	path, err := filepath.Abs(filepath.Join("testdata", script))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := s.run(t, s.people[who].osEnv, append([]string{python, path}, args...)...)
+	out := s.run(t, s.people[who].osEnv, append([]string{python, testdata(t, script)}, args...)...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), v); err != nil {
 		t.Fatalf("%s: last line is not JSON: %v\n%s", script, err, out)
 	}
+}
+
+// testdata is the absolute path of a file in testdata/.
+func testdata(t *testing.T, name string) string {
+	path, err := filepath.Abs(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // table parses the pretty tables glance prints: a header row, then rows,

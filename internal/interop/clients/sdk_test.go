@@ -49,6 +49,7 @@ type sdkImage struct {
 // printing it.
 func (s *service) sdkCreates(t *testing.T, script string, args ...string) sdkImage {
 	t.Helper()
+	s.trackName(t, uniq(t)) // every image these tests create is named uniq(t)
 	var img sdkImage
 	s.sdk(t, "owner", script, &img, args...)
 	if img.ID == "" {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowdisk/cowdisk/internal/ostest"
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
@@ -64,7 +65,9 @@ type service struct {
 	// identity: the clients can reach an identity service (Keystone), which
 	// openstack needs to look up projects for some commands.
 	identity    bool
-	webDownload bool // started with --web-download-allow
+	webDownload bool             // started with --web-download-allow
+	env         []string         // added to the service's environment
+	keystone    *ostest.Keystone // the Keystone of --auth keystone
 }
 
 var (
@@ -144,6 +147,11 @@ func (s *service) args(t *testing.T) ([]string, error) {
 		}
 		s.distinct = true
 		args = append(args, "--tokens-file", path)
+	case "keystone": // the service's own credentials come as OS_* variables
+		if s.env, err = s.startKeystone(); err != nil {
+			return nil, fmt.Errorf("keystone: %w", err)
+		}
+		s.distinct, s.identity = true, true
 	}
 	if s.webDownload, err = hasFlag("--web-download-allow"); err != nil {
 		return nil, err
@@ -230,6 +238,7 @@ func (s *service) launch(args []string) error {
 	}
 	defer log.Close()
 	s.cmd = exec.Command(cowdiskBin, args...)
+	s.cmd.Env = append(os.Environ(), s.env...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", cowdiskBin, err)
@@ -281,6 +290,9 @@ func (s *service) stop() {
 			_ = s.cmd.Process.Kill()
 			<-s.waited
 		}
+	}
+	if s.keystone != nil {
+		_ = s.keystone.Stop()
 	}
 	_ = os.RemoveAll(s.dir)
 }

@@ -19,15 +19,20 @@ func (p *peers) agentAPI() endpoint { return endpoint{url: p.agent.url} }
 // instance and removes the instance's disks when the test ends.
 func (p *peers) agentDisk(t *testing.T, imageID string) agent.Disk {
 	t.Helper()
+	return agentDiskAt(t, p.agentAPI(), imageID)
+}
+
+func agentDiskAt(t *testing.T, a endpoint, imageID string) agent.Disk {
+	t.Helper()
 	inst := newUUID(t)
 	t.Cleanup(func() {
-		if _, err := p.agentAPI().do(context.Background(), "DELETE", "/v1/instances/"+inst+"/disks", "", nil, nil); err != nil {
+		if _, err := a.do(context.Background(), "DELETE", "/v1/instances/"+inst+"/disks", "", nil, nil); err != nil {
 			t.Errorf("remove disks: %v", err)
 		}
 	})
 	body, _ := json.Marshal(agent.CreateRequest{InstanceID: inst, Name: "disk", ImageID: imageID, SizeBytes: 1 << 30})
 	var d agent.Disk
-	if _, err := p.agentAPI().do(t.Context(), "POST", "/v1/disks", "application/json", body, &d); err != nil {
+	if _, err := a.do(t.Context(), "POST", "/v1/disks", "application/json", body, &d); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -73,6 +78,7 @@ func TestAgentClonesRealGlanceRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.checkContent(t, info, raw)
+	p.logFeatures(t, info.Pool, info.Name)
 }
 
 // TestAgentRealGlanceQcow2: a qcow2 image in a real Glance is downloaded
@@ -105,4 +111,20 @@ func TestAgentRealGlanceQcow2(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.checkContent(t, info, raw)
+	p.logFeatures(t, info.Parent.Pool, info.Parent.Image, info.Pool, info.Name)
+}
+
+// logFeatures says which features the agent's disks and bases get. Nova
+// gives its clones and imports rbd_default_features; the provisioner
+// chooses its own (see the report of branch interop-nova), so this is
+// shown, not asserted.
+func (p *peers) logFeatures(t *testing.T, poolImage ...string) {
+	t.Helper()
+	for i := 0; i+1 < len(poolImage); i += 2 {
+		info, err := p.c.Stat(t.Context(), poolImage[i], poolImage[i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s/%s: features %s", info.Pool, info.Name, ceph.FeatureString(info.Features))
+	}
 }

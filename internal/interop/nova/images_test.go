@@ -3,11 +3,9 @@
 package nova
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,43 +14,36 @@ import (
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
+	"github.com/cowdisk/cowdisk/internal/ostest"
 )
 
 // endpoint is a JSON HTTP API: a Glance v2 endpoint (the real Glance, no
 // token, every caller admin; or cowdisk's image service with a token) or
-// the node agent.
-type endpoint struct{ url, token string }
+// the node agent. token, when set, gives the X-Auth-Token of each request
+// (a Keystone token expires during a test, so it is asked for each time).
+type endpoint struct {
+	url   string
+	token func(context.Context) (string, error)
+	// visibility of the images upload makes ("" is the server's default).
+	visibility string
+}
+
+// static is a token that never changes.
+func static(tok string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { return tok, nil }
+}
 
 // do sends one request and decodes a 2xx JSON answer into out (if not nil).
 func (a endpoint) do(ctx context.Context, method, path, ctype string, body []byte, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, a.url+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	if a.token != "" {
-		req.Header.Set("X-Auth-Token", a.token)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 300 {
-		return resp.StatusCode, fmt.Errorf("%s %s%s: %d %s", method, a.url, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s%s: %w: %s", method, a.url, path, err, b)
+	h := http.Header{}
+	if a.token != nil {
+		tok, err := a.token(ctx)
+		if err != nil {
+			return 0, err
 		}
+		h.Set("X-Auth-Token", tok)
 	}
-	return resp.StatusCode, nil
+	return ostest.CallJSON(ctx, h, method, a.url+path, ctype, body, out)
 }
 
 // upload creates an image, uploads data and deletes the image when the
@@ -60,7 +51,11 @@ func (a endpoint) do(ctx context.Context, method, path, ctype string, body []byt
 func (a endpoint) upload(t *testing.T, name, diskFormat string, data []byte) string {
 	t.Helper()
 	var img struct{ ID string }
-	meta, _ := json.Marshal(map[string]string{"name": name, "disk_format": diskFormat, "container_format": "bare"})
+	fields := map[string]string{"name": name, "disk_format": diskFormat, "container_format": "bare"}
+	if a.visibility != "" {
+		fields["visibility"] = a.visibility
+	}
+	meta, _ := json.Marshal(fields)
 	if _, err := a.do(t.Context(), "POST", "/v2/images", "application/json", meta, &img); err != nil {
 		t.Fatal(err)
 	}

@@ -42,8 +42,21 @@ func (p *peers) novaArgsFor(t *testing.T, imageID string) novaArgs {
 }
 
 // runNova runs testdata/<script> with args and decodes the JSON line it
-// prints into out. HOME is a temp dir so nothing is read from ~.
+// prints into out.
 func runNova(t *testing.T, script string, args novaArgs, out any) {
+	t.Helper()
+	stdout, stderr, err := execNova(t, script, args)
+	if err != nil {
+		t.Fatalf("nova %s: %v\n%s", script, err, tailOf(stderr))
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("nova %s printed %q: %v\n%s", script, stdout, err, tailOf(stderr))
+	}
+}
+
+// execNova runs testdata/<script> with args as its one argument. HOME is
+// a temp dir so nothing is read from ~.
+func execNova(t *testing.T, script string, args novaArgs) (stdout, stderr []byte, err error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), novaRunIn)
 	defer cancel()
@@ -51,14 +64,10 @@ func runNova(t *testing.T, script string, args novaArgs, out any) {
 	cmd := exec.CommandContext(ctx, python, script, string(a))
 	cmd.Dir = "testdata"
 	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("nova %s: %v\n%s", script, err, tailOf(stderr.Bytes()))
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("nova %s printed %q: %v\n%s", script, stdout.String(), err, tailOf(stderr.Bytes()))
-	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.Bytes(), e.Bytes(), err
 }
 
 func tailOf(b []byte) []byte {
@@ -194,5 +203,19 @@ func (p *peers) checkDefaultFeatures(t *testing.T, info ceph.ImageInfo) {
 	if got := info.Features &^ ceph.FeatureOperations; got != def {
 		t.Fatalf("%s/%s has features %s; want rbd_default_features %s", info.Pool, info.Name,
 			ceph.FeatureString(info.Features), ceph.FeatureString(def))
+	}
+}
+
+// TestNovaUnknownImageLeavesNothing: asked for a disk of an image the
+// service does not have, Nova's driver code stops with ImageNotFound (a
+// 404 from cowdisk, not a fallback download) and nothing is left in the
+// pools (setup checks them at the end).
+func TestNovaUnknownImageLeavesNothing(t *testing.T) {
+	p := setup(t)
+	args := p.novaArgsFor(t, newUUID(t))
+	args.InstanceUUID, args.RootGB = newUUID(t), 1
+	_, stderr, err := execNova(t, "nova_disk.py", args)
+	if err == nil || !bytes.Contains(stderr, []byte("ImageNotFound")) {
+		t.Fatalf("nova_disk.py for an unknown image: %v; want ImageNotFound\n%s", err, tailOf(stderr))
 	}
 }

@@ -81,7 +81,7 @@ func startPeers(cfg ceph.Config, images, vms string) (_ *peers, err error) {
 	if p.c, err = ceph.Connect(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if err = p.cleanGlancePool(ctx); err != nil {
+	if err = p.cleanPool(ctx, p.glancePool); err != nil {
 		return nil, err
 	}
 	if p.glance, err = ostest.NewGlance(ctx, p.mkdir("glance"), ostest.GlanceOptions{
@@ -101,22 +101,22 @@ func startPeers(cfg ceph.Config, images, vms string) (_ *peers, err error) {
 	return p, nil
 }
 
-// cleanGlancePool makes the real Glance's pool and removes what a crashed
+// cleanPool makes a real Glance's pool and removes what a crashed
 // earlier run left in it.
-func (p *peers) cleanGlancePool(ctx context.Context) error {
-	if err := p.c.CreatePool(ctx, p.glancePool); err != nil {
+func (p *peers) cleanPool(ctx context.Context, pool string) error {
+	if err := p.c.CreatePool(ctx, pool); err != nil {
 		return err
 	}
-	names, err := p.c.ListImages(ctx, p.glancePool)
+	names, err := p.c.ListImages(ctx, pool)
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		if err := p.c.Remove(ctx, p.glancePool, n, ceph.RemoveOptions{Retries: -1}); err != nil {
-			return fmt.Errorf("leftover %s/%s: %w", p.glancePool, n, err)
+		if err := p.c.Remove(ctx, pool, n, ceph.RemoveOptions{Retries: -1}); err != nil {
+			return fmt.Errorf("leftover %s/%s: %w", pool, n, err)
 		}
 	}
-	return p.c.TrashPurge(ctx, p.glancePool)
+	return p.c.TrashPurge(ctx, pool)
 }
 
 // startImages runs cowdisk's image service with the RBD store and a
@@ -141,7 +141,7 @@ func (p *peers) startImages(ctx context.Context, cfg ceph.Config) error {
 	if err != nil {
 		return err
 	}
-	p.cowdiskImages = endpoint{url: p.images.url, token: adminToken}
+	p.cowdiskImages = endpoint{url: p.images.url, token: static(adminToken)}
 	return nil
 }
 
@@ -166,10 +166,12 @@ func (p *peers) stop() error {
 	return errors.Join(errs...)
 }
 
-// stopPeers is TestMain's end: the shared services go with the package.
+// stopPeers is TestMain's end: the shared services go with the package,
+// the Keystone set first (its agent and Glance use the shared pools).
 func stopPeers() error {
-	if shared.p == nil {
-		return nil
+	err := ksShared.p.stop()
+	if shared.p != nil {
+		err = errors.Join(err, shared.p.stop())
 	}
-	return shared.p.stop()
+	return err
 }

@@ -1,18 +1,27 @@
-package provisioner
+package imageclient_test
 
 import (
-	"regexp"
+	"context"
+	"encoding/hex"
 	"strings"
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
 
+// recordClient answers Get with one decoded record; nothing else is called.
+type recordClient struct {
+	imageclient.Client
+	img imageclient.Image
+}
+
+func (c recordClient) Get(context.Context, string) (imageclient.Image, error) { return c.img, nil }
+
 // FuzzImageRecord feeds arbitrary image records through what the node does
-// with an image service's answer: imageclient's strict decoding, then the
-// provisioner's checks. Whatever it accepts is about the id asked and yields
-// base and snapshot names that stay inside the vms pool and the base
-// directory.
+// with an image service's answer: strict decoding here, the provisioner's
+// adapter and its checks. Whatever passes is about the id asked, and every
+// value that goes into a base's name (hashes) is hex.
 func FuzzImageRecord(f *testing.F) {
 	const asked = "11111111-1111-4111-8111-111111111111"
 	for _, s := range []string{
@@ -26,21 +35,22 @@ func FuzzImageRecord(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	snapRE := regexp.MustCompile(`^snap(-[0-9a-f]{16})?$`)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := imageclient.DecodeRecord(data)
 		if err != nil {
 			return
 		}
-		img := fromClient(rec)
-		if checkRecord(asked, img) != nil {
+		img, err := provisioner.ClientSource{Client: recordClient{img: rec}}.Image(context.Background(), asked)
+		if err != nil || provisioner.CheckRecord(asked, img) != nil {
 			return
 		}
 		if img.ID != asked {
 			t.Fatalf("accepted a record about %q when %s was asked", img.ID, asked)
 		}
-		if snap := baseSnapName(img); !snapRE.MatchString(snap) {
-			t.Fatalf("base snapshot name %q from an accepted record", snap)
+		for _, h := range []string{img.HashValue, img.Checksum} {
+			if _, err := hex.DecodeString(h); err != nil {
+				t.Fatalf("accepted a hash %q that is not hex", h)
+			}
 		}
 		if img.Size < 0 || img.VirtualSize < 0 {
 			t.Fatalf("negative sizes accepted: %+v", img)
