@@ -2,13 +2,13 @@ package agent
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cowdisk/cowdisk/internal/buildinfo"
+	"github.com/cowdisk/cowdisk/internal/closegate"
 	"github.com/cowdisk/cowdisk/internal/health"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
@@ -103,28 +103,9 @@ type cacheCollector struct {
 	b            provisioner.Backend
 	busy         atomic.Bool
 	bases, bytes *prometheus.Desc
-	mu           sync.Mutex // guards closed and running.Add
-	closed       bool
-	running      sync.WaitGroup // the listing in flight, which close waits for
-}
-
-// close waits for a listing still running and refuses new ones: the
-// store's connection must not be closed under it.
-func (c *cacheCollector) close() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	c.running.Wait()
-}
-
-func (c *cacheCollector) start() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return false
-	}
-	c.running.Add(1)
-	return true
+	// running is the listing in flight: the store's connection must not
+	// be closed under it (Server.Close closes the gate first).
+	running closegate.Gate
 }
 
 const cacheScrapeTimeout = 2 * time.Second
@@ -141,7 +122,7 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	if !c.busy.CompareAndSwap(false, true) {
 		return
 	}
-	if !c.start() {
+	if !c.running.Enter() {
 		c.busy.Store(false)
 		return
 	}
@@ -153,7 +134,7 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer c.running.Done()
+		defer c.running.Leave()
 		defer c.busy.Store(false)
 		bases, err := c.b.Bases(ctx)
 		done <- result{bases, err}

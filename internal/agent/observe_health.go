@@ -61,6 +61,6 @@ func (s *Server) Close() {
 	s.m.stopHealth()
 	<-s.m.healthDone
 	if s.m.cache != nil {
-		s.m.cache.close()
+		s.m.cache.running.Close()
 	}
 }

@@ -8,10 +8,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cowdisk/cowdisk/internal/closegate"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -28,9 +28,7 @@ type Prober struct {
 	busy     atomic.Bool
 	since    atomic.Int64          // when the running probe started (unix ns)
 	replaced atomic.Pointer[error] // set when a fresh connection found another fsid
-	mu       sync.Mutex            // guards closed and running.Add
-	closed   bool
-	running  sync.WaitGroup // the probe in flight, which Close waits for
+	running  closegate.Gate        // the probe in flight, which Close waits for
 }
 
 // NewProber probes c and, through an OSD, pool ("" skips the OSD check).
@@ -48,13 +46,13 @@ func (p *Prober) Probe(ctx context.Context) error {
 	}
 	if p.busy.CompareAndSwap(false, true) {
 		p.since.Store(time.Now().UnixNano())
-		if !p.start() {
+		if !p.running.Enter() {
 			p.busy.Store(false)
 			return fmt.Errorf("cluster %s: prober closed: %w", p.c.FSID(), errs.ErrUnavailable)
 		}
 		done := make(chan error, 1)
 		go func() {
-			defer p.running.Done()
+			defer p.running.Leave()
 			defer p.busy.Store(false)
 			done <- p.run()
 		}()
@@ -72,25 +70,11 @@ func (p *Prober) Probe(ctx context.Context) error {
 		time.Since(time.Unix(0, p.since.Load())).Round(time.Second), p.targets(), errs.ErrUnavailable)
 }
 
-// start registers a probe about to run, unless the prober is closed.
-func (p *Prober) start() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
-	}
-	p.running.Add(1)
-	return true
-}
-
 // Close waits for a probe still in a librados call (up to the op or
 // mount timeout) and refuses new ones; close it before the Cluster, whose
 // connection must not be shut down under a call.
 func (p *Prober) Close() error {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	p.running.Wait()
+	p.running.Close()
 	return nil
 }
 
