@@ -7,7 +7,7 @@ BIN := bin/cowdisk
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS := -X github.com/cowdisk/cowdisk/internal/buildinfo.commit=$(COMMIT)
 
-.PHONY: all deps build test test-unit fuzz demo bench test-faults test-interop clean
+.PHONY: all deps build test test-unit fuzz demo bench test-faults test-interop package clean
 
 all: build
 
@@ -44,6 +44,16 @@ test-faults: build
 # cowdisk (internal/interop/..., build tag interop). `make test` runs them too.
 test-interop: build
 	scripts/test-interop.sh
+
+# The .deb (bin/cowdisk_<version>_<arch>.deb): binary, systemd units,
+# example configs, operations guide, alert rules and dashboard. nfpm is
+# pinned and comes from the Go module proxy; packaging/ tests check the result.
+NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+VERSION ?= $(shell git describe --tags --always 2>/dev/null | sed 's/^v//; s/^\([0-9a-f]\{7,\}\)$$/0.0.0+g\1/')
+package: build
+	@test -n "$(VERSION)" || { echo "VERSION is empty (not a git checkout?): make package VERSION=x.y.z"; exit 1; }
+	@test -e docs/operations.md
+	VERSION=$(VERSION) ARCH=$$(dpkg --print-architecture) $(GO) run $(NFPM) package -f packaging/nfpm.yaml -p deb -t bin/
 
 clean:
 	rm -rf bin

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -74,22 +73,30 @@ func NewPending(log *slog.Logger, opts ...Option) *Server {
 	}
 	// Open on purpose: probes and Prometheus scrapers carry no token, and
 	// neither route names a disk, an image or a project.
-	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.initObserve() // request ids in logs; /livez, /readyz, /healthz (observe*.go)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.observe(w, r, s.mux) }
 
 // Starting sets what a pending server says it waits for (e.g. the last
 // Ceph connection error), so a 503 tells the operator why.
-func (s *Server) Starting(status string) { s.starting.Store(&status) }
+func (s *Server) Starting(status string) {
+	s.starting.Store(&status)
+	if s.m.health != nil {
+		// Before Ready the only check is this status: instant, and a
+		// probe right after Starting reads it.
+		s.m.health.CheckNow(context.Background())
+	}
+}
 
 // Ready installs the backend and its health check (nil: always healthy);
 // from then on requests reach it. Call it once.
 func (s *Server) Ready(b provisioner.Backend, health func(context.Context) error) {
 	s.m.addStats(b)
 	s.ready.Store(&backend{b: b, health: health})
+	s.readyHealth(b, health)
 }
 
 // backend returns the backend as the request's caller may use it (see
@@ -292,23 +299,4 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		out = statsJSON(src.Stats())
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	be := s.backend(w, r, "healthz")
-	if be == nil {
-		// 503 until ready: "healthy" means disks can be made, and whoever
-		// waits for /healthz (tests, rollouts) may use the agent right away.
-		return
-	}
-	if be.health != nil {
-		if err := be.health(r.Context()); err != nil {
-			if !errors.Is(err, errs.ErrUnavailable) {
-				err = fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
-			}
-			s.fail(w, r, "healthz", err)
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

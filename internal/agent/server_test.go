@@ -182,15 +182,7 @@ func TestPendingUntilReady(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	s.Starting("Ceph not connected: no monitor")
-	get := func(path string) (int, string) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return httpGet(t, srv.URL+path) }
 	for _, path := range []string{"/v1/disks?instance_id=i1", "/healthz", "/v1/cache"} {
 		if code, body := get(path); code != 503 || !strings.Contains(body, "no monitor") || !strings.Contains(body, `"unavailable"`) {
 			t.Errorf("pending %s: %d %s, want 503 saying why", path, code, body)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/health"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
@@ -58,7 +59,12 @@ type Config struct {
 	Import          ImportConfig  // image import and location policy (import.go)
 	Limits          api.Limits    // quotas and list bounds; zero fields: api.DefaultLimits
 	ShutdownTimeout time.Duration // default 30s
-	Logger          *slog.Logger
+	// HealthInterval and HealthTimeout pace the readiness checks (zero:
+	// internal/health's defaults); ExitWhenReplaced stops Run with an
+	// error when the Ceph cluster is found replaced (see health.go).
+	HealthInterval, HealthTimeout time.Duration
+	ExitWhenReplaced              bool
+	Logger                        *slog.Logger
 }
 
 // Service is a running image service.
@@ -75,6 +81,8 @@ type Service struct {
 	recovering atomic.Pointer[string]
 	bg         sync.WaitGroup
 	stopBg     context.CancelFunc
+	health     *health.Monitor // see health.go
+	replaced   <-chan error    // see health.go; nil: never
 }
 
 // Start opens the catalog and the store, listens, and serves in the
@@ -126,17 +134,6 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	s.addCloser(a) // before the catalog and store close: cuts background imports, waits for their clean-up
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	// Not healthy until connected and while the start-up sweep runs:
-	// whoever waits for /healthz (rollouts, tests) then finds the store
-	// usable and as clean as a synchronous sweep would leave it. Requests
-	// are served meanwhile (image data: 503 until connected).
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if why := s.recovering.Load(); why != nil {
-			http.Error(w, *why, http.StatusServiceUnavailable)
-			return
-		}
-		a.ServeHTTP(w, r)
-	})
 	mux.Handle("/", a)
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("image service: %w", err)
@@ -154,10 +151,11 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		go func() {
 			defer s.bg.Done()
 			if connect(bg) {
-				s.recovering.Store(nil)
+				s.setRecovering("")
 			}
 		}()
 	}
+	s.startHealth(bg, cfg, mux, reg, cat)
 	go func() {
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("image service stopped serving", "err", err)
@@ -220,8 +218,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
-	return s.Shutdown()
+	return s.wait(ctx)
 }
 
 func newAuth(cfg Config) (auth.Authenticator, error) {
@@ -282,7 +279,18 @@ func (s *Service) newStore(cfg Config) (store.Store, func(context.Context) bool,
 	return nil, nil, fmt.Errorf("store %q (want file or rbd): %w", cfg.Store, errs.ErrInvalid)
 }
 
-func (s *Service) setRecovering(why string) { s.recovering.Store(&why) }
+// setRecovering says what start-up work runs ("": none) and has the
+// readiness checks look again at once.
+func (s *Service) setRecovering(why string) {
+	if why == "" {
+		s.recovering.Store(nil)
+	} else {
+		s.recovering.Store(&why)
+	}
+	if m := s.health; m != nil {
+		m.Poke()
+	}
+}
 
 // connectRBD connects to Ceph, retrying with backoff until it works or ctx
 // ends (the service listens meanwhile: a monitor outage at start must not
@@ -318,6 +326,7 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 		}
 	}
 	p.ready(st)
+	s.watchCeph(c, cfg.RBD.Pool)
 	s.log.Info("rbd store connected", "fsid", c.FSID(), "pool", cfg.RBD.Pool)
 	s.setRecovering("removing data of uploads cut by a crash")
 	// Even with no names: the trash may hold an earlier run's leftovers.

@@ -116,7 +116,7 @@ func TestClusterCloneThroughAgent(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"\ncowdisk_image_bytes_downloaded_total 0\n", "\ncowdisk_disks_created_total{method=\"clone\"} 1\n"} {
+	for _, want := range []string{"\ncowdisk_image_downloaded_bytes_total 0\n", "\ncowdisk_disks_created_total{method=\"clone\"} 1\n"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %q", strings.TrimSpace(want))
 		}

@@ -10,9 +10,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
-	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/imagesvc"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/tlsconf"
@@ -21,7 +19,7 @@ import (
 func init() { servers = append(servers, ImagesCommand) }
 
 // imagesEnvPrefix: every flag can also come from COWDISK_IMAGES_<FLAG>,
-// e.g. --rbd-pool from COWDISK_IMAGES_RBD_POOL. A flag on the command line wins.
+// e.g. --rbd-pool from COWDISK_IMAGES_RBD_POOL (see withConfig).
 const imagesEnvPrefix = "COWDISK_IMAGES_"
 
 // rbdFeatureBits are librbd's feature bits by their rbd CLI names.
@@ -34,7 +32,8 @@ type imagesOptions struct {
 	dataDir, chunkSize, maxSize string
 	writeSize                   string
 	features                    []string
-	timeouts                    cephTimeouts
+	ceph                        cephConn
+	health                      healthTiming
 }
 
 // ImagesCommand is `cowdisk serve images`: the Glance v2 image service.
@@ -46,12 +45,8 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	c := &cobra.Command{
 		Use:   "images",
 		Short: "Run the image service (Glance v2 images API; default 127.0.0.1:9292)",
-		Long: "Run the image service: the Glance v2 images API with an SQLite catalog and a file or RBD store.\n" +
-			"Every flag can also be set as " + imagesEnvPrefix + "<FLAG> (upper case, - as _).",
-		Args: cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return flagsFromEnv(cmd.Flags(), imagesEnvPrefix)
-		},
+		Long:  "Run the image service: the Glance v2 images API with an SQLite catalog and a file or RBD store.",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := o.config()
 			if err != nil {
@@ -60,6 +55,7 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 			return run(cmd.Context(), cfg)
 		},
 	}
+	withConfig(c, imagesEnvPrefix) // first: PreRunE hooks added later see the config applied
 	f := c.Flags()
 	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	f.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:9292", "address to listen on")
@@ -74,9 +70,8 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	f.IntVar(&o.cfg.RBD.Workers, "rbd-workers", 0, "parallel writers per upload (0: default)")
 	f.BoolVar(&o.cfg.RBD.ProtectSnapshot, "rbd-protect-snapshot", true,
 		"protect each image's snapshot, as Glance does (needed by clone format 1)")
-	f.StringVar(&o.cfg.Ceph.ConfPath, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
-	f.StringVar(&o.cfg.Ceph.User, "ceph-user", "", "cephx user without client. (default: env CEPH_USER or admin)")
-	o.timeouts.register(f)
+	o.ceph.register(f)
+	o.health.register(f)
 	f.StringVar(&o.cfg.Auth, "auth", "none", "none (one admin project, loopback only), tokens or keystone")
 	f.StringVar(&o.cfg.TokensFile, "tokens-file", "", `tokens file: {"tokens":[{"token","project","roles"}]}`)
 	f.StringVar(&o.cfg.Project, "project", "cowdisk", "project of every caller with --auth none")
@@ -102,15 +97,11 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o750); err != nil {
 		return cfg, err
 	}
-	env := ceph.ConfigFromEnv()
-	if cfg.Ceph.ConfPath == "" {
-		cfg.Ceph.ConfPath = env.ConfPath
+	var err error
+	// Only the rbd store needs a readable ceph.conf.
+	if cfg.Ceph, err = o.ceph.config(); err != nil && cfg.Store == "rbd" {
+		return cfg, err
 	}
-	if cfg.Ceph.User == "" {
-		cfg.Ceph.User = env.User
-	}
-	cfg.Ceph.Keyring = env.Keyring
-	o.timeouts.apply(&cfg.Ceph)
 	chunk, err := humanize.ParseBytes(o.chunkSize)
 	if err != nil {
 		return cfg, fmt.Errorf("--rbd-chunk-size: %w", err)
@@ -142,23 +133,10 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	if cfg.TLS, err = tlsconf.Server(o.tlsCert, o.tlsKey); err != nil {
 		return cfg, err
 	}
+	cfg.HealthInterval, cfg.HealthTimeout = o.health.interval, o.health.timeout
+	cfg.ExitWhenReplaced = o.health.exitWhenReplaced
 	cfg.Logger = slog.Default().With("component", "imagesvc")
 	return cfg, nil
-}
-
-// flagsFromEnv sets every flag not given on the command line from
-// PREFIX<NAME> in the environment.
-func flagsFromEnv(fs *pflag.FlagSet, prefix string) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		key := prefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(key); ok && !f.Changed && err == nil {
-			if serr := fs.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("%s: %w", key, serr)
-			}
-		}
-	})
-	return err
 }
 
 func defaultDataDir() string {

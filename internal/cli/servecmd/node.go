@@ -23,15 +23,19 @@ import (
 
 func init() { servers = append(servers, NodeCommand) }
 
+// nodeEnvPrefix: every flag can also come from COWDISK_NODE_<FLAG> (see withConfig).
+const nodeEnvPrefix = "COWDISK_NODE_"
+
 type nodeOptions struct {
-	limits             nodeLimits
-	listen, backend    string
-	imageURL, token    string
-	cephConf, localDir string
-	rbd                provisioner.RBDConfig
-	timeouts           cephTimeouts
-	sec                nodeSecurity
-	keystone           *nodeKeystone // node_keystone.go
+	limits          nodeLimits
+	listen, backend string
+	imageURL, token string
+	localDir        string
+	ceph            cephConn
+	health          healthTiming
+	rbd             provisioner.RBDConfig
+	sec             nodeSecurity
+	keystone        *nodeKeystone // node_keystone.go
 }
 
 // NodeCommand is `cowdisk serve node`: the node agent.
@@ -43,15 +47,16 @@ func NodeCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { o.limits.apply(&o.rbd); return runNode(cmd.Context(), o) },
 	}
+	withConfig(c, nodeEnvPrefix) // first: PreRunE hooks added later see the config applied
 	f := c.Flags()
 	f.StringVar(&o.listen, "listen", agent.DefaultAddr, "address to listen on")
 	f.StringVar(&o.backend, "backend", "rbd", "disk store: rbd or local")
-	f.StringVar(&o.imageURL, "image-service", envOr("COWDISK_IMAGE_URL", "http://127.0.0.1:9292"), "Glance v2 endpoint (env COWDISK_IMAGE_URL)")
-	f.StringVar(&o.token, "token", os.Getenv("COWDISK_IMAGE_TOKEN"), "the agent's own X-Auth-Token for the image service, a service role (env COWDISK_IMAGE_TOKEN)")
+	f.StringVar(&o.imageURL, "image-service", "http://127.0.0.1:9292", "Glance v2 endpoint")
+	f.StringVar(&o.token, "token", "", "the agent's own X-Auth-Token for the image service, a service role")
 	o.sec.register(f)
 	o.keystone = newNodeKeystone(c)
-	f.StringVar(&o.cephConf, "ceph-conf", "", "ceph.conf (default: env CEPH_CONF)")
-	o.timeouts.register(f)
+	o.ceph.register(f)
+	o.health.register(f)
 	o.limits.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
@@ -112,35 +117,36 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := agent.NewPending(log, agent.WithAuth(authn))
+	srv := agent.NewPending(log, agent.WithAuth(authn), agent.WithHealthTiming(o.health.interval, o.health.timeout))
+	defer srv.Close()
 	listen := func(fatal <-chan error) error { return serveHTTP(ctx, o.listen, tlsCfg, srv, fatal, log) }
 	switch o.backend {
 	case "rbd":
 		// Listen first, connect in the background: an agent started while
 		// the monitor is down answers 503 and comes up by itself once the
 		// monitor is back, instead of exiting after the mount timeout.
-		cfg := ceph.ConfigFromEnv()
-		if o.cephConf != "" {
-			cfg.ConfPath = o.cephConf
+		cfg, cerr := o.ceph.config()
+		if cerr != nil {
+			return cerr
 		}
-		o.timeouts.apply(&cfg)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		fatal := make(chan error, 1)
+		o.health.exitOnReplaced(ctx, srv, fatal)
 		done := make(chan struct{})
-		var c *ceph.Cluster
+		var conn rbdConn
 		go func() {
 			defer close(done)
-			c = startRBD(ctx, cfg, o, src, srv, log, fatal)
+			conn = startRBD(ctx, cfg, o, src, srv, log, fatal)
 		}()
 		err := listen(fatal)
-		// Requests have finished; stop a connect or reap still running and
-		// only then drop the connection they use.
+		// Requests have finished; stop a connect or reap still running,
+		// the background checks and scrapes, and only then drop the
+		// connection they use (librados must not be shut down under a call).
 		cancel()
 		<-done
-		if c != nil {
-			c.Close()
-		}
+		srv.Close()
+		conn.close()
 		return err
 	case "local":
 		lb, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: o.localDir, NeverDownload: o.rbd.NeverDownload, MaxFetches: o.rbd.MaxFetches, Bounds: o.rbd.Bounds}, log)
@@ -157,12 +163,27 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	return fmt.Errorf("--backend %q: want rbd or local", o.backend)
 }
 
+// rbdConn is what startRBD leaves for runNode to close, in this order.
+type rbdConn struct {
+	probe *ceph.Prober
+	c     *ceph.Cluster
+}
+
+func (r rbdConn) close() {
+	if r.probe != nil {
+		r.probe.Close()
+	}
+	if r.c != nil {
+		r.c.Close()
+	}
+}
+
 // startRBD connects to Ceph, retrying with backoff until it works or ctx
 // ends, reaps this node's temporaries and makes srv ready. It returns the
 // connection (nil if none) for the caller to close after serving. A
 // configuration error no retry can fix goes to fatal.
 func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provisioner.ImageSource,
-	srv *agent.Server, log *slog.Logger, fatal chan<- error) *ceph.Cluster {
+	srv *agent.Server, log *slog.Logger, fatal chan<- error) rbdConn {
 	srv.Starting("connecting to Ceph")
 	var c *ceph.Cluster
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
@@ -171,12 +192,12 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 			break
 		}
 		if ctx.Err() != nil {
-			return nil
+			return rbdConn{}
 		}
 		srv.Starting(fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait, err))
 		log.Warn("cannot connect to Ceph; retrying", "in", wait, "err", err)
 		if !sleepCtx(ctx, wait) {
-			return nil
+			return rbdConn{}
 		}
 	}
 	log.Info("connected to Ceph", "fsid", c.FSID())
@@ -185,14 +206,14 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		f, err := c.DefaultFeatures()
 		if err != nil {
 			fatal <- err
-			return c
+			return rbdConn{c: c}
 		}
 		o.rbd.Features = f | ceph.FeatureLayering
 	}
 	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
 	if err != nil {
 		fatal <- err
-		return c
+		return rbdConn{c: c}
 	}
 	// A crash mid-create leaves only temporary names; they go before disk
 	// requests are served, because a create running beside the reap would
@@ -214,12 +235,15 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		}
 		log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
 		if !sleepCtx(ctx, time.Duration(attempt)*5*time.Second) {
-			return c
+			return rbdConn{c: c}
 		}
 	}
-	srv.Ready(rb, func(ctx context.Context) error { _, err := c.ListImages(ctx, o.rbd.VMsPool); return err })
+	// Readiness follows the cluster from now on: monitors, an OSD of the
+	// disk pool and the fsid ceph.conf names (a replaced cluster).
+	probe := ceph.NewProber(c, o.rbd.VMsPool)
+	srv.Ready(rb, probe.Probe)
 	log.Info("node agent ready")
-	return c
+	return rbdConn{probe: probe, c: c}
 }
 
 func reap(ctx context.Context, b provisioner.Backend, log *slog.Logger) error {

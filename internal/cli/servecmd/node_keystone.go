@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,7 +15,7 @@ import (
 // nodeKeystone is how the node agent logs in to a Keystone-protected image
 // service: with a clouds.yaml entry or the OS_* variables, the token
 // renewed before it expires, the image endpoint from the catalog unless
-// --image-service (or COWDISK_IMAGE_URL) names one. The same credentials
+// --image-service (or COWDISK_NODE_IMAGE_SERVICE, or the config file) names one. The same credentials
 // let the agent validate its own callers' Keystone tokens (validator).
 type nodeKeystone struct {
 	creds osFlags
@@ -52,7 +51,7 @@ func (k *nodeKeystone) client(ctx context.Context, imageURL, token string, opts 
 		return imageclient.New(imageURL, token, opts)
 	}
 	ko := k.creds.ko
-	if (k.fs != nil && k.fs.Changed("image-service")) || os.Getenv("COWDISK_IMAGE_URL") != "" {
+	if k.fs != nil && k.fs.Changed("image-service") { // set by flag, environment or config file
 		ko.Endpoint = imageURL // else the catalog's, not the loopback default
 	}
 	return imageclient.NewKeystone(ctx, ko, opts)

@@ -56,9 +56,8 @@ func TestNodeStartsWithoutMonitor(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	o := nodeOptions{listen: addr, backend: "rbd", imageURL: "http://127.0.0.1:1", cephConf: conf,
-		rbd:      provisioner.RBDConfig{ImagesPool: "images", VMsPool: "vms", Node: "test"},
-		timeouts: cephTimeouts{mount: time.Second}}
+	o := nodeOptions{listen: addr, backend: "rbd", imageURL: "http://127.0.0.1:1", ceph: cephConn{conf: conf, timeouts: cephTimeouts{mount: time.Second}},
+		rbd: provisioner.RBDConfig{ImagesPool: "images", VMsPool: "vms", Node: "test"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runNode(ctx, o) }()

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/httpobs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 )
 
@@ -55,32 +56,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// statusWriter remembers the status code for logs and metrics.
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	bytes int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // observe gives each request an id (echoed in X-Openstack-Request-Id and in
 // every log line), logs it, and counts it.
 func (s *Server) observe(next http.Handler) http.Handler {
@@ -90,16 +65,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set(requestIDHeader, id)
 		log := s.log.With("request_id", id)
 		r = r.WithContext(context.WithValue(r.Context(), loggerKey, log))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpobs.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		route := r.Pattern // set by the mux on this request; "" when nothing matched
 		if route == "" {
 			route = "unmatched"
 		}
-		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.Code)).Inc()
 		s.metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code,
-			"bytes_out", sw.bytes, "duration", time.Since(start))
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.Code,
+			"bytes_out", sw.Bytes, "duration", time.Since(start))
 	})
 }
 

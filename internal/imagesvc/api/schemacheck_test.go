@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cowdisk/cowdisk/internal/httpobs"
 )
 
 // compiledSchemas compiles the served schemas once (as JSON, exactly as a
@@ -80,10 +82,10 @@ func (kindHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
 // against what the request's Accept header asked for (errorMedia).
 func validated(t *testing.T, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &teeWriter{statusWriter: statusWriter{ResponseWriter: w}}
+		rec := &teeWriter{StatusWriter: httpobs.StatusWriter{ResponseWriter: w}}
 		h.ServeHTTP(rec, r)
-		if err := checkAnswer(r, rec.code, rec.Header().Get("Content-Type"), rec.buf.Bytes()); err != nil {
-			t.Errorf("%s %s: %d: %v\n%s", r.Method, r.URL.Path, rec.code, err, rec.buf.Bytes())
+		if err := checkAnswer(r, rec.Code, rec.Header().Get("Content-Type"), rec.buf.Bytes()); err != nil {
+			t.Errorf("%s %s: %d: %v\n%s", r.Method, r.URL.Path, rec.Code, err, rec.buf.Bytes())
 		}
 	})
 }
@@ -123,13 +125,13 @@ func checkError(r *http.Request, ctype string, body []byte) error {
 
 // teeWriter keeps a copy of JSON and error bodies (never image data).
 type teeWriter struct {
-	statusWriter
+	httpobs.StatusWriter
 	buf bytes.Buffer
 }
 
 func (w *teeWriter) Write(p []byte) (int, error) {
-	n, err := w.statusWriter.Write(p) // sets the code on a first Write
-	if w.code >= 400 || strings.HasPrefix(w.Header().Get("Content-Type"), mediaJSON) {
+	n, err := w.StatusWriter.Write(p) // sets the code on a first Write
+	if w.Code >= 400 || strings.HasPrefix(w.Header().Get("Content-Type"), mediaJSON) {
 		w.buf.Write(p[:n])
 	}
 	return n, err
