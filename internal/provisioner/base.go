@@ -90,8 +90,8 @@ const (
 )
 
 // claimName is the one name every node races to create before publishing
-// name (a base or a disk). It is a temporary name (never listed as a base
-// or disk; an instance's claims go with its disks) whose node part is empty,
+// a base (disks need none: see commit). It is a temporary name (never listed as a base
+// or disk) whose node part is empty,
 // so no node's start-up reaping takes it for its own.
 func claimName(name string) string { return name + ".tmp--claim" }
 

@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -91,6 +92,7 @@ type RBD struct {
 	log     *slog.Logger
 	stats   Stats
 	bases   flight[ceph.SnapRef]
+	disks   diskLocks
 	fetches slots
 	// Reap's retries of busy temporaries; zero means 12 x 5 s. Tests
 	// shorten them.
@@ -121,6 +123,11 @@ func (b *RBD) Stats() *Stats { return &b.stats }
 // image.
 func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
+	unlock, err := b.disks.lock(ctx, diskImageName(req.InstanceID, cmp.Or(req.Name, DefaultDiskName)))
+	if err != nil {
+		return Disk{}, err
+	}
+	defer unlock()
 	img, d, done, err := begin(ctx, b.Get, b.images, &req, b.cfg.Bounds)
 	if done || err != nil {
 		return d, err
@@ -156,13 +163,16 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	return d, nil
 }
 
-// cloneDisk clones parent into the disk. The clone is always made under a
-// temporary name and published by the exclusive claim+rename: librbd's clone
-// is several steps (create, attach parent, ...) and a crash between them
-// leaves an image that cannot be opened or has no parent; under the final
-// name that would be a disk that can neither be used nor deleted, while under
-// a temporary name the start-up reaper removes it. Resize and flatten are
-// skipped when not needed, so the extra cost is the claim and the rename.
+// cloneDisk clones parent into the disk. The clone is made under a
+// temporary name of this node and renamed into place once it is complete
+// (owner recorded, grown, flattened): librbd's clone is several steps
+// (create, attach parent, ...) and a crash between them leaves an image that
+// cannot be opened or has no parent; under the final name that would be a
+// disk that can neither be used nor deleted, while under a temporary name
+// the start-up reaper removes it. The rename needs no exclusive claim:
+// Create holds the disk's lock (disklock.go) and a disk name has one writer,
+// so the only extra round trips over a bare clone are the metadata write and
+// the rename.
 func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
 	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
 	if err != nil {
@@ -203,21 +213,14 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	return d, nil
 }
 
-// lostPublish answers a create whose publish failed: when another request
-// won the claim its disk appears moments later and is answered as a repeat.
+// lostPublish answers a create whose publish found the name taken (a disk
+// made by someone else, against the one-writer rule) as a repeat would be
+// answered.
 func (b *RBD) lostPublish(ctx context.Context, req Request, err error) (Disk, error) {
 	if !errors.Is(err, errs.ErrExists) {
 		return Disk{}, err
 	}
-	for waited := time.Duration(0); ; waited += publishPoll {
-		d, err := existing(ctx, b.Get, req)
-		if !errors.Is(err, errs.ErrNotFound) || waited >= publishWait {
-			return d, err
-		}
-		if err := sleepCtx(ctx, publishPoll); err != nil {
-			return Disk{}, err
-		}
-	}
+	return existing(ctx, b.Get, req)
 }
 
 func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
@@ -226,8 +229,9 @@ func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 }
 
 // commit grows tmp to size, flattens it if asked and publishes it under the
-// disk's name (exclusively: see ensureBase). On any failure tmp is removed; errs.ErrExists means another
-// request made the disk first.
+// disk's name by a plain rename (Create holds the disk's lock; librbd's
+// rename refuses a taken name). On any failure tmp is removed; errs.ErrExists
+// means the disk exists already.
 func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten bool, req Request) error {
 	var err error
 	if size > have {
@@ -238,7 +242,7 @@ func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten
 		err = b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
 	}
 	if err == nil {
-		err = b.publish(ctx, tmp, diskImageName(req.InstanceID, req.Name))
+		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name))
 	}
 	if err != nil {
 		b.cleanup(ctx, tmp, err)
