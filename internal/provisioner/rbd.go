@@ -93,6 +93,7 @@ type RBD struct {
 	stats   Stats
 	bases   flight[ceph.SnapRef]
 	disks   diskLocks
+	parents parentCache
 	fetches slots
 	// Reap's retries of busy temporaries; zero means 12 x 5 s. Tests
 	// shorten them.
@@ -128,17 +129,17 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 		return Disk{}, err
 	}
 	defer unlock()
+	ctx, clock := withStepClock(ctx) // after the lock: a wait is no step's
 	img, d, done, err := begin(ctx, b.Get, b.images, &req, b.cfg.Bounds)
 	if done || err != nil {
 		return d, err
 	}
-	parent, reasons, ok := chooseLocation(ctx, b.c, b.cfg.Allow, img, b.log)
+	mark(ctx, StepLookup)
+	parent, reasons, ok := chooseLocation(ctx, cachedOpener{b.c, &b.parents}, b.cfg.Allow, img, b.log)
 	method := MethodClone
 	switch {
 	case ok:
-		if err = b.checkSource(ctx, parent, img); err == nil {
-			d, err = b.cloneDisk(ctx, parent, req)
-		}
+		d, err = b.cloneChecked(ctx, parent, img, req)
 	case b.cfg.NeverDownload:
 		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
 	default:
@@ -157,7 +158,7 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	if d.Existed {
 		return d, nil
 	}
-	d.Method, d.Reasons, d.Elapsed = method, reasons, time.Since(start)
+	d.Method, d.Reasons, d.Elapsed, d.Steps = method, reasons, time.Since(start), clock.snapshot()
 	b.log.InfoContext(ctx, "disk created", "instance", d.InstanceID, "disk", d.Image, "image_id", img.ID,
 		"method", method, "parent", d.Parent, "reasons", reasons, "elapsed", d.Elapsed)
 	return d, nil
@@ -174,27 +175,65 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 // so the only extra round trips over a bare clone are the metadata write and
 // the rename.
 func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
-	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
+	f, err := b.parentFacts(ctx, parent)
 	if err != nil {
 		return Disk{}, err
 	}
-	size, err := diskSize(req, info.Size)
-	if err != nil {
-		return Disk{}, err
-	}
-	depth := 1
-	if info.Parent != nil { // only a parent that is itself a clone costs a walk
-		if depth, err = b.c.CloneDepth(ctx, parent.Pool, parent.Image); err != nil {
+	return b.cloneFrom(ctx, parent, f, req)
+}
+
+// cloneChecked clones an image's own snapshot: inspected and stat'ed on its
+// first clone, from the cache after (parentcache.go).
+func (b *RBD) cloneChecked(ctx context.Context, parent ceph.SnapRef, img Image, req Request) (Disk, error) {
+	key := keyOf(parent, img)
+	f, ok := b.parents.get(key)
+	if !ok {
+		if err := b.checkSource(ctx, parent, img); err != nil {
 			return Disk{}, err
 		}
-		depth++
+		var err error
+		if f, err = b.parentFacts(ctx, parent); err != nil {
+			return Disk{}, err
+		}
+		b.parents.put(key, f)
 	}
+	d, err := b.cloneFrom(ctx, parent, f, req)
+	if err != nil {
+		b.parents.drop(key) // the snapshot may be gone: look again next time
+	}
+	return d, err
+}
+
+// parentFacts stats parent; only a parent that is itself a clone costs a
+// walk of its chain.
+func (b *RBD) parentFacts(ctx context.Context, parent ceph.SnapRef) (parentFacts, error) {
+	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
+	if err != nil {
+		return parentFacts{}, err
+	}
+	f := parentFacts{size: info.Size, depth: 1}
+	if info.Parent != nil {
+		if f.depth, err = b.c.CloneDepth(ctx, parent.Pool, parent.Image); err != nil {
+			return parentFacts{}, err
+		}
+		f.depth++
+	}
+	return f, nil
+}
+
+func (b *RBD) cloneFrom(ctx context.Context, parent ceph.SnapRef, f parentFacts, req Request) (Disk, error) {
+	size, err := diskSize(req, f.size)
+	if err != nil {
+		return Disk{}, err
+	}
+	depth := f.depth
 	if depth >= b.cfg.SoftDepth {
 		b.log.WarnContext(ctx, "clone depth at soft limit", "parent", parent.String(), "depth", depth, "soft", b.cfg.SoftDepth, "hard", b.cfg.HardDepth)
 	}
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
 	name := tempName(final, b.cfg.Node)
+	mark(ctx, StepDecision)
 	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{Features: b.cfg.Features}); errors.Is(err, errs.ErrExists) {
 		return existing(ctx, b.Get, req)
 	} else if err != nil {
@@ -207,7 +246,7 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	if flatten {
 		d.Parent = ""
 	}
-	if err := b.commit(ctx, name, info.Size, size, flatten, req); err != nil {
+	if err := b.commit(ctx, name, f.size, size, flatten, req); err != nil {
 		return b.lostPublish(ctx, req, err)
 	}
 	return d, nil
@@ -233,6 +272,7 @@ func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 // rename refuses a taken name). On any failure tmp is removed; errs.ErrExists
 // means the disk exists already.
 func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten bool, req Request) error {
+	mark(ctx, StepClone)
 	var err error
 	if size > have {
 		err = b.c.Resize(ctx, b.cfg.VMsPool, tmp, size, false)
@@ -241,9 +281,11 @@ func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten
 		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", tmp, "limit", b.cfg.HardDepth)
 		err = b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
 	}
+	mark(ctx, StepResize)
 	if err == nil {
 		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name))
 	}
+	mark(ctx, StepPublish)
 	if err != nil {
 		b.cleanup(ctx, tmp, err)
 	}
