@@ -232,7 +232,7 @@ func (b *RBD) cloneFrom(ctx context.Context, parent ceph.SnapRef, f parentFacts,
 	}
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
-	name := tempName(final, b.cfg.Node)
+	name := ceph.StageName(final, b.cfg.Node)
 	mark(ctx, StepDecision)
 	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{Features: b.cfg.Features}); errors.Is(err, errs.ErrExists) {
 		return existing(ctx, b.Get, req)
