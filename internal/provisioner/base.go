@@ -151,7 +151,7 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 	}
 	size, err := diskSize(req, virtual)
 	if err != nil {
-		b.remove(ctx, tmp)
+		b.cleanup(ctx, tmp, err)
 		return Disk{}, err
 	}
 	if err := b.commit(ctx, tmp, virtual, size, false, req); err != nil {

@@ -292,24 +292,8 @@ func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten
 	return err
 }
 
-// cleanup removes name after the failure cause. When cause says the
-// cluster is not answering, the removal would block for the OSD timeout
-// too (cgo calls ignore ctx), so it runs in the background and the caller
-// answers now; b.remove bounds it, and the start-up reaper takes what it
-// could not remove.
+// cleanup removes name after the failure cause (in the background when the
+// cluster stalled; the Cluster owns and drains that work).
 func (b *RBD) cleanup(ctx context.Context, name string, cause error) {
-	if ceph.Stalled(cause) {
-		go b.remove(ctx, name)
-		return
-	}
-	b.remove(ctx, name)
-}
-
-// remove cleans up after a failure; it must run even when ctx was canceled.
-func (b *RBD) remove(ctx context.Context, name string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := b.c.Remove(ctx, b.cfg.VMsPool, name, ceph.RemoveOptions{Retries: 3, Interval: time.Second, TrashAsLastResort: true}); err != nil {
-		b.log.ErrorContext(ctx, "cleanup failed", "image", name, "err", err)
-	}
+	b.c.Discard(ctx, b.cfg.VMsPool, name, cause)
 }
