@@ -75,6 +75,7 @@ func BenchmarkProvisioning(b *testing.B) {
 		b.ReportMetric(raw, "clone-bare-p50-ms")
 		b.ReportMetric(clone/raw, "clone-ratio")
 		reportSteps(b, srv.URL, "clone")
+		reportThroughput(b, e, client, rawID)
 		b.ReportMetric(cold.Seconds(), "fallback-cold-s")
 		b.ReportMetric(ms(warm), "fallback-warm-ms")
 		b.ReportMetric(naive.Total.Seconds(), "naive-s")
