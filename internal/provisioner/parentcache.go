@@ -1,7 +1,6 @@
 package provisioner
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -26,7 +25,9 @@ const parentTTL = time.Minute
 
 // parentCache caches parentFacts per snapshot and image data. Only a
 // snapshot whose source passed inspection is cached, so a cached entry also
-// stands for that check and for the snapshot's existence.
+// stands for that check. The decision still opens the snapshot on every
+// create (one read-only open): a snapshot removed since is then seen there
+// and the fallback chosen, as without the cache.
 type parentCache struct {
 	mu  sync.Mutex
 	m   map[parentKey]parentEntry
@@ -60,18 +61,6 @@ func (c *parentCache) get(k parentKey) (parentFacts, bool) {
 	return e.facts, true
 }
 
-// has tells whether ref has fresh facts for some image data.
-func (c *parentCache) has(ref ceph.SnapRef) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, e := range c.m {
-		if k.ref == ref && c.clock().Sub(e.at) <= parentTTL {
-			return true
-		}
-	}
-	return false
-}
-
 func (c *parentCache) put(k parentKey, f parentFacts) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -97,18 +86,4 @@ func (c *parentCache) clock() time.Time {
 		return c.now()
 	}
 	return time.Now()
-}
-
-// cachedOpener answers Exists from the cache for a snapshot already checked,
-// so the decision opens the parent only on the first clone of a snapshot.
-type cachedOpener struct {
-	snapOpener
-	cache *parentCache
-}
-
-func (o cachedOpener) Exists(ctx context.Context, pool, name, snap string) (bool, error) {
-	if o.cache.has(ceph.SnapRef{Pool: pool, Image: name, Snap: snap}) {
-		return true, nil
-	}
-	return o.snapOpener.Exists(ctx, pool, name, snap)
 }

@@ -2,10 +2,12 @@ package provisioner
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
 // The cache serves facts only for the same snapshot and image data, and only
@@ -36,39 +38,47 @@ func TestParentCache(t *testing.T) {
 			t.Errorf("%s: get = %+v %v, want ok %v", tt.name, f, ok, tt.ok)
 		}
 	}
-	if c.has(ref) {
-		t.Error("has: an expired entry still counts")
-	}
 	c.put(k, parentFacts{size: 42, depth: 1})
-	if !c.has(ref) {
-		t.Error("has: a fresh entry does not count")
-	}
 	c.drop(k)
-	if _, ok := c.get(k); ok || c.has(ref) {
+	if _, ok := c.get(k); ok {
 		t.Error("a dropped entry is still served")
 	}
 }
 
-// cachedOpener opens a snapshot only when the cache has no facts for it.
-func TestCachedOpener(t *testing.T) {
-	var c parentCache
-	ref := ceph.SnapRef{Pool: "images", Image: "i1", Snap: "snap"}
-	inner := &countingOpener{}
-	o := cachedOpener{inner, &c}
+// The clone path inspects an image's snapshot on its first clone only;
+// a refused inspection is not remembered, and other image data under the
+// same snapshot name is inspected afresh.
+func TestCloneReusesCheckedParent(t *testing.T) {
+	f := newRBDFixture(t, nil)
+	const id = "11111111-1111-4111-8111-111111111111"
+	f.cloneable(id, 8*mib)
+	inspected, refuse := 0, true
+	f.b.checkSource = func(context.Context, ceph.SnapRef, Image) error {
+		inspected++
+		if refuse {
+			return errs.ErrRefused
+		}
+		return nil
+	}
 	ctx := context.Background()
-	if ok, _ := o.Exists(ctx, ref.Pool, ref.Image, ref.Snap); ok || inner.n != 1 {
-		t.Fatalf("uncached: exists %v after %d opens, want false after 1", ok, inner.n)
+	create := func(inst string) error {
+		_, err := f.b.Create(ctx, Request{InstanceID: inst, ImageID: id})
+		return err
 	}
-	c.put(keyOf(ref, Image{ID: "i1"}), parentFacts{size: 1, depth: 1})
-	if ok, _ := o.Exists(ctx, ref.Pool, ref.Image, ref.Snap); !ok || inner.n != 1 {
-		t.Fatalf("cached: exists %v after %d opens, want true after 1", ok, inner.n)
+	if err := create("i0"); !errors.Is(err, errs.ErrRefused) {
+		t.Fatalf("refused source: %v", err)
 	}
-}
-
-type countingOpener struct{ n int }
-
-func (*countingOpener) FSID() string { return "fsid" }
-func (o *countingOpener) Exists(context.Context, string, string, string) (bool, error) {
-	o.n++
-	return false, nil
+	refuse = false
+	for _, inst := range []string{"i1", "i2", "i3"} {
+		if err := create(inst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inspected != 2 {
+		t.Fatalf("%d inspections for a refusal and three clones, want 2 (the refusal is not cached)", inspected)
+	}
+	f.images.add(Image{ID: id, DiskFormat: "raw", Size: 8 * mib, Checksum: "0123456789abcdef0123456789abcdef", Locations: []string{"rbd://fsid-1/images/" + id + "/snap"}}, nil)
+	if err := create("i4"); err != nil || inspected != 3 {
+		t.Fatalf("other image data: %v after %d inspections, want a third", err, inspected)
+	}
 }

@@ -135,7 +135,7 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 		return d, err
 	}
 	mark(ctx, StepLookup)
-	parent, reasons, ok := chooseLocation(ctx, cachedOpener{b.c, &b.parents}, b.cfg.Allow, img, b.log)
+	parent, reasons, ok := chooseLocation(ctx, b.c, b.cfg.Allow, img, b.log)
 	method := MethodClone
 	switch {
 	case ok:
