@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -25,9 +26,10 @@ const parentTTL = time.Minute
 
 // parentCache caches parentFacts per snapshot and image data. Only a
 // snapshot whose source passed inspection is cached, so a cached entry also
-// stands for that check. The decision still opens the snapshot on every
-// create (one read-only open): a snapshot removed since is then seen there
-// and the fallback chosen, as without the cache.
+// stands for that check and for the snapshot's existence (cachedOpener). A
+// snapshot removed since makes the clone fail with errs.ErrNotFound; Create
+// then decides again without the cache, so the fallback applies as it
+// would have without it.
 type parentCache struct {
 	mu  sync.Mutex
 	m   map[parentKey]parentEntry
@@ -86,4 +88,30 @@ func (c *parentCache) clock() time.Time {
 		return c.now()
 	}
 	return time.Now()
+}
+
+// has tells whether ref has fresh facts for some image data.
+func (c *parentCache) has(ref ceph.SnapRef) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if k.ref == ref && c.clock().Sub(e.at) <= parentTTL {
+			return true
+		}
+	}
+	return false
+}
+
+// cachedOpener answers Exists from the cache for a snapshot already checked,
+// so the decision opens the parent only on the first clone of a snapshot.
+type cachedOpener struct {
+	snapOpener
+	cache *parentCache
+}
+
+func (o cachedOpener) Exists(ctx context.Context, pool, name, snap string) (bool, error) {
+	if o.cache.has(ceph.SnapRef{Pool: pool, Image: name, Snap: snap}) {
+		return true, nil
+	}
+	return o.snapOpener.Exists(ctx, pool, name, snap)
 }

@@ -2,6 +2,8 @@ package provisioner
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
@@ -80,5 +82,28 @@ func TestCloneReusesCheckedParent(t *testing.T) {
 	f.images.add(Image{ID: id, DiskFormat: "raw", Size: 8 * mib, Checksum: "0123456789abcdef0123456789abcdef", Locations: []string{"rbd://fsid-1/images/" + id + "/snap"}}, nil)
 	if err := create("i4"); err != nil || inspected != 3 {
 		t.Fatalf("other image data: %v after %d inspections, want a third", err, inspected)
+	}
+}
+
+// A snapshot removed after its facts were cached fails the clone once,
+// inside Create: the decision is made again without the cache and the
+// fallback makes the disk.
+func TestStaleCachedParentFallsBack(t *testing.T) {
+	f := newRBDFixture(t, nil)
+	const id = "11111111-1111-4111-8111-111111111111"
+	data := make([]byte, 2*mib)
+	sum := sha512.Sum512(data)
+	img := Image{ID: id, DiskFormat: "raw", Size: int64(len(data)), HashAlgo: "sha512", HashValue: hex.EncodeToString(sum[:]),
+		Locations: []string{"rbd://fsid-1/images/" + id + "/snap"}}
+	f.c.put("images", id, uint64(len(data)), "snap")
+	f.images.add(img, data)
+	ctx := context.Background()
+	if d, err := f.b.Create(ctx, Request{InstanceID: "i1", ImageID: id}); err != nil || d.Method != MethodClone {
+		t.Fatalf("first disk: %+v %v", d, err)
+	}
+	f.c.put("images", id, uint64(len(data))) // the snapshot is gone
+	d, err := f.b.Create(ctx, Request{InstanceID: "i2", ImageID: id})
+	if err != nil || d.Method != MethodBaseClone {
+		t.Fatalf("after the snapshot went: %+v %v, want a base clone", d, err)
 	}
 }

@@ -135,8 +135,27 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 		return d, err
 	}
 	mark(ctx, StepLookup)
-	parent, reasons, ok := chooseLocation(ctx, b.c, b.cfg.Allow, img, b.log)
-	method := MethodClone
+	d, method, reasons, err := b.make(ctx, img, req, cachedOpener{b.c, &b.parents})
+	if errors.Is(err, errStaleParent) { // the cached snapshot is gone: decide afresh
+		d, method, reasons, err = b.make(ctx, img, req, b.c)
+	}
+	if err != nil {
+		return Disk{}, err
+	}
+	if d.Existed {
+		return d, nil
+	}
+	d.Method, d.Reasons, d.Elapsed, d.Steps = method, reasons, time.Since(start), clock.snapshot()
+	b.log.InfoContext(ctx, "disk created", "instance", d.InstanceID, "disk", d.Image, "image_id", img.ID,
+		"method", method, "parent", d.Parent, "reasons", reasons, "elapsed", d.Elapsed)
+	return d, nil
+}
+
+// make decides how to make the disk (opening snapshots through opener) and
+// makes it.
+func (b *RBD) make(ctx context.Context, img Image, req Request, opener snapOpener) (d Disk, method Method, reasons []string, err error) {
+	parent, reasons, ok := chooseLocation(ctx, opener, b.cfg.Allow, img, b.log)
+	method = MethodClone
 	switch {
 	case ok:
 		d, err = b.cloneChecked(ctx, parent, img, req)
@@ -152,16 +171,7 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 			d, err = b.importDisk(ctx, img, req)
 		}
 	}
-	if err != nil {
-		return Disk{}, err
-	}
-	if d.Existed {
-		return d, nil
-	}
-	d.Method, d.Reasons, d.Elapsed, d.Steps = method, reasons, time.Since(start), clock.snapshot()
-	b.log.InfoContext(ctx, "disk created", "instance", d.InstanceID, "disk", d.Image, "image_id", img.ID,
-		"method", method, "parent", d.Parent, "reasons", reasons, "elapsed", d.Elapsed)
-	return d, nil
+	return d, method, reasons, err
 }
 
 // cloneDisk clones parent into the disk. The clone is made under a
@@ -201,8 +211,15 @@ func (b *RBD) cloneChecked(ctx context.Context, parent ceph.SnapRef, img Image, 
 	if err != nil {
 		b.parents.drop(key) // the snapshot may be gone: look again next time
 	}
+	if ok && errors.Is(err, errs.ErrNotFound) {
+		err = fmt.Errorf("%w: %w", errStaleParent, err)
+	}
 	return d, err
 }
+
+// errStaleParent: a clone from cached facts found its parent gone; Create
+// then decides again without the cache (the fallback may apply now).
+var errStaleParent = errors.New("cached clone parent is gone")
 
 // parentFacts stats parent; only a parent that is itself a clone costs a
 // walk of its chain.
