@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/testcluster"
@@ -14,6 +16,7 @@ import (
 
 // Close waits for the handle's background cleanups: none outlives it.
 func TestCloseDrainsBackground(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	cfg := testcluster.Config(t)
 	cfg.ConfPath = filepath.Dir(cfg.ConfPath) + "/././" + filepath.Base(cfg.ConfPath) // a connection of its own
 	c, err := ceph.Connect(context.Background(), cfg)

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // Creates of one disk run one at a time; other disks are not held up, and a
 // waiter whose ctx ends gives up without taking the lock.
 func TestDiskLocks(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var l diskLocks
 	ctx := context.Background()
 	unlockA, err := l.lock(ctx, "a")
