@@ -26,6 +26,7 @@ type Server struct {
 	starting atomic.Pointer[string] // what it waits for until Ready
 	log      *slog.Logger
 	m        *metrics
+	steps    *stepMetrics
 	mux      *http.ServeMux
 	auth     auth.Authenticator // see WithAuth
 }
@@ -52,6 +53,7 @@ func NewPending(log *slog.Logger, opts ...Option) *Server {
 		log = slog.Default()
 	}
 	s := &Server{log: log, m: newMetrics(), mux: http.NewServeMux(), auth: auth.None{Project: "cowdisk"}}
+	s.steps = newStepMetrics(s.m.reg)
 	for _, o := range opts {
 		o(s)
 	}
@@ -168,6 +170,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	s.m.created.WithLabelValues(string(d.Method)).Inc()
 	s.m.duration.WithLabelValues(string(d.Method)).Observe(time.Since(start).Seconds())
+	s.steps.observe(d)
 	writeJSON(w, http.StatusCreated, diskJSON(d))
 }
 

@@ -56,6 +56,11 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 
 	largest := size == e.cfg.Sizes[len(e.cfg.Sizes)-1]
 	reps := e.cfg.repsFor(size)
+	stepsBefore, err := stepSums(ctx, e.clone, "clone")
+	if err != nil {
+		return err
+	}
+	defer e.addSteps(ctx, res, size, stepsBefore)
 	for rep := range reps {
 		log.Info("rep", "n", rep+1, "of", reps)
 		e.record(res, rp.PathFloor, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.floorOnce(ctx, raw) })
@@ -81,6 +86,19 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 		}
 	}
 	return nil
+}
+
+// addSteps files the clone path's per-step breakdown at size (a failed
+// scrape costs the breakdown only, as a failed path costs its series).
+func (e *env) addSteps(ctx context.Context, res *rp.Result, size int64, before map[string]float64) {
+	after, err := stepSums(ctx, e.clone, "clone")
+	if err != nil {
+		res.Errors = append(res.Errors, fmt.Sprintf("clone steps at %s: %v", rp.HumanSize(size), err))
+		return
+	}
+	if s, ok := stepMeans(rp.PathClone, size, "clone", before, after); ok {
+		res.Steps = append(res.Steps, s)
+	}
 }
 
 // record runs one measurement n times and files each sample (or the error).

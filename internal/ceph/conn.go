@@ -97,6 +97,7 @@ type Cluster struct {
 	s    *shared
 	cfg  Config
 	once sync.Once
+	bg   sync.WaitGroup // background cleanups (discard.go), drained by Close
 }
 
 // Connect returns a handle on the shared connection for (conf, user),
@@ -233,9 +234,14 @@ func configure(conn *rados.Conn, cfg Config) error {
 	return nil
 }
 
-// Close drops this handle's reference. Calling it twice is harmless.
+// Close waits for this handle's background cleanups (each bounded by the
+// client's op timeouts), then drops its reference. Calling it twice is
+// harmless.
 func (c *Cluster) Close() error {
-	c.once.Do(func() { release(c.s) })
+	c.once.Do(func() {
+		c.bg.Wait()
+		release(c.s)
+	})
 	return nil
 }
 

@@ -63,3 +63,6 @@ func Registered(cfg Config) bool {
 	_, ok := registry.conns[cfg.ConfPath+"\x00"+cfg.User]
 	return ok
 }
+
+// Background runs fn as the handle's background cleanup (discard.go).
+func (c *Cluster) Background(fn func()) { c.background(fn) }

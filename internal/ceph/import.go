@@ -78,7 +78,7 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 			// calls ignore ctx. Answer now and clean up behind; a
 			// leftover is a temporary name, which the start-up reaper
 			// removes.
-			go abortLogged(w)
+			w.Discard(err)
 			return res, err
 		}
 		return res, errors.Join(err, w.Abort(ctx))
@@ -99,7 +99,7 @@ func Stalled(err error) bool {
 // abortLogged aborts w in the background after a stalled import.
 func abortLogged(w *ImageWriter) {
 	if err := w.Abort(context.Background()); err != nil {
-		slog.Warn("ceph: background removal of an import's temporary image failed; the reaper will take it",
+		slog.Warn("ceph: removal of a temporary image failed; the reaper will take it",
 			"image", w.spec(), "err", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 // its final name. WriteAt is safe for concurrent use: librbd serialises
 // requests on one image handle itself, and Grow excludes writers.
 type ImageWriter struct {
+	c               *Cluster // owns the background cleanup
 	io              *rados.IOContext
 	img             *rbd.Image
 	pool, name, tmp string
@@ -41,7 +42,7 @@ func (c *Cluster) OpenWriter(ctx context.Context, pool, name string, size uint64
 	if err == nil {
 		var img *rbd.Image
 		if img, err = openImage(io, pool, tmp, "", false); err == nil {
-			return &ImageWriter{io: io, img: img, pool: pool, name: name, tmp: tmp, size: size}, nil
+			return &ImageWriter{c: c, io: io, img: img, pool: pool, name: name, tmp: tmp, size: size}, nil
 		}
 		io.Destroy()
 	}
@@ -129,12 +130,12 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 		// again, and removing the image would block for the OSD timeout
 		// too (cgo ignores ctx). Answer now and clean up behind; a
 		// leftover is a temporary name the reaper removes.
-		go func() {
+		w.c.background(func() {
 			if aerr := errors.Join(w.close(), w.removeTemp()); aerr != nil {
 				slog.Warn("ceph: background removal of a temporary image failed; the reaper will take it", "image", w.spec(), "err", aerr)
 			}
 			w.io.Destroy()
-		}()
+		})
 		return err
 	}
 	if cerr := w.close(); err == nil {
@@ -144,12 +145,12 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 		err = translate(rbd.GetImage(w.io, w.tmp).Rename(w.name), "rename to "+w.name, w.spec())
 	}
 	if err != nil && Stalled(err) {
-		go func() {
+		w.c.background(func() {
 			if rerr := w.removeTemp(); rerr != nil {
 				slog.Warn("ceph: background removal of a temporary image failed; the reaper will take it", "image", w.spec(), "err", rerr)
 			}
 			w.io.Destroy()
-		}()
+		})
 		return err
 	}
 	if err != nil {
@@ -168,6 +169,16 @@ func (w *ImageWriter) Abort(context.Context) error {
 	err := errors.Join(w.close(), w.removeTemp())
 	w.io.Destroy()
 	return err
+}
+
+// Discard aborts the writer after a failed write or conversion with cause:
+// now, or in the background when cause is a stall (see Cluster.Discard).
+func (w *ImageWriter) Discard(cause error) {
+	if Stalled(cause) {
+		w.c.background(func() { abortLogged(w) })
+		return
+	}
+	abortLogged(w)
 }
 
 // close closes the image handle once; later writes fail cleanly.

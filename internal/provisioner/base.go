@@ -53,7 +53,7 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 		if lost {
 			if waited >= publishWait {
 				return ceph.SnapRef{}, fmt.Errorf("base %s/%s: claimed by another node but not published within %v "+
-					"(a node that crashed while publishing leaves %s: remove it once no node is publishing): %w", pool, name, publishWait, claimName(name), errs.ErrBusy)
+					"(a node that crashed while publishing leaves %s: remove it once no node is publishing): %w", pool, name, publishWait, ceph.ClaimName(name), errs.ErrBusy)
 			}
 			if err := sleepCtx(ctx, publishPoll); err != nil {
 				return ceph.SnapRef{}, err
@@ -61,7 +61,7 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 			waited += publishPoll
 			continue
 		}
-		tmp := tempName(name, b.cfg.Node)
+		tmp := ceph.StageName(name, b.cfg.Node)
 		if _, err := b.fetchRaw(ctx, img, tmp); err != nil {
 			return ceph.SnapRef{}, err
 		}
@@ -89,16 +89,10 @@ const (
 	publishPoll = 250 * time.Millisecond
 )
 
-// claimName is the one name every node races to create before publishing
-// name (a base or a disk). It is a temporary name (never listed as a base
-// or disk; an instance's claims go with its disks) whose node part is empty,
-// so no node's start-up reaping takes it for its own.
-func claimName(name string) string { return name + ".tmp--claim" }
-
-// publish renames tmp to name if this node wins the claim; errs.ErrExists
+// publish renames tmp to name if this node wins the claim (ceph.ClaimName); errs.ErrExists
 // means another request has published, or is publishing, name.
 func (b *RBD) publish(ctx context.Context, tmp, name string) (err error) {
-	pool, claim := b.cfg.VMsPool, claimName(name)
+	pool, claim := b.cfg.VMsPool, ceph.ClaimName(name)
 	if err := b.c.CreateImage(ctx, pool, claim, 0, ceph.ImageOptions{}); err != nil {
 		return err
 	}
@@ -147,7 +141,7 @@ func (b *RBD) replaceStaleBase(ctx context.Context, img Image, want ceph.SnapRef
 
 // importDisk gives the disk a private copy of the image.
 func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, error) {
-	tmp := tempName(diskImageName(req.InstanceID, req.Name), b.cfg.Node)
+	tmp := ceph.StageName(diskImageName(req.InstanceID, req.Name), b.cfg.Node)
 	virtual, err := b.fetchRaw(ctx, img, tmp)
 	if err != nil {
 		return Disk{}, err
@@ -157,7 +151,7 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 	}
 	size, err := diskSize(req, virtual)
 	if err != nil {
-		b.remove(ctx, tmp)
+		b.cleanup(ctx, tmp, err)
 		return Disk{}, err
 	}
 	if err := b.commit(ctx, tmp, virtual, size, false, req); err != nil {

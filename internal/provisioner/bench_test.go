@@ -14,8 +14,10 @@ import (
 	"github.com/cowdisk/cowdisk/internal/agent"
 	"github.com/cowdisk/cowdisk/internal/bench/baseline"
 	"github.com/cowdisk/cowdisk/internal/bench/imagegen"
+	"github.com/cowdisk/cowdisk/internal/bench/promtext"
 	"github.com/cowdisk/cowdisk/internal/bench/stats"
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
 
 // BenchmarkProvisioning measures, in one run against the dev cluster:
@@ -72,6 +74,8 @@ func BenchmarkProvisioning(b *testing.B) {
 		b.ReportMetric(clone, "clone-agent-p50-ms")
 		b.ReportMetric(raw, "clone-bare-p50-ms")
 		b.ReportMetric(clone/raw, "clone-ratio")
+		reportSteps(b, srv.URL, "clone")
+		reportThroughput(b, e, client, rawID)
 		b.ReportMetric(cold.Seconds(), "fallback-cold-s")
 		b.ReportMetric(ms(warm), "fallback-warm-ms")
 		b.ReportMetric(naive.Total.Seconds(), "naive-s")
@@ -81,6 +85,21 @@ func BenchmarkProvisioning(b *testing.B) {
 		b.ReportMetric(cold.Seconds()/naive.Total.Seconds(), "fallback-ratio")
 		for i := range n {
 			_ = e.c.Remove(ctx, e.vmsPool, fmt.Sprintf("bare%d_disk", i), ceph.RemoveOptions{Retries: -1})
+		}
+	}
+}
+
+// reportSteps reports the mean of each Create step of method's disks so
+// far, from the agent's /metrics.
+func reportSteps(b *testing.B, url, method string) {
+	for _, step := range provisioner.Steps {
+		sel := fmt.Sprintf(`{method=%q,step=%q}`, method, step)
+		got, err := promtext.Scrape(context.Background(), url+"/metrics", agent.MetricStep+"_sum"+sel, agent.MetricStep+"_count"+sel)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := got[agent.MetricStep+"_count"+sel]; n > 0 {
+			b.ReportMetric(1000*got[agent.MetricStep+"_sum"+sel]/n, "step-"+string(step)+"-ms")
 		}
 	}
 }

@@ -30,6 +30,9 @@ type Cluster interface {
 	SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error
 	StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error)
 	Remove(ctx context.Context, pool, name string, o ceph.RemoveOptions) error
+	// Discard removes what a failed step made (in the background, owned
+	// and drained by the cluster, when the cluster stalled).
+	Discard(ctx context.Context, pool, name string, cause error)
 	CleanupInstance(ctx context.Context, pool, instanceID string) error
 	TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error
 	Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ceph.ImportOptions) (ceph.ImportResult, error)

@@ -314,3 +314,8 @@ func (s *fakeImages) Download(ctx context.Context, id string) (io.ReadCloser, er
 	}
 	return io.NopCloser(bytes.NewReader(data)), nil
 }
+
+// Discard removes at once: the fake never stalls.
+func (f *fakeCluster) Discard(ctx context.Context, pool, name string, _ error) {
+	_ = f.Remove(ctx, pool, name, ceph.RemoveOptions{Retries: 3, TrashAsLastResort: true})
+}

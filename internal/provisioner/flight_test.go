@@ -5,11 +5,14 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // A caller that goes away does not cancel a run another caller still waits
 // for; when the last one goes, the run is canceled.
 func TestFlightCancelsOnlyWhenNobodyWaits(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // the shared run ends with its last waiter
 	var f flight[int]
 	started, release := make(chan struct{}), make(chan struct{})
 	runCtx := make(chan context.Context, 1)

@@ -1,12 +1,11 @@
 package provisioner
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -24,7 +23,7 @@ func validate(instanceID, name string) error {
 	if !instanceRE.MatchString(instanceID) || instanceID+"_" == basePrefix {
 		return fmt.Errorf("instance id %q: want 1-64 of [A-Za-z0-9-], not \"base\": %w", instanceID, errs.ErrInvalid)
 	}
-	if !diskRE.MatchString(name) || strings.Contains(name, ".tmp-") {
+	if !diskRE.MatchString(name) || ceph.IsTemp(name) {
 		return fmt.Errorf("disk name %q: want 1-64 of [A-Za-z0-9.-]: %w", name, errs.ErrInvalid)
 	}
 	return nil
@@ -46,7 +45,7 @@ func diskImageName(instanceID, name string) string { return instanceID + "_" + n
 // splitDiskName undoes diskImageName; ok is false for names that are not
 // instance disks (bases, temporaries, foreign images).
 func splitDiskName(image string) (instanceID, name string, ok bool) {
-	if strings.HasPrefix(image, basePrefix) || strings.Contains(image, ".tmp-") {
+	if strings.HasPrefix(image, basePrefix) || ceph.IsTemp(image) {
 		return "", "", false
 	}
 	instanceID, name, ok = strings.Cut(image, "_")
@@ -55,14 +54,3 @@ func splitDiskName(image string) (instanceID, name string, ok bool) {
 	}
 	return instanceID, name, true
 }
-
-// tempName makes a temporary name that says which node owns it, so a node
-// reaping its own leftovers at start never removes another node's work in a
-// shared pool.
-func tempName(final, node string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return final + tempMarker(node) + hex.EncodeToString(b)
-}
-
-func tempMarker(node string) string { return ".tmp-" + node + "-" }

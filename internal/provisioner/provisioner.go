@@ -56,6 +56,9 @@ type Disk struct {
 	Reasons    []string
 	Elapsed    time.Duration
 	Existed    bool // Create found this disk already made from the same image
+	// Steps is where a new disk's Create spent its time (steps.go); nil
+	// for a repeat and for backends that do not time their steps.
+	Steps map[Step]time.Duration
 	// Owner is the recorded owning project; "" for a disk made before
 	// owners were recorded (or without one).
 	Owner string

@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -91,6 +92,8 @@ type RBD struct {
 	log     *slog.Logger
 	stats   Stats
 	bases   flight[ceph.SnapRef]
+	disks   diskLocks
+	parents parentCache
 	fetches slots
 	// Reap's retries of busy temporaries; zero means 12 x 5 s. Tests
 	// shorten them.
@@ -121,17 +124,41 @@ func (b *RBD) Stats() *Stats { return &b.stats }
 // image.
 func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	start := time.Now()
+	unlock, err := b.disks.lock(ctx, diskImageName(req.InstanceID, cmp.Or(req.Name, DefaultDiskName)))
+	if err != nil {
+		return Disk{}, err
+	}
+	defer unlock()
+	ctx, clock := withStepClock(ctx) // after the lock: a wait is no step's
 	img, d, done, err := begin(ctx, b.Get, b.images, &req, b.cfg.Bounds)
 	if done || err != nil {
 		return d, err
 	}
-	parent, reasons, ok := chooseLocation(ctx, b.c, b.cfg.Allow, img, b.log)
-	method := MethodClone
+	mark(ctx, StepLookup)
+	d, method, reasons, err := b.make(ctx, img, req, cachedOpener{b.c, &b.parents})
+	if errors.Is(err, errStaleParent) { // the cached snapshot is gone: decide afresh
+		d, method, reasons, err = b.make(ctx, img, req, b.c)
+	}
+	if err != nil {
+		return Disk{}, err
+	}
+	if d.Existed {
+		return d, nil
+	}
+	d.Method, d.Reasons, d.Elapsed, d.Steps = method, reasons, time.Since(start), clock.snapshot()
+	b.log.InfoContext(ctx, "disk created", "instance", d.InstanceID, "disk", d.Image, "image_id", img.ID,
+		"method", method, "parent", d.Parent, "reasons", reasons, "elapsed", d.Elapsed)
+	return d, nil
+}
+
+// make decides how to make the disk (opening snapshots through opener) and
+// makes it.
+func (b *RBD) make(ctx context.Context, img Image, req Request, opener snapOpener) (d Disk, method Method, reasons []string, err error) {
+	parent, reasons, ok := chooseLocation(ctx, opener, b.cfg.Allow, img, b.log)
+	method = MethodClone
 	switch {
 	case ok:
-		if err = b.checkSource(ctx, parent, img); err == nil {
-			d, err = b.cloneDisk(ctx, parent, req)
-		}
+		d, err = b.cloneChecked(ctx, parent, img, req)
 	case b.cfg.NeverDownload:
 		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
 	default:
@@ -144,47 +171,86 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 			d, err = b.importDisk(ctx, img, req)
 		}
 	}
-	if err != nil {
-		return Disk{}, err
-	}
-	if d.Existed {
-		return d, nil
-	}
-	d.Method, d.Reasons, d.Elapsed = method, reasons, time.Since(start)
-	b.log.InfoContext(ctx, "disk created", "instance", d.InstanceID, "disk", d.Image, "image_id", img.ID,
-		"method", method, "parent", d.Parent, "reasons", reasons, "elapsed", d.Elapsed)
-	return d, nil
+	return d, method, reasons, err
 }
 
-// cloneDisk clones parent into the disk. The clone is always made under a
-// temporary name and published by the exclusive claim+rename: librbd's clone
-// is several steps (create, attach parent, ...) and a crash between them
-// leaves an image that cannot be opened or has no parent; under the final
-// name that would be a disk that can neither be used nor deleted, while under
-// a temporary name the start-up reaper removes it. Resize and flatten are
-// skipped when not needed, so the extra cost is the claim and the rename.
+// cloneDisk clones parent into the disk. The clone is made under a
+// temporary name of this node and renamed into place once it is complete
+// (owner recorded, grown, flattened): librbd's clone is several steps
+// (create, attach parent, ...) and a crash between them leaves an image that
+// cannot be opened or has no parent; under the final name that would be a
+// disk that can neither be used nor deleted, while under a temporary name
+// the start-up reaper removes it. The rename needs no exclusive claim:
+// Create holds the disk's lock (disklock.go) and a disk name has one writer,
+// so the only extra round trips over a bare clone are the metadata write and
+// the rename.
 func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
-	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
+	f, err := b.parentFacts(ctx, parent)
 	if err != nil {
 		return Disk{}, err
 	}
-	size, err := diskSize(req, info.Size)
-	if err != nil {
-		return Disk{}, err
-	}
-	depth := 1
-	if info.Parent != nil { // only a parent that is itself a clone costs a walk
-		if depth, err = b.c.CloneDepth(ctx, parent.Pool, parent.Image); err != nil {
+	return b.cloneFrom(ctx, parent, f, req)
+}
+
+// cloneChecked clones an image's own snapshot: inspected and stat'ed on its
+// first clone, from the cache after (parentcache.go).
+func (b *RBD) cloneChecked(ctx context.Context, parent ceph.SnapRef, img Image, req Request) (Disk, error) {
+	key := keyOf(parent, img)
+	f, ok := b.parents.get(key)
+	if !ok {
+		if err := b.checkSource(ctx, parent, img); err != nil {
 			return Disk{}, err
 		}
-		depth++
+		var err error
+		if f, err = b.parentFacts(ctx, parent); err != nil {
+			return Disk{}, err
+		}
+		b.parents.put(key, f)
 	}
+	d, err := b.cloneFrom(ctx, parent, f, req)
+	if err != nil {
+		b.parents.drop(key) // the snapshot may be gone: look again next time
+	}
+	if ok && errors.Is(err, errs.ErrNotFound) {
+		err = fmt.Errorf("%w: %w", errStaleParent, err)
+	}
+	return d, err
+}
+
+// errStaleParent: a clone from cached facts found its parent gone; Create
+// then decides again without the cache (the fallback may apply now).
+var errStaleParent = errors.New("cached clone parent is gone")
+
+// parentFacts stats parent; only a parent that is itself a clone costs a
+// walk of its chain.
+func (b *RBD) parentFacts(ctx context.Context, parent ceph.SnapRef) (parentFacts, error) {
+	info, err := b.c.Stat(ctx, parent.Pool, parent.Image)
+	if err != nil {
+		return parentFacts{}, err
+	}
+	f := parentFacts{size: info.Size, depth: 1}
+	if info.Parent != nil {
+		if f.depth, err = b.c.CloneDepth(ctx, parent.Pool, parent.Image); err != nil {
+			return parentFacts{}, err
+		}
+		f.depth++
+	}
+	return f, nil
+}
+
+func (b *RBD) cloneFrom(ctx context.Context, parent ceph.SnapRef, f parentFacts, req Request) (Disk, error) {
+	size, err := diskSize(req, f.size)
+	if err != nil {
+		return Disk{}, err
+	}
+	depth := f.depth
 	if depth >= b.cfg.SoftDepth {
 		b.log.WarnContext(ctx, "clone depth at soft limit", "parent", parent.String(), "depth", depth, "soft", b.cfg.SoftDepth, "hard", b.cfg.HardDepth)
 	}
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
-	name := tempName(final, b.cfg.Node)
+	name := ceph.StageName(final, b.cfg.Node)
+	mark(ctx, StepDecision)
 	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{Features: b.cfg.Features}); errors.Is(err, errs.ErrExists) {
 		return existing(ctx, b.Get, req)
 	} else if err != nil {
@@ -197,27 +263,20 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	if flatten {
 		d.Parent = ""
 	}
-	if err := b.commit(ctx, name, info.Size, size, flatten, req); err != nil {
+	if err := b.commit(ctx, name, f.size, size, flatten, req); err != nil {
 		return b.lostPublish(ctx, req, err)
 	}
 	return d, nil
 }
 
-// lostPublish answers a create whose publish failed: when another request
-// won the claim its disk appears moments later and is answered as a repeat.
+// lostPublish answers a create whose publish found the name taken (a disk
+// made by someone else, against the one-writer rule) as a repeat would be
+// answered.
 func (b *RBD) lostPublish(ctx context.Context, req Request, err error) (Disk, error) {
 	if !errors.Is(err, errs.ErrExists) {
 		return Disk{}, err
 	}
-	for waited := time.Duration(0); ; waited += publishPoll {
-		d, err := existing(ctx, b.Get, req)
-		if !errors.Is(err, errs.ErrNotFound) || waited >= publishWait {
-			return d, err
-		}
-		if err := sleepCtx(ctx, publishPoll); err != nil {
-			return Disk{}, err
-		}
-	}
+	return existing(ctx, b.Get, req)
 }
 
 func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
@@ -226,9 +285,11 @@ func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 }
 
 // commit grows tmp to size, flattens it if asked and publishes it under the
-// disk's name (exclusively: see ensureBase). On any failure tmp is removed; errs.ErrExists means another
-// request made the disk first.
+// disk's name by a plain rename (Create holds the disk's lock; librbd's
+// rename refuses a taken name). On any failure tmp is removed; errs.ErrExists
+// means the disk exists already.
 func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten bool, req Request) error {
+	mark(ctx, StepClone)
 	var err error
 	if size > have {
 		err = b.c.Resize(ctx, b.cfg.VMsPool, tmp, size, false)
@@ -237,33 +298,19 @@ func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten
 		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", tmp, "limit", b.cfg.HardDepth)
 		err = b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
 	}
+	mark(ctx, StepResize)
 	if err == nil {
-		err = b.publish(ctx, tmp, diskImageName(req.InstanceID, req.Name))
+		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name))
 	}
+	mark(ctx, StepPublish)
 	if err != nil {
 		b.cleanup(ctx, tmp, err)
 	}
 	return err
 }
 
-// cleanup removes name after the failure cause. When cause says the
-// cluster is not answering, the removal would block for the OSD timeout
-// too (cgo calls ignore ctx), so it runs in the background and the caller
-// answers now; b.remove bounds it, and the start-up reaper takes what it
-// could not remove.
+// cleanup removes name after the failure cause (in the background when the
+// cluster stalled; the Cluster owns and drains that work).
 func (b *RBD) cleanup(ctx context.Context, name string, cause error) {
-	if ceph.Stalled(cause) {
-		go b.remove(ctx, name)
-		return
-	}
-	b.remove(ctx, name)
-}
-
-// remove cleans up after a failure; it must run even when ctx was canceled.
-func (b *RBD) remove(ctx context.Context, name string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := b.c.Remove(ctx, b.cfg.VMsPool, name, ceph.RemoveOptions{Retries: 3, Interval: time.Second, TrashAsLastResort: true}); err != nil {
-		b.log.ErrorContext(ctx, "cleanup failed", "image", name, "err", err)
-	}
+	b.c.Discard(ctx, b.cfg.VMsPool, name, cause)
 }

@@ -127,14 +127,14 @@ func (b *RBD) DeleteInstance(ctx context.Context, instanceID string) error {
 // ctx.Err() joined, when ctx ends. Callers run it in the background after
 // start-up.
 func (b *RBD) Reap(ctx context.Context) ([]string, error) {
-	pool, marker := b.cfg.VMsPool, tempMarker(b.cfg.Node)
+	pool, node := b.cfg.VMsPool, b.cfg.Node
 	names, err := b.c.ListImages(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
 	var pending []string
 	for _, n := range names {
-		if strings.Contains(n, marker) {
+		if ceph.StagedBy(n, node) {
 			pending = append(pending, n)
 		}
 	}
@@ -177,7 +177,7 @@ func (b *RBD) Reap(ctx context.Context) ([]string, error) {
 	// nothing else ever purges them. One that is still watched stays for the
 	// next start.
 	if ctx.Err() == nil {
-		if err := b.c.TrashPurgeMatching(ctx, pool, func(n string) bool { return strings.Contains(n, marker) }); err != nil {
+		if err := b.c.TrashPurgeMatching(ctx, pool, func(n string) bool { return ceph.StagedBy(n, node) }); err != nil {
 			failed = append(failed, err)
 		}
 	}

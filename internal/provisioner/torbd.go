@@ -102,13 +102,7 @@ func (b *RBD) writeRaw(ctx context.Context, name string, size uint64, conv func(
 	pw.finish(int64(size))
 	b.stats.BytesWritten.Add(int64(written))
 	if err != nil {
-		if ceph.Stalled(err) {
-			// Abort closes (which may flush) and removes: both would
-			// block for the OSD timeout again; see RBD.cleanup.
-			go func() { _ = w.Abort(context.WithoutCancel(ctx)) }()
-		} else {
-			_ = w.Abort(context.WithoutCancel(ctx))
-		}
+		w.Discard(err) // in the background if the cluster stalled
 		return fmt.Errorf("convert into %s/%s: %w", b.cfg.VMsPool, name, err)
 	}
 	return w.Commit(ctx)

@@ -9,13 +9,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Sum adds the values of every sample of metric name (all label sets).
 // Missing metric is zero: a counter that never moved may not be exported.
+// A selector after the name, `name{k="v",k2="v2"}`, keeps only the samples
+// whose labels include each pair.
 func Sum(r io.Reader, name string) (float64, error) {
+	name, sel, _ := strings.Cut(name, "{")
+	want := strings.Split(strings.TrimSuffix(sel, "}"), ",")
 	var total float64
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -29,7 +34,12 @@ func Sum(r io.Reader, name string) (float64, error) {
 			continue // a longer metric name sharing the prefix
 		}
 		if i := strings.LastIndexByte(rest, '}'); i >= 0 {
+			if !hasLabels(rest[:i], want) {
+				continue
+			}
 			rest = rest[i+1:]
+		} else if sel != "" {
+			continue
 		}
 		fields := strings.Fields(rest) // value [timestamp]
 		if len(fields) == 0 {
@@ -42,6 +52,18 @@ func Sum(r io.Reader, name string) (float64, error) {
 		total += v
 	}
 	return total, sc.Err()
+}
+
+// hasLabels tells whether the label set "{k="v",...}" includes every pair
+// in want ("" pairs match anything).
+func hasLabels(set string, want []string) bool {
+	have := strings.Split(strings.TrimPrefix(set, "{"), ",")
+	for _, w := range want {
+		if w != "" && !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // Scrape fetches url and sums each of names.

@@ -27,6 +27,11 @@ func TestSum(t *testing.T) {
 		{"cowdisk_disks_created_total", 34},
 		{"cowdisk_image_conversions_total", 1},
 		{"cowdisk_missing_total", 0},
+		{`cowdisk_disks_created_total{method="clone"}`, 2},
+		{`cowdisk_disks_created_total{method="base-clone"}`, 31},
+		{`cowdisk_disks_created_total{method="import",note="a } brace"}`, 1},
+		{`cowdisk_disks_created_total{method="nope"}`, 0},
+		{`cowdisk_image_downloads_total{method="clone"}`, 0}, // unlabelled: no match
 	}
 	for _, tt := range tests {
 		got, err := Sum(strings.NewReader(exposition), tt.name)

@@ -124,6 +124,7 @@ type Result struct {
 	Series      []Series     `json:"series"`
 	Throughput  []Throughput `json:"throughput"`
 	Storms      []Storm      `json:"storms"`
+	Steps       []Steps      `json:"steps,omitempty"` // per-step breakdown of the clone path
 	RSS         []RSS        `json:"rss"`
 	Targets     []Target     `json:"targets"`
 	Errors      []string     `json:"errors,omitempty"` // paths that failed; the rest still counts
@@ -175,4 +176,15 @@ func NewThroughput(p Path, concurrency int, wall float64, latencies []float64) T
 		t.DisksPerSec = float64(len(latencies)) / wall
 	}
 	return t
+}
+
+// Steps is where a path's disk creates spent their time, as the agent's
+// cowdisk_disk_create_step_seconds tells it: the mean of each step (ms)
+// over the disks of method made at this size.
+type Steps struct {
+	Path   Path               `json:"path"`
+	Size   int64              `json:"size_bytes"`
+	Method string             `json:"method"`
+	Disks  int                `json:"disks"`
+	MeanMS map[string]float64 `json:"mean_ms"` // step -> mean milliseconds
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,8 +27,7 @@ func (s *Store) Sweep(ctx context.Context) ([]string, error) {
 // isLeftover tells this store's temporaries: only temporaries of image ids
 // (UUIDs) are touched, as the pool may hold other tools' images.
 func isLeftover(name string) bool {
-	base, _, _ := strings.Cut(name, ".tmp-")
-	_, err := uuid.Parse(base)
+	_, err := uuid.Parse(ceph.FinalName(name))
 	return err == nil && ceph.IsTemp(name)
 }
 

@@ -1,0 +1,48 @@
+package ceph
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Cleanup after a failure is owned here, once. When the failure says the
+// cluster is not answering (Stalled), the cleanup would block for the OSD
+// timeout too (cgo calls ignore ctx), so it runs in the background and the
+// caller answers now; a name it cannot remove is a temporary the reapers
+// take. Background work is counted on the handle and Close waits for it, so
+// no cleanup outlives the handle it runs on (and none runs on a connection
+// that was shut down).
+
+// discardRemove retries a little for a watch that is going away, then trashes.
+var discardRemove = RemoveOptions{Retries: 3, Interval: time.Second, TrashAsLastResort: true}
+
+// discardTimeout bounds one background cleanup.
+const discardTimeout = time.Minute
+
+// Discard removes pool/name, made by a step that failed with cause: now,
+// or in the background when cause is a stall. It runs even when ctx has
+// ended; failures are logged, as the caller is already answering cause.
+func (c *Cluster) Discard(ctx context.Context, pool, name string, cause error) {
+	run := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discardTimeout)
+		defer cancel()
+		if err := c.Remove(ctx, pool, name, discardRemove); err != nil {
+			slog.ErrorContext(ctx, "ceph: cleanup failed; the reaper will take it", "image", imageSpec(pool, name), "err", err)
+		}
+	}
+	if Stalled(cause) {
+		c.background(run)
+		return
+	}
+	run()
+}
+
+// background runs fn counted on c, for Close to wait for.
+func (c *Cluster) background(fn func()) {
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		fn()
+	}()
+}
