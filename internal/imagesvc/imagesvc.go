@@ -33,7 +33,8 @@ import (
 // Config is everything `cowdisk serve images` can be told.
 type Config struct {
 	Listen string // host:port; default 127.0.0.1:9292
-	DB     string // SQLite catalog file
+	DB     string // SQLite catalog file or postgres:// URL
+	DBPool catalog.PoolOptions
 
 	Store   string // "file" or "rbd"
 	FileDir string // file store directory
@@ -102,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.DB == "" {
 		return nil, fmt.Errorf("image service: no catalog file: %w", errs.ErrInvalid)
 	}
-	cat, err := catalog.OpenSQLite(ctx, cfg.DB)
+	cat, err := catalog.Open(ctx, cfg.DB, cfg.DBPool)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			s.log.Error("image service stopped serving", "err", err)
 		}
 	}()
-	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", cfg.DB, "tls", cfg.TLS != nil)
+	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", catalog.Redact(cfg.DB), "tls", cfg.TLS != nil)
 	return s, nil
 }
 

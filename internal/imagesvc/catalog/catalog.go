@@ -59,6 +59,9 @@ type Image struct {
 	Locations       []Location
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// Version counts the record's updates; Update sets it, and a write
+	// whose version is stale is refused, never applied over a newer one.
+	Version int64
 }
 
 // Filter selects images for List. Empty strings do not filter.

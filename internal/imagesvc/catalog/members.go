@@ -11,7 +11,7 @@ import (
 )
 
 // AddMember implements Members.
-func (s *SQLite) AddMember(ctx context.Context, imageID, project string) (Member, error) {
+func (s *SQLCatalog) AddMember(ctx context.Context, imageID, project string) (Member, error) {
 	t := time.Now().UTC()
 	m := Member{ImageID: imageID, Project: project, Status: MemberPending, CreatedAt: t, UpdatedAt: t}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO members (image_id, project, status, created_at, updated_at)
@@ -26,7 +26,7 @@ func (s *SQLite) AddMember(ctx context.Context, imageID, project string) (Member
 }
 
 // Member implements Members.
-func (s *SQLite) Member(ctx context.Context, imageID, project string) (Member, error) {
+func (s *SQLCatalog) Member(ctx context.Context, imageID, project string) (Member, error) {
 	m, err := scanMember(s.db.QueryRowContext(ctx, `SELECT image_id, project, status, created_at, updated_at
 		FROM members WHERE image_id = ? AND project = ?`, imageID, project))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -36,7 +36,7 @@ func (s *SQLite) Member(ctx context.Context, imageID, project string) (Member, e
 }
 
 // ListMembers implements Members.
-func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]Member, error) {
+func (s *SQLCatalog) ListMembers(ctx context.Context, imageID string) ([]Member, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT image_id, project, status, created_at, updated_at
 		FROM members WHERE image_id = ? ORDER BY created_at, project`, imageID)
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]Member, err
 }
 
 // SetMemberStatus implements Members.
-func (s *SQLite) SetMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
+func (s *SQLCatalog) SetMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE members SET status = ?, updated_at = ? WHERE image_id = ? AND project = ?`,
 		status, time.Now().UTC().UnixNano(), imageID, project)
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *SQLite) SetMemberStatus(ctx context.Context, imageID, project, status s
 }
 
 // RemoveMember implements Members.
-func (s *SQLite) RemoveMember(ctx context.Context, imageID, project string) error {
+func (s *SQLCatalog) RemoveMember(ctx context.Context, imageID, project string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM members WHERE image_id = ? AND project = ?`, imageID, project)
 	if err != nil {
 		return fmt.Errorf("remove member %s of image %s: %w", project, imageID, err)

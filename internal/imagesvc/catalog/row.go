@@ -5,26 +5,59 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
 const columns = `id, name, status, disk_format, container_format, size, virtual_size,
 	checksum, os_hash_algo, os_hash_value, owner, visibility, protected, min_disk, min_ram,
-	tags, properties, locations, created_at, updated_at, os_hidden`
+	tags, properties, locations, created_at, updated_at, os_hidden, version`
 
-// insert writes img whole; INSERT OR REPLACE makes it serve Update too.
-func insert(ctx context.Context, q querier, img Image) error {
+// fields are img's column values in the order of columns, version last.
+func fields(img Image) ([]any, error) {
 	tags, props, locs, err := encodeJSON(img)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = q.ExecContext(ctx, `INSERT OR REPLACE INTO images (`+columns+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		img.ID, img.Name, img.Status, img.DiskFormat, img.ContainerFormat, img.Size, img.VirtualSize,
+	return []any{img.ID, img.Name, img.Status, img.DiskFormat, img.ContainerFormat, img.Size, img.VirtualSize,
 		img.Checksum, img.OSHashAlgo, img.OSHashValue, img.Owner, img.Visibility, img.Protected,
 		img.MinDisk, img.MinRAM, tags, props, locs,
-		img.CreatedAt.UnixNano(), img.UpdatedAt.UnixNano(), img.OSHidden)
-	return err
+		img.CreatedAt.UnixNano(), img.UpdatedAt.UnixNano(), img.OSHidden, img.Version}, nil
+}
+
+// insert adds img unless its id exists; it reports how many rows it added.
+func insert(ctx context.Context, q querier, img Image) (int64, error) {
+	args, err := fields(img)
+	if err != nil {
+		return 0, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")
+	res, err := q.ExecContext(ctx, `INSERT INTO images (`+columns+`) VALUES (`+marks+`)
+		ON CONFLICT (id) DO NOTHING`, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// rewrite replaces the record whose version is still read (compare and
+// set); it reports how many rows it changed: 0 if another writer won.
+func rewrite(ctx context.Context, q querier, img Image, read int64) (int64, error) {
+	args, err := fields(img)
+	if err != nil {
+		return 0, err
+	}
+	cols := strings.Split(columns, ",")
+	set := make([]string, 0, len(cols))
+	for _, c := range cols[1:] { // not the id
+		set = append(set, strings.TrimSpace(c)+" = ?")
+	}
+	res, err := q.ExecContext(ctx, "UPDATE images SET "+strings.Join(set, ", ")+
+		" WHERE id = ? AND version = ?", append(args[1:], img.ID, read)...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func encodeJSON(img Image) (tags, props, locs string, err error) {
@@ -63,7 +96,7 @@ func scan(row scanner) (Image, error) {
 	)
 	err := row.Scan(&img.ID, &name, &img.Status, &df, &cf, &size, &vsize,
 		&sum, &algo, &hash, &img.Owner, &img.Visibility, &img.Protected, &img.MinDisk, &img.MinRAM,
-		&tags, &props, &locs, &created, &updated, &img.OSHidden)
+		&tags, &props, &locs, &created, &updated, &img.OSHidden, &img.Version)
 	if err != nil {
 		return Image{}, err
 	}

@@ -1,0 +1,29 @@
+package servecmd
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+)
+
+// registerDBFlags adds the catalog's connection pool bounds (PostgreSQL;
+// a SQLite catalog has one connection and ignores them).
+func registerDBFlags(f *pflag.FlagSet, o *catalog.PoolOptions) {
+	d := catalog.DefaultPoolOptions
+	f.IntVar(&o.MaxConns, "db-max-conns", d.MaxConns, "PostgreSQL catalog: open connections at most, per replica")
+	f.DurationVar(&o.ConnectTimeout, "db-connect-timeout", d.ConnectTimeout, "PostgreSQL catalog: one connection attempt at most")
+	f.DurationVar(&o.StatementTimeout, "db-statement-timeout", d.StatementTimeout, "PostgreSQL catalog: one statement at most")
+	f.DurationVar(&o.MaxConnIdle, "db-max-conn-idle", d.MaxConnIdle, "PostgreSQL catalog: close a connection idle this long")
+}
+
+// prepareDB makes the directory of a SQLite catalog file; a URL (a
+// shared catalog) has none to make.
+func prepareDB(db string) error {
+	if catalog.IsURL(db) {
+		return nil
+	}
+	return os.MkdirAll(filepath.Dir(db), 0o750)
+}
