@@ -3,15 +3,20 @@ package servecmd
 import (
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/cowdisk/cowdisk/internal/imagesvc"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 )
 
 // registerDBFlags adds the catalog's connection pool bounds (PostgreSQL;
 // a SQLite catalog has one connection and ignores them).
-func registerDBFlags(f *pflag.FlagSet, o *catalog.PoolOptions) {
+func registerDBFlags(f *pflag.FlagSet, cfg *imagesvc.Config) {
+	registerReplicaFlags(f, &cfg.Replica, &cfg.LeaseTTL)
+	o := &cfg.DBPool
 	d := catalog.DefaultPoolOptions
 	f.IntVar(&o.MaxConns, "db-max-conns", d.MaxConns, "PostgreSQL catalog: open connections at most, per replica")
 	f.DurationVar(&o.ConnectTimeout, "db-connect-timeout", d.ConnectTimeout, "PostgreSQL catalog: one connection attempt at most")
@@ -26,4 +31,13 @@ func prepareDB(db string) error {
 		return nil
 	}
 	return os.MkdirAll(filepath.Dir(db), 0o750)
+}
+
+// registerReplicaFlags adds how this process names itself in the catalog's
+// leases and how long they last: another replica sweeps a dead one's
+// uploads and deletes once its leases expire.
+func registerReplicaFlags(f *pflag.FlagSet, replica *string, ttl *time.Duration) {
+	f.StringVar(replica, "replica", "", "name of this replica in upload and delete leases (default: random)")
+	f.DurationVar(ttl, "lease-ttl", api.DefaultLeaseTTL,
+		"how long a replica's lease on an upload or delete lasts unrenewed before another replica sweeps it")
 }

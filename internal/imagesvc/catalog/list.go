@@ -58,6 +58,11 @@ func sortTerms(f Filter) ([]sortTerm, error) {
 // the ids of the page, so SQLite's sorter never holds whole records, then
 // reads the records one by one and stops at f.MaxBytes.
 func (s *SQLCatalog) List(ctx context.Context, f Filter) ([]Image, error) {
+	page, err := s.list(ctx, f)
+	return page, s.unavailable(err)
+}
+
+func (s *SQLCatalog) list(ctx context.Context, f Filter) ([]Image, error) {
 	terms, err := sortTerms(f)
 	if err != nil {
 		return nil, err

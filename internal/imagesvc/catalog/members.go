@@ -12,6 +12,11 @@ import (
 
 // AddMember implements Members.
 func (s *SQLCatalog) AddMember(ctx context.Context, imageID, project string) (Member, error) {
+	m, err := s.addMember(ctx, imageID, project)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) addMember(ctx context.Context, imageID, project string) (Member, error) {
 	t := time.Now().UTC()
 	m := Member{ImageID: imageID, Project: project, Status: MemberPending, CreatedAt: t, UpdatedAt: t}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO members (image_id, project, status, created_at, updated_at)
@@ -27,6 +32,11 @@ func (s *SQLCatalog) AddMember(ctx context.Context, imageID, project string) (Me
 
 // Member implements Members.
 func (s *SQLCatalog) Member(ctx context.Context, imageID, project string) (Member, error) {
+	m, err := s.member(ctx, imageID, project)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) member(ctx context.Context, imageID, project string) (Member, error) {
 	m, err := scanMember(s.db.QueryRowContext(ctx, `SELECT image_id, project, status, created_at, updated_at
 		FROM members WHERE image_id = ? AND project = ?`, imageID, project))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -37,6 +47,11 @@ func (s *SQLCatalog) Member(ctx context.Context, imageID, project string) (Membe
 
 // ListMembers implements Members.
 func (s *SQLCatalog) ListMembers(ctx context.Context, imageID string) ([]Member, error) {
+	m, err := s.listMembers(ctx, imageID)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) listMembers(ctx context.Context, imageID string) ([]Member, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT image_id, project, status, created_at, updated_at
 		FROM members WHERE image_id = ? ORDER BY created_at, project`, imageID)
 	if err != nil {
@@ -56,6 +71,11 @@ func (s *SQLCatalog) ListMembers(ctx context.Context, imageID string) ([]Member,
 
 // SetMemberStatus implements Members.
 func (s *SQLCatalog) SetMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
+	m, err := s.setMemberStatus(ctx, imageID, project, status)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) setMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE members SET status = ?, updated_at = ? WHERE image_id = ? AND project = ?`,
 		status, time.Now().UTC().UnixNano(), imageID, project)
 	if err != nil {
@@ -64,11 +84,15 @@ func (s *SQLCatalog) SetMemberStatus(ctx context.Context, imageID, project, stat
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Member{}, fmt.Errorf("project %s is not a member of image %s: %w", project, imageID, errs.ErrNotFound)
 	}
-	return s.Member(ctx, imageID, project)
+	return s.member(ctx, imageID, project)
 }
 
 // RemoveMember implements Members.
 func (s *SQLCatalog) RemoveMember(ctx context.Context, imageID, project string) error {
+	return s.unavailable(s.removeMember(ctx, imageID, project))
+}
+
+func (s *SQLCatalog) removeMember(ctx context.Context, imageID, project string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM members WHERE image_id = ? AND project = ?`, imageID, project)
 	if err != nil {
 		return fmt.Errorf("remove member %s of image %s: %w", project, imageID, err)

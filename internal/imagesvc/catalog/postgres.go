@@ -53,6 +53,10 @@ var pgMigrations = []string{
 		PRIMARY KEY (image_id, project)
 	);
 	CREATE INDEX members_project ON members(project, status);`,
+	// Leases of replicas on uploads and deletes (see Lease).
+	`ALTER TABLE images ADD COLUMN prev_status TEXT NOT NULL DEFAULT '';
+	ALTER TABLE images ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE images ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;`,
 }
 
 // PoolOptions bound the PostgreSQL connection pool. Zero fields take the

@@ -11,7 +11,8 @@ import (
 
 const columns = `id, name, status, disk_format, container_format, size, virtual_size,
 	checksum, os_hash_algo, os_hash_value, owner, visibility, protected, min_disk, min_ram,
-	tags, properties, locations, created_at, updated_at, os_hidden, version`
+	tags, properties, locations, created_at, updated_at, os_hidden,
+	prev_status, lease_owner, lease_until, version`
 
 // fields are img's column values in the order of columns, version last.
 func fields(img Image) ([]any, error) {
@@ -22,7 +23,8 @@ func fields(img Image) ([]any, error) {
 	return []any{img.ID, img.Name, img.Status, img.DiskFormat, img.ContainerFormat, img.Size, img.VirtualSize,
 		img.Checksum, img.OSHashAlgo, img.OSHashValue, img.Owner, img.Visibility, img.Protected,
 		img.MinDisk, img.MinRAM, tags, props, locs,
-		img.CreatedAt.UnixNano(), img.UpdatedAt.UnixNano(), img.OSHidden, img.Version}, nil
+		img.CreatedAt.UnixNano(), img.UpdatedAt.UnixNano(), img.OSHidden,
+		img.Lease.PrevStatus, img.Lease.Owner, leaseNanos(img.Lease.Until), img.Version}, nil
 }
 
 // insert adds img unless its id exists; it reports how many rows it added.
@@ -90,13 +92,15 @@ func scan(row scanner) (Image, error) {
 		img               Image
 		tags, props, locs string
 		created, updated  int64
+		leaseUntil        int64
 		name, df, cf      sql.NullString
 		sum, algo, hash   sql.NullString
 		size, vsize       sql.NullInt64
 	)
 	err := row.Scan(&img.ID, &name, &img.Status, &df, &cf, &size, &vsize,
 		&sum, &algo, &hash, &img.Owner, &img.Visibility, &img.Protected, &img.MinDisk, &img.MinRAM,
-		&tags, &props, &locs, &created, &updated, &img.OSHidden, &img.Version)
+		&tags, &props, &locs, &created, &updated, &img.OSHidden,
+		&img.Lease.PrevStatus, &img.Lease.Owner, &leaseUntil, &img.Version)
 	if err != nil {
 		return Image{}, err
 	}
@@ -104,6 +108,9 @@ func scan(row scanner) (Image, error) {
 	img.Checksum, img.OSHashAlgo, img.OSHashValue = str(sum), str(algo), str(hash)
 	img.Size, img.VirtualSize = i64(size), i64(vsize)
 	img.CreatedAt, img.UpdatedAt = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
+	if leaseUntil != 0 {
+		img.Lease.Until = time.Unix(0, leaseUntil).UTC()
+	}
 	if err := json.Unmarshal([]byte(tags), &img.Tags); err != nil {
 		return Image{}, fmt.Errorf("decode tags of image %s: %w", img.ID, err)
 	}
@@ -128,4 +135,11 @@ func i64(v sql.NullInt64) *int64 {
 		return nil
 	}
 	return &v.Int64
+}
+
+func leaseNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

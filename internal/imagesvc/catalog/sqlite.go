@@ -52,6 +52,10 @@ var migrations = []string{
 	`ALTER TABLE images ADD COLUMN os_hidden INTEGER NOT NULL DEFAULT 0;`,
 	// version: Update's compare-and-set.
 	`ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 0;`,
+	// Leases of replicas on uploads and deletes (see Lease).
+	`ALTER TABLE images ADD COLUMN prev_status TEXT NOT NULL DEFAULT '';
+	ALTER TABLE images ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE images ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // OpenSQLite opens (creating if needed) the catalog file at path and brings
