@@ -18,7 +18,7 @@ import (
 
 // startReplicas runs n image services on one PostgreSQL catalog and one
 // RBD pool, as replicas behind a load balancer would.
-func startReplicas(t *testing.T, n int) ([]*Service, *ceph.Cluster, string, string) {
+func startReplicas(t *testing.T, n int, opts ...func(*Config)) ([]*Service, *ceph.Cluster, string, string) {
 	t.Helper()
 	pg := ostest.StartPostgres(t)
 	url, err := pg.CreateDatabase(context.Background(), "images")
@@ -29,7 +29,7 @@ func startReplicas(t *testing.T, n int) ([]*Service, *ceph.Cluster, string, stri
 	var c *ceph.Cluster
 	var pool string
 	for range n {
-		s, cl, p, _ := startRBD(t, func(cfg *Config) { cfg.DB = url })
+		s, cl, p, _ := startRBD(t, append([]func(*Config){func(cfg *Config) { cfg.DB = url }}, opts...)...)
 		svcs, c, pool = append(svcs, s), cl, p
 	}
 	return svcs, c, pool, url
