@@ -149,6 +149,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			http.Error(w, *why, http.StatusServiceUnavailable)
 			return
 		}
+		if err := s.catalogReady(r.Context()); err != nil { // recover.go
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		a.ServeHTTP(w, r)
 	})
 	mux.Handle("/", a)

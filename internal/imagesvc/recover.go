@@ -174,3 +174,17 @@ func slowSweeper(st store.Store) (store.SlowSweeper, bool) {
 	sw, ok := st.(store.SlowSweeper)
 	return sw, ok
 }
+
+// catalogReady fails while the catalog's database cannot be reached (a
+// PostgreSQL catalog down), so a load balancer stops sending requests
+// here; requests meanwhile get 503 with the reason, and the pool
+// reconnects on its own.
+func (s *Service) catalogReady(ctx context.Context) error {
+	p, ok := s.cat.(interface{ Ping(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return p.Ping(ctx)
+}

@@ -97,7 +97,7 @@ func (s *SQLCatalog) Close() error { return s.raw.Close() }
 // Ping checks the database answers (readiness).
 func (s *SQLCatalog) Ping(ctx context.Context) error {
 	if err := s.raw.PingContext(ctx); err != nil {
-		return fmt.Errorf("catalog database (%s): %w: %w", s.d.name, errs.ErrUnavailable, err)
+		return fmt.Errorf("%w (%s): %w", ErrUnreachable, s.d.name, err)
 	}
 	return nil
 }

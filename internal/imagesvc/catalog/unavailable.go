@@ -12,6 +12,11 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
+// ErrUnreachable is in every error of a catalog whose database cannot be
+// reached; its text is the reason told to clients (503), without the
+// database's address.
+var ErrUnreachable = fmt.Errorf("the image catalog's database is unreachable; retry later: %w", errs.ErrUnavailable)
+
 // unavailable marks errors that mean "the database cannot be reached"
 // with errs.ErrUnavailable (the API answers 503), leaving the others (a
 // missing record, a bad filter, a conflict) as they are.
@@ -29,7 +34,7 @@ func (s *SQLCatalog) unavailable(err error) error {
 	} else if !isConnErr(err) {
 		return err
 	}
-	return fmt.Errorf("catalog database unreachable: %w: %w", errs.ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
 func isConnErr(err error) bool {
