@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
@@ -134,5 +135,34 @@ func TestPostgresDownIsUnavailable(t *testing.T) {
 	}
 	if img, err := c.Get(ctx, ids[0]); err != nil || img.MinDisk != 3 {
 		t.Fatalf("after restart: %+v %v", img, err)
+	}
+}
+
+// testLeaseRoundTrip: a lease is stored and read back whole, and a
+// cleared one reads as none.
+func testLeaseRoundTrip(t *testing.T, b backend) {
+	ctx := context.Background()
+	c := b.open(t)
+	id := seed(t, c, 1, "projecta", Private)[0]
+	img, err := c.Update(ctx, id, func(i *Image) error {
+		i.Lease.Take("replica-1", time.Minute, i.Status)
+		i.Status = StatusSaving
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Lease.HeldBy("replica-1") || got.Lease.HeldBy("replica-2") || got.Lease.PrevStatus != StatusQueued ||
+		!got.Lease.Until.Equal(img.Lease.Until) || got.Lease.Expired(time.Now()) ||
+		!got.Lease.Expired(time.Now().Add(2*time.Minute)) {
+		t.Fatalf("lease read back: %+v, wrote %+v", got.Lease, img.Lease)
+	}
+	c.Update(ctx, id, func(i *Image) error { i.Lease = Lease{}; return nil })
+	if got, _ = c.Get(ctx, id); got.Lease != (Lease{}) || !got.Lease.Expired(time.Now()) {
+		t.Fatalf("cleared lease read back as %+v", got.Lease)
 	}
 }

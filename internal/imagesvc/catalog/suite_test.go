@@ -82,6 +82,7 @@ var suite = map[string]func(t *testing.T, b backend){
 	"NewerSchemaRefused":  testNewerSchemaRefused,
 	"ConcurrentUpdates":   testConcurrentUpdates,
 	"TwoOpenersOneDB":     testTwoOpenersOneDB,
+	"LeaseRoundTrip":      testLeaseRoundTrip,
 }
 
 func TestSuite(t *testing.T) {
