@@ -16,11 +16,7 @@ import (
 func checkRace(t *testing.T, db string, ids []string, log *raceLog) (active []string) {
 	t.Helper()
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, db, catalog.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	cat := openCatalog(t, db)
 	for _, id := range ids {
 		img, err := cat.Get(ctx, id)
 		if err != nil {
@@ -70,3 +66,15 @@ func checkMembers(t *testing.T, cat catalog.Catalog, id string, log *raceLog) {
 }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, errs.ErrNotFound) }
+
+// openCatalog opens the replicas' catalog beside them, as a look behind
+// the API; closed when the test ends.
+func openCatalog(t *testing.T, db string) catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Open(context.Background(), db, catalog.PoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	return cat
+}

@@ -59,11 +59,7 @@ func TestDeleteCutByCrash(t *testing.T) {
 func crashMidDelete(t *testing.T, db, id string, dataGone bool, removeData func(string)) {
 	t.Helper()
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, db, catalog.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	cat := openCatalog(t, db)
 	img, err := cat.Update(ctx, id, func(i *catalog.Image) error {
 		i.Lease.Take("dead-replica", -time.Second, i.Status)
 		i.Status = catalog.StatusPendingDelete

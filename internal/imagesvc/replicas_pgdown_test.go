@@ -120,11 +120,7 @@ func TestPostgresDownUnderLoad(t *testing.T) {
 func checkAcknowledged(t *testing.T, db string, created map[string][]string) {
 	t.Helper()
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, db, catalog.PoolOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	cat := openCatalog(t, db)
 	for id, keys := range created {
 		img, err := cat.Get(ctx, id)
 		if err != nil {
