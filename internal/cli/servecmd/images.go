@@ -100,7 +100,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	if cfg.FileDir == "" {
 		cfg.FileDir = filepath.Join(o.dataDir, "images")
 	}
-	if err := prepareDB(cfg.DB); err != nil {
+	if err := prepareDB(cfg); err != nil {
 		return cfg, err
 	}
 	env := ceph.ConfigFromEnv()
