@@ -7,7 +7,7 @@ BIN := bin/cowdisk
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS := -X github.com/cowdisk/cowdisk/internal/buildinfo.commit=$(COMMIT)
 
-.PHONY: all deps build test test-unit fuzz demo bench test-faults test-interop package clean
+.PHONY: all deps build test test-unit fuzz demo demo-replicas bench test-faults test-interop package clean
 
 all: build
 
@@ -31,6 +31,10 @@ fuzz: build
 
 demo: build
 	scripts/demo.sh
+
+# Two image service replicas on one PostgreSQL catalog behind one address.
+demo-replicas: build
+	scripts/demo-replicas.sh
 
 bench: build
 	scripts/bench.sh

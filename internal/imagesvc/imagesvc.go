@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -34,7 +35,12 @@ import (
 // Config is everything `cowdisk serve images` can be told.
 type Config struct {
 	Listen string // host:port; default 127.0.0.1:9292
-	DB     string // SQLite catalog file
+	DB     string // SQLite catalog file or postgres:// URL
+	DBPool catalog.PoolOptions
+	// Replica names this process in the catalog's leases ("" random);
+	// LeaseTTL is how long its leases last unrenewed (0: api's default).
+	Replica  string
+	LeaseTTL time.Duration
 
 	Store   string // "file" or "rbd"
 	FileDir string // file store directory
@@ -83,6 +89,7 @@ type Service struct {
 	stopBg     context.CancelFunc
 	health     *health.Monitor // see health.go
 	replaced   <-chan error    // see health.go; nil: never
+	cat        catalog.Catalog // for the sweep of dead replicas' work (recover.go)
 }
 
 // Start opens the catalog and the store, listens, and serves in the
@@ -97,6 +104,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
+	if cfg.Replica == "" {
+		cfg.Replica = uuid.NewString()
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = api.DefaultLeaseTTL
+	}
 	s := &Service{log: cfg.Logger, timeout: cfg.ShutdownTimeout}
 	defer func() {
 		if err != nil {
@@ -110,11 +123,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.DB == "" {
 		return nil, fmt.Errorf("image service: no catalog file: %w", errs.ErrInvalid)
 	}
-	cat, err := catalog.OpenSQLite(ctx, cfg.DB)
+	cat, err := catalog.Open(ctx, cfg.DB, cfg.DBPool)
 	if err != nil {
 		return nil, err
 	}
 	s.addCloser(cat)
+	s.cat = cat
 	st, connect, err := s.newStore(cfg)
 	if err != nil {
 		return nil, err
@@ -130,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	a := api.New(api.Config{Catalog: cat, Store: st, Auth: authn, ShowLocations: cfg.ShowLocations,
 		MaxImageSize: cfg.MaxImageSize, Limits: cfg.Limits, Logger: cfg.Logger, Registerer: reg, Import: imp,
-		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner})
+		LocationsVisibleToOwner: cfg.Import.LocationsVisibleToOwner, Replica: cfg.Replica, LeaseTTL: cfg.LeaseTTL})
 	s.addCloser(a) // before the catalog and store close: cuts background imports, waits for their clean-up
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -156,12 +170,14 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}()
 	}
 	s.startHealth(bg, cfg, mux, reg, cat)
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.sweepEvery(bg, st, cfg.Replica, cfg.LeaseTTL) }()
 	go func() {
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("image service stopped serving", "err", err)
 		}
 	}()
-	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", cfg.DB, "tls", cfg.TLS != nil)
+	s.log.Info("image service listening", "addr", s.Addr(), "store", st.ID(), "auth", cfg.Auth, "catalog", catalog.Redact(cfg.DB), "tls", cfg.TLS != nil)
 	return s, nil
 }
 
@@ -325,6 +341,7 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 			return false
 		}
 	}
+	names = s.deadLeftovers(ctx, names) // spare live replicas' uploads
 	p.ready(st)
 	s.watchCeph(c, cfg.RBD.Pool)
 	s.log.Info("rbd store connected", "fsid", c.FSID(), "pool", cfg.RBD.Pool)

@@ -63,24 +63,19 @@ func importAPI(ctx context.Context, c ImportConfig, cat catalog.Catalog, storeID
 }
 
 // requeueImports puts images whose stage or import a restart cut back to
-// queued, recording the failure as Glance does. It runs before serving, so
-// no import is running.
+// queued, recording the failure as Glance does. It runs before serving;
+// stages and imports other replicas run (their lease is live) are spared.
 func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, log *slog.Logger) error {
 	for _, st := range []string{"uploading", "importing"} {
-		for {
-			stuck, err := cat.List(ctx, catalog.Filter{Admin: true, Status: st, Limit: 100})
-			if err != nil {
-				return fmt.Errorf("image service: finding imports cut by a restart: %w", err)
+		stuck, err := expired(ctx, cat, st) // recover.go
+		if err != nil {
+			return fmt.Errorf("image service: finding imports cut by a restart: %w", err)
+		}
+		for _, img := range stuck {
+			if err := requeueImport(ctx, cat, img.ID, storeID); err != nil {
+				return err
 			}
-			if len(stuck) == 0 {
-				break
-			}
-			for _, img := range stuck {
-				if err := requeueImport(ctx, cat, img.ID, storeID); err != nil {
-					return err
-				}
-				log.Warn("import was cut by a restart; image is queued again", "image", img.ID, "was", st)
-			}
+			log.Warn("import was cut by a restart; image is queued again", "image", img.ID, "was", st)
 		}
 	}
 	return nil
@@ -88,7 +83,10 @@ func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, lo
 
 func requeueImport(ctx context.Context, cat catalog.Catalog, id, storeID string) error {
 	_, err := cat.Update(ctx, id, func(i *catalog.Image) error {
-		i.Status = catalog.StatusQueued
+		if (i.Status != "uploading" && i.Status != "importing") || !i.Lease.Expired(time.Now()) {
+			return nil // moved on, or renewed, since it was listed
+		}
+		i.Status, i.Lease = catalog.StatusQueued, catalog.Lease{}
 		if i.Properties == nil {
 			i.Properties = map[string]string{}
 		}

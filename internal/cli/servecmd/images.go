@@ -60,7 +60,8 @@ func imagesCommand(run func(context.Context, imagesvc.Config) error) *cobra.Comm
 	addKeystoneAuth(c, &o.cfg) // images_keystone.go
 	f.StringVar(&o.cfg.Listen, "listen", "127.0.0.1:9292", "address to listen on")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for the catalog and the file store")
-	f.StringVar(&o.cfg.DB, "db", "", "SQLite catalog file (default DATA-DIR/catalog.db)")
+	f.StringVar(&o.cfg.DB, "db", "", "catalog: a SQLite file (default DATA-DIR/catalog.db) or postgres://user@host:port/db")
+	registerDBFlags(f, &o.cfg) // images_db.go
 	f.StringVar(&o.cfg.Store, "store", "file", "where image data goes: file or rbd")
 	f.StringVar(&o.cfg.FileDir, "file-dir", "", "file store directory (default DATA-DIR/images)")
 	f.StringVar(&o.cfg.RBD.Pool, "rbd-pool", "images", "RBD store pool")
@@ -94,7 +95,7 @@ func (o *imagesOptions) config() (imagesvc.Config, error) {
 	if cfg.FileDir == "" {
 		cfg.FileDir = filepath.Join(o.dataDir, "images")
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o750); err != nil {
+	if err := prepareDB(cfg); err != nil {
 		return cfg, err
 	}
 	var err error

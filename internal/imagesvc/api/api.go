@@ -6,6 +6,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -41,6 +42,11 @@ type Config struct {
 	LocationsVisibleToOwner bool
 	// Registerer receives the metrics; nil means none are exported.
 	Registerer prometheus.Registerer
+	// Replica names this server in the leases it takes on images (see
+	// catalog.Lease); "" takes a random one. LeaseTTL is how long a lease
+	// lasts unrenewed; zero: DefaultLeaseTTL.
+	Replica  string
+	LeaseTTL time.Duration
 }
 
 // Server serves the API.
@@ -65,6 +71,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Replica, cfg.LeaseTTL = replicaDefaults(cfg.Replica, cfg.LeaseTTL)
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer), mux: http.NewServeMux(),
 		quota: newStorageQuota()}
 	s.routes()

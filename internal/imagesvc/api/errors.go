@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 )
 
 // httpError carries a status the sentinels cannot express (401, 410, 413,
@@ -58,7 +59,10 @@ func status(err error) int {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
 	msg := err.Error()
-	if code >= 500 && !reasonTold(err) {
+	if errors.Is(err, catalog.ErrUnreachable) { // the reason, not the database's address
+		logger(r).Warn("request failed", "err", err)
+		msg = catalog.ErrUnreachable.Error()
+	} else if code >= 500 && !reasonTold(err) {
 		logger(r).Error("request failed", "err", err)
 		msg = "internal error; see the service log for request " + w.Header().Get(requestIDHeader)
 	} else {

@@ -137,35 +137,6 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	s.answer(w, r, err, http.StatusOK, s.view(img, p))
 }
 
-func (s *Server) delete(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	ctx := r.Context()
-	img, err := s.lookupWritable(ctx, p, r.PathValue("id"))
-	if err == nil && img.Protected {
-		err = fmt.Errorf("image %s is protected: %w", img.ID, errs.ErrPermission)
-	}
-	// Data first: if disks still depend on it the store refuses (409 with
-	// the count) and the record stays as it was.
-	for _, loc := range img.Locations {
-		if err != nil {
-			break
-		}
-		err = s.cfg.Store.Delete(ctx, loc.URL)
-	}
-	if err == nil {
-		_, err = s.cfg.Catalog.Update(ctx, img.ID, func(i *catalog.Image) error {
-			i.Status, i.Locations, i.UpdatedAt = catalog.StatusDeleted, nil, now()
-			return nil
-		})
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.dropStaged(ctx, img.ID)
-	logger(r).Info("image deleted", "image", img.ID)
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // writableStatus answers 409 for uploads to images past queued.
 func writableStatus(img *catalog.Image) error {
 	switch img.Status {

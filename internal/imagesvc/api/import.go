@@ -112,9 +112,11 @@ func (s *Server) stageData(r *http.Request, p auth.Principal) error {
 	if err != nil {
 		return err
 	}
-	if img, err = s.setStatus(ctx, img.ID, catalog.StatusQueued, statusUploading); err != nil {
+	var stop func()
+	if img, stop, err = s.claimStatus(ctx, img.ID, catalog.StatusQueued, statusUploading); err != nil {
 		return err
 	}
+	defer stop() // leased while staging: a replica starting meanwhile leaves it alone
 	// The upload's own streaming: same bounds and inspection; the staging
 	// area tells it not to hash (that happens once, at import).
 	_, _, _, err = s.withStore(area).stream(ctx, r.Body, img, size)
@@ -243,6 +245,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request, p auth.Prin
 		"uri", webdownload.Redact(req.Method.URI))
 	s.imports.start(func(ctx context.Context) {
 		defer release()
+		defer s.keepLease(ctx, img.ID, statusImporting, img.Lease.PrevStatus)()
 		s.runImport(ctx, img, *req.Method.Name, req.Method.URI, task)
 	})
 	w.WriteHeader(http.StatusAccepted)
@@ -271,6 +274,7 @@ func (s *Server) claimImport(i *catalog.Image, method, task string) error {
 	if i.Properties == nil {
 		i.Properties = map[string]string{}
 	}
+	i.Lease.Take(s.cfg.Replica, s.cfg.LeaseTTL, i.Status) // renewed by runImport
 	i.Status, i.UpdatedAt = statusImporting, now()
 	i.Properties[propTask] = task
 	i.Properties[propImporting] = s.cfg.Store.ID()

@@ -102,9 +102,11 @@ func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, erro
 		return img, err
 	}
 	defer release() // after the image is active or back to queued
-	if img, err = s.setStatus(ctx, img.ID, catalog.StatusQueued, catalog.StatusSaving); err != nil {
+	var stop func()
+	if img, stop, err = s.claimUpload(ctx, img.ID); err != nil {
 		return img, err
 	}
+	defer stop() // the lease is renewed until the image is active or queued again
 	res, sums, vsize, err := s.stream(ctx, r.Body, img, size)
 	// From here the client may be gone; clean-up must still run.
 	bg := context.WithoutCancel(ctx)
@@ -114,6 +116,7 @@ func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, erro
 				return statusErr(http.StatusGone, "image %s was %s during the upload", i.ID, i.Status)
 			}
 			i.Status, i.Size, i.VirtualSize, i.UpdatedAt = catalog.StatusActive, &res.Size, vsize, now()
+			i.Lease = catalog.Lease{}
 			algo := "sha512"
 			i.Checksum, i.OSHashAlgo, i.OSHashValue = &sums[0], &algo, &sums[1]
 			i.Locations = []catalog.Location{{URL: res.Location, Metadata: res.Metadata}}

@@ -20,6 +20,10 @@ const (
 	// admin: its record stays, its data is not served and no new disks are
 	// made of it until it is reactivated.
 	StatusDeactivated = "deactivated"
+	// StatusPendingDelete is an image whose delete has begun: its data is
+	// being removed, then its record is marked deleted. A delete cut by a
+	// crash is finished by a sweep once its lease has expired.
+	StatusPendingDelete = "pending_delete"
 )
 
 // Visibilities, as Glance names them.
@@ -59,6 +63,12 @@ type Image struct {
 	Locations       []Location
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// Lease is held by the replica running a long status change on the
+	// record (an upload in saving, a delete in pending_delete).
+	Lease Lease
+	// Version counts the record's updates; Update sets it, and a write
+	// whose version is stale is refused, never applied over a newer one.
+	Version int64
 }
 
 // Filter selects images for List. Empty strings do not filter.

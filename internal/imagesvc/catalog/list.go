@@ -57,12 +57,17 @@ func sortTerms(f Filter) ([]sortTerm, error) {
 // List returns one page of images visible under f. It first selects only
 // the ids of the page, so SQLite's sorter never holds whole records, then
 // reads the records one by one and stops at f.MaxBytes.
-func (s *SQLite) List(ctx context.Context, f Filter) ([]Image, error) {
+func (s *SQLCatalog) List(ctx context.Context, f Filter) ([]Image, error) {
+	page, err := s.list(ctx, f)
+	return page, s.unavailable(err)
+}
+
+func (s *SQLCatalog) list(ctx context.Context, f Filter) ([]Image, error) {
 	terms, err := sortTerms(f)
 	if err != nil {
 		return nil, err
 	}
-	where, args, err := filterSQL(f)
+	where, args, err := filterSQL(f, s.d)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +95,7 @@ func (s *SQLite) List(ctx context.Context, f Filter) ([]Image, error) {
 	return s.records(ctx, ids, f.MaxBytes)
 }
 
-func (s *SQLite) ids(ctx context.Context, q string, args []any) ([]string, error) {
+func (s *SQLCatalog) ids(ctx context.Context, q string, args []any) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
@@ -112,14 +117,14 @@ func (s *SQLite) ids(ctx context.Context, q string, args []any) ([]string, error
 
 // records reads the listed records; one deleted since the id query is
 // left out.
-func (s *SQLite) records(ctx context.Context, ids []string, maxBytes int64) ([]Image, error) {
+func (s *SQLCatalog) records(ctx context.Context, ids []string, maxBytes int64) ([]Image, error) {
 	var out []Image
 	var used int64
 	for _, id := range ids {
 		if maxBytes > 0 && used >= maxBytes {
 			break
 		}
-		img, err := get(ctx, s.db, id)
+		img, err := get(ctx, s.db, id, "")
 		if err != nil {
 			return nil, fmt.Errorf("list images: %w", err)
 		}
@@ -134,7 +139,7 @@ func (s *SQLite) records(ctx context.Context, ids []string, maxBytes int64) ([]I
 
 // afterMarker is the keyset condition "after the marker in this order":
 // (k1 > m1) OR (k1 = m1 AND k2 > m2) OR ..., each > flipped for desc.
-func (s *SQLite) afterMarker(ctx context.Context, marker string, terms []sortTerm) (string, []any, error) {
+func (s *SQLCatalog) afterMarker(ctx context.Context, marker string, terms []sortTerm) (string, []any, error) {
 	exprs := make([]string, len(terms))
 	for i, t := range terms {
 		exprs[i] = t.expr
@@ -170,7 +175,7 @@ func (s *SQLite) afterMarker(ctx context.Context, marker string, terms []sortTer
 
 // filterSQL builds the WHERE terms for f; every value is a bind parameter
 // and every column name comes from a fixed list.
-func filterSQL(f Filter) ([]string, []any, error) {
+func filterSQL(f Filter, d dialect) ([]string, []any, error) {
 	where, args := visibilitySQL(f)
 	conds := slices.Clone(f.Conds)
 	for _, c := range []struct{ col, val string }{
@@ -191,12 +196,11 @@ func filterSQL(f Filter) ([]string, []any, error) {
 		where, args = append(where, "os_hidden = ?"), append(args, *f.OSHidden)
 	}
 	for _, t := range f.Tags {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(images.tags) WHERE json_each.value = ?)")
+		where = append(where, d.hasTag)
 		args = append(args, t)
 	}
 	for k, v := range f.Props {
-		where = append(where, `EXISTS (SELECT 1 FROM json_each(images.properties)
-			WHERE json_each.key = ? AND json_each.value = ?)`)
+		where = append(where, d.hasProp)
 		args = append(args, k, v)
 	}
 	return where, args, nil
@@ -247,13 +251,13 @@ func visibilitySQL(f Filter) ([]string, []any) {
 		// Glance's default list: own images, public ones and shared ones
 		// the caller is a member of; not community ones.
 		where = append(where, "(owner = ? OR visibility = 'public' OR "+memberOf+")")
-		args = append(args, f.Project, f.Project, memberStatus(f))
+		args = append(args, f.Project, f.Project, memberStatus(f), memberStatus(f))
 	case f.Visibility == "all":
 		where = append(where, "(owner = ? OR visibility IN ('public', 'community') OR "+memberOf+")")
-		args = append(args, f.Project, f.Project, memberStatus(f))
+		args = append(args, f.Project, f.Project, memberStatus(f), memberStatus(f))
 	case f.Visibility == Shared:
 		where = append(where, "(owner = ? OR "+memberOf+")", "visibility = 'shared'")
-		args = append(args, f.Project, f.Project, memberStatus(f))
+		args = append(args, f.Project, f.Project, memberStatus(f), memberStatus(f))
 	case slices.Contains([]string{Public, Community}, f.Visibility):
 		where, args = append(where, "visibility = ?"), append(args, f.Visibility)
 	default: // private, or nonsense: only the caller's own
@@ -264,9 +268,9 @@ func visibilitySQL(f Filter) ([]string, []any) {
 }
 
 // memberOf matches shared images the project (first argument) is a member
-// of with a status matching the second argument (GLOB: "*" is any).
+// of with the status of the second and third arguments ("*" is any).
 const memberOf = `(visibility = 'shared' AND EXISTS (SELECT 1 FROM members m
-	WHERE m.image_id = images.id AND m.project = ? AND m.status GLOB ?))`
+	WHERE m.image_id = images.id AND m.project = ? AND (CAST(? AS TEXT) = '*' OR m.status = ?)))`
 
 func memberStatus(f Filter) string {
 	switch f.MemberStatus {

@@ -17,10 +17,10 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // fixture is eight images, "i0".."i7", whose fields vary so that each
 // filter below selects a different subset.
-func fixture(t *testing.T) (*SQLite, map[string]string) {
+func fixture(t *testing.T, open opener) (*SQLCatalog, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	c := memCatalog(t)
+	c := open(t)
 	ids := map[string]string{}
 	formats := []string{"raw", "qcow2", "raw", "iso", "qcow2", "raw", "vmdk", "raw"}
 	for i := range 8 {
@@ -49,8 +49,8 @@ func op(field, o string, v any) Cond { return Cond{Field: field, Op: o, Values: 
 
 // TestListFilters checks every filter kind and operator against a fixed
 // set of images; the answer is compared as a set of names.
-func TestListFilters(t *testing.T) {
-	c, ids := fixture(t)
+func testListFilters(t *testing.T, open opener) {
+	c, ids := fixture(t, open)
 	no, yes := false, true
 	for _, tc := range []struct {
 		name string
@@ -106,8 +106,8 @@ func TestListFilters(t *testing.T) {
 	}
 }
 
-func TestListBadFilters(t *testing.T) {
-	c, _ := fixture(t)
+func testListBadFilters(t *testing.T, open opener) {
+	c, _ := fixture(t, open)
 	for _, f := range []Filter{
 		{Conds: []Cond{eq("properties", "x")}},                         // not a filterable column
 		{Conds: []Cond{{Field: "size", Op: "like", Values: []any{1}}}}, // unknown operator
@@ -124,8 +124,8 @@ func TestListBadFilters(t *testing.T) {
 
 // TestListMultiSortPaging walks pages of every size with two sort keys in
 // opposite directions and compares the walk with the order computed here.
-func TestListMultiSortPaging(t *testing.T) {
-	c, ids := fixture(t)
+func testListMultiSortPaging(t *testing.T, open opener) {
+	c, ids := fixture(t, open)
 	byName := map[string]Image{}
 	all, _ := c.List(context.Background(), Filter{Admin: true, Limit: 100})
 	for _, img := range all {
@@ -185,9 +185,9 @@ func names(imgs []Image, ids map[string]string) string {
 
 // TestListMaxBytes: a page ends once its records hold MaxBytes, always has
 // at least one record, and the walk by marker still reaches every image.
-func TestListMaxBytes(t *testing.T) {
+func testListMaxBytes(t *testing.T, open opener) {
 	ctx := context.Background()
-	c := memCatalog(t)
+	c := open(t)
 	big := strings.Repeat("x", 10_000)
 	for i := range 10 {
 		img := Image{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Status: StatusActive, Owner: "p1",
@@ -227,8 +227,8 @@ func TestListMaxBytes(t *testing.T) {
 	}
 }
 
-func TestUsage(t *testing.T) {
-	c, ids := fixture(t)
+func testUsage(t *testing.T, open opener) {
+	c, ids := fixture(t, open)
 	ctx := context.Background()
 	// Sizes 0..700 step 100, but i6 has none: 2800 - 600.
 	if n, err := c.Usage(ctx, "p1"); err != nil || n != 2200 {
@@ -245,15 +245,4 @@ func TestUsage(t *testing.T) {
 	if n, err := c.Usage(ctx, "nobody"); err != nil || n != 0 {
 		t.Fatalf("usage of an unknown project: %d %v", n, err)
 	}
-}
-
-// memCatalog is an empty in-memory catalog, closed when the test ends.
-func memCatalog(t *testing.T) *SQLite {
-	t.Helper()
-	c, err := OpenSQLite(context.Background(), ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }

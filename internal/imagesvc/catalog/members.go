@@ -11,7 +11,12 @@ import (
 )
 
 // AddMember implements Members.
-func (s *SQLite) AddMember(ctx context.Context, imageID, project string) (Member, error) {
+func (s *SQLCatalog) AddMember(ctx context.Context, imageID, project string) (Member, error) {
+	m, err := s.addMember(ctx, imageID, project)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) addMember(ctx context.Context, imageID, project string) (Member, error) {
 	t := time.Now().UTC()
 	m := Member{ImageID: imageID, Project: project, Status: MemberPending, CreatedAt: t, UpdatedAt: t}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO members (image_id, project, status, created_at, updated_at)
@@ -26,7 +31,12 @@ func (s *SQLite) AddMember(ctx context.Context, imageID, project string) (Member
 }
 
 // Member implements Members.
-func (s *SQLite) Member(ctx context.Context, imageID, project string) (Member, error) {
+func (s *SQLCatalog) Member(ctx context.Context, imageID, project string) (Member, error) {
+	m, err := s.member(ctx, imageID, project)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) member(ctx context.Context, imageID, project string) (Member, error) {
 	m, err := scanMember(s.db.QueryRowContext(ctx, `SELECT image_id, project, status, created_at, updated_at
 		FROM members WHERE image_id = ? AND project = ?`, imageID, project))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -36,7 +46,12 @@ func (s *SQLite) Member(ctx context.Context, imageID, project string) (Member, e
 }
 
 // ListMembers implements Members.
-func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]Member, error) {
+func (s *SQLCatalog) ListMembers(ctx context.Context, imageID string) ([]Member, error) {
+	m, err := s.listMembers(ctx, imageID)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) listMembers(ctx context.Context, imageID string) ([]Member, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT image_id, project, status, created_at, updated_at
 		FROM members WHERE image_id = ? ORDER BY created_at, project`, imageID)
 	if err != nil {
@@ -55,7 +70,12 @@ func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]Member, err
 }
 
 // SetMemberStatus implements Members.
-func (s *SQLite) SetMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
+func (s *SQLCatalog) SetMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
+	m, err := s.setMemberStatus(ctx, imageID, project, status)
+	return m, s.unavailable(err)
+}
+
+func (s *SQLCatalog) setMemberStatus(ctx context.Context, imageID, project, status string) (Member, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE members SET status = ?, updated_at = ? WHERE image_id = ? AND project = ?`,
 		status, time.Now().UTC().UnixNano(), imageID, project)
 	if err != nil {
@@ -64,11 +84,15 @@ func (s *SQLite) SetMemberStatus(ctx context.Context, imageID, project, status s
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Member{}, fmt.Errorf("project %s is not a member of image %s: %w", project, imageID, errs.ErrNotFound)
 	}
-	return s.Member(ctx, imageID, project)
+	return s.member(ctx, imageID, project)
 }
 
 // RemoveMember implements Members.
-func (s *SQLite) RemoveMember(ctx context.Context, imageID, project string) error {
+func (s *SQLCatalog) RemoveMember(ctx context.Context, imageID, project string) error {
+	return s.unavailable(s.removeMember(ctx, imageID, project))
+}
+
+func (s *SQLCatalog) removeMember(ctx context.Context, imageID, project string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM members WHERE image_id = ? AND project = ?`, imageID, project)
 	if err != nil {
 		return fmt.Errorf("remove member %s of image %s: %w", project, imageID, err)

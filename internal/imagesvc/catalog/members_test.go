@@ -9,13 +9,9 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
-func TestMembers(t *testing.T) {
+func testMembers(t *testing.T, open opener) {
 	ctx := context.Background()
-	c, err := OpenSQLite(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := open(t)
 	ids := seed(t, c, 3, "projecta", Shared)
 	if _, err := c.AddMember(ctx, ids[0], "projectb"); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 
@@ -51,14 +50,13 @@ var migrations = []string{
 	// os_hidden (Glance's hidden images): self-contained, may run in any
 	// order with other appended column additions.
 	`ALTER TABLE images ADD COLUMN os_hidden INTEGER NOT NULL DEFAULT 0;`,
+	// version: Update's compare-and-set.
+	`ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 0;`,
+	// Leases of replicas on uploads and deletes (see Lease).
+	`ALTER TABLE images ADD COLUMN prev_status TEXT NOT NULL DEFAULT '';
+	ALTER TABLE images ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE images ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
 }
-
-// SQLite is the embedded catalog: one database file, migrated on open.
-type SQLite struct {
-	db *sql.DB
-}
-
-var _ Catalog = (*SQLite)(nil)
 
 // OpenSQLite opens (creating if needed) the catalog file at path and brings
 // its schema up to date. path ":memory:" gives a private in-memory catalog.
@@ -79,17 +77,17 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	// tiny and writes are rare, and it makes Update's read-modify-write
 	// atomic without retry loops (and keeps ":memory:" one database).
 	db.SetMaxOpenConns(1)
-	s := &SQLite{db: db}
-	if err := s.migrate(ctx); err != nil {
+	s := newSQLCatalog(db, sqliteDialect)
+	if err := migrateSQLite(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate catalog %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (s *SQLite) migrate(ctx context.Context) error {
+func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return err
 	}
 	if version > len(migrations) {
@@ -97,7 +95,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 			version, len(migrations), errs.ErrInvalid)
 	}
 	for i := version; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -115,79 +113,4 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
-
-// Create inserts img.
-func (s *SQLite) Create(ctx context.Context, img Image) error {
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM images WHERE id = ?", img.ID).Scan(&n); err != nil {
-		return fmt.Errorf("create image %s: %w", img.ID, err)
-	}
-	if n > 0 {
-		return fmt.Errorf("image %s: %w", img.ID, errs.ErrExists)
-	}
-	if err := insert(ctx, s.db, img); err != nil {
-		return fmt.Errorf("create image %s: %w", img.ID, err)
-	}
-	return nil
-}
-
-// Get returns the record with this id.
-func (s *SQLite) Get(ctx context.Context, id string) (Image, error) {
-	return get(ctx, s.db, id)
-}
-
-// Update runs fn on the current record inside one transaction.
-func (s *SQLite) Update(ctx context.Context, id string, fn func(*Image) error) (Image, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Image{}, fmt.Errorf("update image %s: %w", id, err)
-	}
-	defer tx.Rollback() // no-op after Commit
-	img, err := get(ctx, tx, id)
-	if err != nil {
-		return Image{}, err
-	}
-	if err := fn(&img); err != nil {
-		return Image{}, err
-	}
-	img.ID = id // fn must not move the record
-	if err := insert(ctx, tx, img); err != nil {
-		return Image{}, fmt.Errorf("update image %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Image{}, fmt.Errorf("update image %s: %w", id, err)
-	}
-	return img, nil
-}
-
-type querier interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
-func get(ctx context.Context, q querier, id string) (Image, error) {
-	img, err := scan(q.QueryRowContext(ctx, "SELECT "+columns+" FROM images WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Image{}, fmt.Errorf("image %s: %w", id, errs.ErrNotFound)
-	}
-	if err != nil {
-		return Image{}, fmt.Errorf("get image %s: %w", id, err)
-	}
-	return img, nil
-}
-
-// Usage implements Catalog.
-func (s *SQLite) Usage(ctx context.Context, owner string) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM images
-		WHERE owner = ? AND status != 'deleted'`, owner).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("storage used by project %s: %w", owner, err)
-	}
-	return n, nil
 }

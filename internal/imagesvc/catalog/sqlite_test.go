@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,10 +29,10 @@ func seed(t *testing.T, c Catalog, n int, owner, vis string, tags ...string) []s
 	return ids
 }
 
-func TestCreateGetUpdatePersist(t *testing.T) {
+func testCreateGetUpdatePersist(t *testing.T, b backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "catalog.db")
-	c, err := OpenSQLite(ctx, path)
+	dsn := b.fresh(t)
+	c, err := Open(ctx, dsn, PoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +57,7 @@ func TestCreateGetUpdatePersist(t *testing.T) {
 	}
 	c.Close()
 	// Reopen: the record and schema survive a restart, migrations are not rerun.
-	c, err = OpenSQLite(ctx, path)
+	c, err = Open(ctx, dsn, PoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,29 +72,22 @@ func TestCreateGetUpdatePersist(t *testing.T) {
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
+func testNewerSchemaRefused(t *testing.T, b backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "catalog.db")
-	c, err := OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.db.ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
+	dsn := b.fresh(t)
+	c := openDSN(t, dsn)
+	if _, err := c.raw.ExecContext(ctx, b.bumpSchema); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	if _, err := OpenSQLite(ctx, path); !errors.Is(err, errs.ErrInvalid) {
+	if _, err := Open(ctx, dsn, PoolOptions{}); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("want ErrInvalid for a newer schema, got %v", err)
 	}
 }
 
-func TestListPagingAndVisibility(t *testing.T) {
+func testListPagingAndVisibility(t *testing.T, open opener) {
 	ctx := context.Background()
-	c, err := OpenSQLite(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := open(t)
 	mine := seed(t, c, 7, "projecta", Private, "gold")
 	seed(t, c, 3, "projectb", Private)
 	seed(t, c, 2, "projectc", Public, "gold")

@@ -24,6 +24,16 @@ func (s *Store) Sweep(ctx context.Context) ([]string, error) {
 	return s.RemoveLeftovers(ctx, names)
 }
 
+// LeftoverImageID is the image id whose upload made the temporary name
+// ("" for names that are no temporary of this store), so a sweep can
+// spare the uploads live replicas are running.
+func LeftoverImageID(name string) string {
+	if !isLeftover(name) {
+		return ""
+	}
+	return ceph.FinalName(name)
+}
+
 // isLeftover tells this store's temporaries: only temporaries of image ids
 // (UUIDs) are touched, as the pool may hold other tools' images.
 func isLeftover(name string) bool {
