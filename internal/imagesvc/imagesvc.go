@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -90,6 +89,7 @@ type Service struct {
 	health     *health.Monitor // see health.go
 	replaced   <-chan error    // see health.go; nil: never
 	cat        catalog.Catalog // for the sweep of dead replicas' work (recover.go)
+	replica    string          // this replica's name in leases
 }
 
 // Start opens the catalog and the store, listens, and serves in the
@@ -105,12 +105,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
 	if cfg.Replica == "" {
-		cfg.Replica = uuid.NewString()
+		cfg.Replica = defaultReplica(cfg)
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = api.DefaultLeaseTTL
 	}
-	s := &Service{log: cfg.Logger, timeout: cfg.ShutdownTimeout}
+	s := &Service{log: cfg.Logger, timeout: cfg.ShutdownTimeout, replica: cfg.Replica}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -133,12 +133,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := recoverCrash(ctx, cat, st, cfg.Logger); err != nil {
+	if err := recoverCrash(ctx, cat, st, cfg.Logger, cfg.Replica); err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	imp, err := importAPI(ctx, cfg.Import, cat, st.ID(), cfg.MaxImageSize, cfg.Logger)
+	imp, err := importAPI(ctx, cfg.Import, cat, st.ID(), cfg.MaxImageSize, cfg.Logger, cfg.Replica)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ type ImportConfig struct {
 // crash or restart is removed and images left uploading or importing go
 // back to queued: an import is not resumed.
 func importAPI(ctx context.Context, c ImportConfig, cat catalog.Catalog, storeID string, maxSize int64,
-	log *slog.Logger) (
+	log *slog.Logger, self string) (
 	api.ImportConfig, error) {
 	ic := api.ImportConfig{MaxRunning: c.MaxImports}
 	if c.StagingDir != "" {
@@ -59,20 +59,21 @@ func importAPI(ctx context.Context, c ImportConfig, cat catalog.Catalog, storeID
 			return ic, err
 		}
 	}
-	return ic, requeueImports(ctx, cat, storeID, log)
+	return ic, requeueImports(ctx, cat, storeID, log, self)
 }
 
 // requeueImports puts images whose stage or import a restart cut back to
 // queued, recording the failure as Glance does. It runs before serving;
-// stages and imports other replicas run (their lease is live) are spared.
-func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, log *slog.Logger) error {
+// stages and imports other replicas run (their lease is live) are spared;
+// this replica's own (self) are dead, as it is only starting.
+func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, log *slog.Logger, self string) error {
 	for _, st := range []string{"uploading", "importing"} {
-		stuck, err := expired(ctx, cat, st) // recover.go
+		stuck, err := expired(ctx, cat, st, self) // recover.go
 		if err != nil {
 			return fmt.Errorf("image service: finding imports cut by a restart: %w", err)
 		}
 		for _, img := range stuck {
-			if err := requeueImport(ctx, cat, img.ID, storeID); err != nil {
+			if err := requeueImport(ctx, cat, img.ID, storeID, self); err != nil {
 				return err
 			}
 			log.Warn("import was cut by a restart; image is queued again", "image", img.ID, "was", st)
@@ -81,9 +82,9 @@ func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, lo
 	return nil
 }
 
-func requeueImport(ctx context.Context, cat catalog.Catalog, id, storeID string) error {
+func requeueImport(ctx context.Context, cat catalog.Catalog, id, storeID, self string) error {
 	_, err := cat.Update(ctx, id, func(i *catalog.Image) error {
-		if (i.Status != "uploading" && i.Status != "importing") || !i.Lease.Expired(time.Now()) {
+		if (i.Status != "uploading" && i.Status != "importing") || !leaseDead(i.Lease, self) {
 			return nil // moved on, or renewed, since it was listed
 		}
 		i.Status, i.Lease = catalog.StatusQueued, catalog.Lease{}

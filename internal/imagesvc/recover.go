@@ -2,10 +2,15 @@ package imagesvc
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/api"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
@@ -19,7 +24,11 @@ import (
 // (store.Sweeper, not SlowSweeper: the file store, one host) removes
 // half-written data. A store.SlowSweeper (RBD) is swept in the background
 // (connectRBD), sparing the temporaries of uploads live replicas run.
-func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log *slog.Logger) error {
+//
+// self is this replica's name: at start nothing it holds can be live, so
+// its own leases count as dead however long they had to run (a service
+// killed mid-upload and started again must not wait out its own lease).
+func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log *slog.Logger, self string) error {
 	if _, slow := st.(store.SlowSweeper); !slow {
 		if sw, ok := st.(store.Sweeper); ok {
 			removed, err := sw.Sweep(ctx)
@@ -29,8 +38,14 @@ func recoverCrash(ctx context.Context, cat catalog.Catalog, st store.Store, log 
 			logSweep(log, removed, nil)
 		}
 	}
-	_, err := requeue(ctx, cat, log)
+	_, err := requeue(ctx, cat, log, self)
 	return err
+}
+
+// leaseDead reports whether l's work is over: expired, or held by self
+// (a name given only at start, when none of this replica's work is live).
+func leaseDead(l catalog.Lease, self string) bool {
+	return l.Expired(time.Now()) || (self != "" && l.Owner == self)
 }
 
 func logSweep(log *slog.Logger, removed []string, err error) {
@@ -45,15 +60,15 @@ func logSweep(log *slog.Logger, removed []string, err error) {
 // sweepBatch bounds how many records one sweep round looks at per status.
 const sweepBatch = 1000
 
-// expired lists up to sweepBatch images in status whose lease has expired.
-func expired(ctx context.Context, cat catalog.Catalog, status string) ([]catalog.Image, error) {
+// expired lists up to sweepBatch images in status whose lease is dead.
+func expired(ctx context.Context, cat catalog.Catalog, status, self string) ([]catalog.Image, error) {
 	page, err := cat.List(ctx, catalog.Filter{Admin: true, Status: status, Limit: sweepBatch})
 	if err != nil {
 		return nil, fmt.Errorf("image service: finding %s images: %w", status, err)
 	}
 	var out []catalog.Image
 	for _, img := range page {
-		if img.Lease.Expired(time.Now()) {
+		if leaseDead(img.Lease, self) {
 			out = append(out, img)
 		}
 	}
@@ -63,15 +78,15 @@ func expired(ctx context.Context, cat catalog.Catalog, status string) ([]catalog
 // requeue puts images left saving by a dead replica (lease expired, or
 // none: a single service that crashed) back to queued, so they can be
 // uploaded again. It returns their ids.
-func requeue(ctx context.Context, cat catalog.Catalog, log *slog.Logger) (map[string]bool, error) {
-	stuck, err := expired(ctx, cat, catalog.StatusSaving)
+func requeue(ctx context.Context, cat catalog.Catalog, log *slog.Logger, self string) (map[string]bool, error) {
+	stuck, err := expired(ctx, cat, catalog.StatusSaving, self)
 	if err != nil {
 		return nil, err
 	}
 	ids := map[string]bool{}
 	for _, img := range stuck {
 		_, err := cat.Update(ctx, img.ID, func(i *catalog.Image) error {
-			if i.Status != catalog.StatusSaving || !i.Lease.Expired(time.Now()) {
+			if i.Status != catalog.StatusSaving || !leaseDead(i.Lease, self) {
 				return errSwept // renewed or finished meanwhile
 			}
 			i.Status, i.Lease = catalog.StatusQueued, catalog.Lease{}
@@ -94,7 +109,7 @@ var errSwept = errors.New("no longer to sweep")
 // finishDeletes completes deletes whose replica died after claiming them.
 func finishDeletes(ctx context.Context, cat catalog.Catalog, st store.Store, replica string, ttl time.Duration,
 	log *slog.Logger) error {
-	cut, err := expired(ctx, cat, catalog.StatusPendingDelete)
+	cut, err := expired(ctx, cat, catalog.StatusPendingDelete, "")
 	if err != nil {
 		return err
 	}
@@ -117,7 +132,7 @@ func finishDeletes(ctx context.Context, cat catalog.Catalog, st store.Store, rep
 // uploads and deletes of dead replicas are undone or finished, and the
 // RBD temporaries of those uploads removed.
 func (s *Service) sweepLeases(ctx context.Context, st store.Store, replica string, ttl time.Duration) {
-	ids, err := requeue(ctx, s.cat, s.log)
+	ids, err := requeue(ctx, s.cat, s.log, "")
 	if err == nil {
 		err = finishDeletes(ctx, s.cat, st, replica, ttl, s.log)
 	}
@@ -157,7 +172,7 @@ func (s *Service) deadLeftovers(ctx context.Context, names []string) []string {
 	var out []string
 	for _, n := range names {
 		img, err := s.cat.Get(ctx, rbdstore.LeftoverImageID(n))
-		if err == nil && img.Status == catalog.StatusSaving && !img.Lease.Expired(time.Now()) {
+		if err == nil && img.Status == catalog.StatusSaving && !leaseDead(img.Lease, s.replica) {
 			continue
 		}
 		out = append(out, n)
@@ -187,4 +202,18 @@ func (s *Service) catalogReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return p.Ping(ctx)
+}
+
+// defaultReplica names a replica after its host, listen address and
+// catalog, so the same service started again knows its own leases (and
+// sweeps them at once), while two replicas on one host still differ. A
+// service on an ephemeral port (":0", tests) has no lasting identity and
+// gets a random name.
+func defaultReplica(cfg Config) string {
+	if _, port, err := net.SplitHostPort(cfg.Listen); err != nil || port == "0" {
+		return uuid.NewString()
+	}
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(cfg.Listen + "\x00" + cfg.DB))
+	return fmt.Sprintf("%s-%x", host, sum[:6])
 }
