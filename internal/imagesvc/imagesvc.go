@@ -159,8 +159,13 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBg = stop
+	// The health monitor first: the connect below may finish at once and
+	// registers its Ceph check with it (watchCeph).
 	if connect != nil {
 		s.setRecovering("connecting to Ceph")
+	}
+	s.startHealth(bg, cfg, mux, reg, cat)
+	if connect != nil {
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
@@ -169,7 +174,6 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			}
 		}()
 	}
-	s.startHealth(bg, cfg, mux, reg, cat)
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.sweepEvery(bg, st, cfg.Replica, cfg.LeaseTTL) }()
 	go func() {
