@@ -9,6 +9,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
 
 // hashLocation computes the checksum and os_hash_value that
@@ -50,22 +51,9 @@ func (s *Server) hashData(ctx context.Context, location string) ([2]string, erro
 	defer obj.Close()
 	md, sh := md5.New(), sha512.New()
 	r := io.NewSectionReader(obj, 0, obj.Size())
-	if _, err := io.CopyBuffer(newParallelWriter(md, sh), ctxReader{ctx, r}, make([]byte, 4<<20)); err != nil {
+	if _, err := io.CopyBuffer(newParallelWriter(md, sh), store.ContextReader{Ctx: ctx, R: r}, make([]byte, 4<<20)); err != nil {
 		return sums, err
 	}
 	sums[0], sums[1] = hexSum(md), hexSum(sh)
 	return sums, nil
-}
-
-// ctxReader ends a long read when ctx ends (a shutdown).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -77,7 +77,7 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (_ 
 			os.Remove(f.Name())
 		}
 	}()
-	n, err := io.CopyBuffer(f, ctxReader{ctx, r}, make([]byte, 1<<20))
+	n, err := io.CopyBuffer(f, store.ContextReader{Ctx: ctx, R: r}, make([]byte, 1<<20))
 	if err != nil {
 		return store.Result{}, fmt.Errorf("file store: write %s: %w", id, err)
 	}
@@ -163,20 +163,6 @@ func (s *Store) Delete(_ context.Context, location string) error {
 		return fmt.Errorf("file store: %w", err)
 	}
 	return nil
-}
-
-// ctxReader stops a copy when ctx ends, so a shutdown does not wait for a
-// slow client to finish sending.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // Sweep implements store.Sweeper: it removes temporary files.
