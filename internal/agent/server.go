@@ -31,12 +31,10 @@ type Server struct {
 	auth     auth.Authenticator // see WithAuth
 }
 
-// backend is what Ready installs, swapped in as one value so a request
-// never sees a backend without its health check.
+// backend is what Ready installs, swapped in as one value. Its health
+// check goes to the health monitor (readyHealth), which serves /readyz.
 type backend struct {
 	b provisioner.Backend
-	// health reports whether the backend's store answers (nil: always ok).
-	health func(context.Context) error
 }
 
 // New builds the server and its routes over a backend that is ready now.
@@ -97,7 +95,7 @@ func (s *Server) Starting(status string) {
 // from then on requests reach it. Call it once.
 func (s *Server) Ready(b provisioner.Backend, health func(context.Context) error) {
 	s.m.addStats(b)
-	s.ready.Store(&backend{b: b, health: health})
+	s.ready.Store(&backend{b: b})
 	s.readyHealth(b, health)
 }
 
@@ -106,7 +104,7 @@ func (s *Server) Ready(b provisioner.Backend, health func(context.Context) error
 func (s *Server) backend(w http.ResponseWriter, r *http.Request, op string) *backend {
 	if be := s.ready.Load(); be != nil {
 		c, _ := callerFrom(r.Context())
-		return &backend{b: scoped{b: be.b, c: c}, health: be.health}
+		return &backend{b: scoped{b: be.b, c: c}}
 	}
 	s.fail(w, r, op, fmt.Errorf("node agent not ready: %s: %w", *s.starting.Load(), errs.ErrUnavailable))
 	return nil
