@@ -23,6 +23,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // for walMode
+
+	"github.com/cowdisk/cowdisk/internal/bench/procs"
 )
 
 // Keystone binaries from Debian's keystone and uwsgi-plugin-python3 packages.
@@ -99,7 +101,7 @@ func NewKeystone(ctx context.Context, dir string, o KeystoneOptions) (*Keystone,
 			return nil, fmt.Errorf("%s missing (apt-get install keystone uwsgi-plugin-python3): %w", b, err)
 		}
 	}
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -343,15 +345,6 @@ func tail(b []byte) string {
 		b = b[len(b)-n:]
 	}
 	return string(bytes.TrimSpace(b))
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Pause freezes the server (SIGSTOP to its process group): connections

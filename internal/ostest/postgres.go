@@ -16,6 +16,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for CreateDatabase and readiness
+
+	"github.com/cowdisk/cowdisk/internal/bench/procs"
 )
 
 // PostgresBin holds Debian's postgresql 15 server binaries.
@@ -94,7 +96,7 @@ func (p *Postgres) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return err
 	}

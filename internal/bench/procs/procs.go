@@ -143,12 +143,21 @@ func parseStatusKB(sc *bufio.Scanner, field string) (uint64, error) {
 
 // FreeAddr returns a 127.0.0.1 address with a port free right now.
 func FreeAddr() (string, error) {
+	port, err := FreePort()
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+}
+
+// FreePort is a loopback TCP port free at the time of asking.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
+		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().String(), nil
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Tail returns the last n lines of a file, for error messages.
