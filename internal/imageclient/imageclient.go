@@ -101,6 +101,9 @@ type Options struct {
 	UserAgent  string
 	// MaxRecord bounds one image record read by Get (0: DefaultMaxRecord).
 	MaxRecord int64
+	// MaxList bounds the answers of one List, all pages together
+	// (0: DefaultMaxList).
+	MaxList int64
 }
 
 // New returns a client for the Glance endpoint (with or without a trailing
@@ -118,7 +121,7 @@ func New(endpoint, token string, o Options) (Client, error) {
 		pc.UserAgent.Prepend(o.UserAgent)
 	}
 	pc.SetToken(token)
-	return &glance{maxRecord: o.MaxRecord, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
+	return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
 		ResourceBase: base + "v2/", Type: "image"}}, nil
 }
 

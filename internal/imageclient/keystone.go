@@ -57,7 +57,7 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 		if err != nil {
 			return nil, err
 		}
-		return &glance{maxRecord: o.MaxRecord, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
+		return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
 			ResourceBase: base + "v2/", Type: "image"}}, nil
 	}
 	sc, err := openstack.NewImageV2(pc, eo)
@@ -65,7 +65,7 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 		return nil, fmt.Errorf("image endpoint (region %q, interface %s) in the keystone catalog: %v: %w",
 			eo.Region, eo.Availability, err, errs.ErrNotFound)
 	}
-	return &glance{maxRecord: o.MaxRecord, sc: sc}, nil
+	return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: sc}, nil
 }
 
 // EndpointOf is the image service URL c talks to (from the catalog or

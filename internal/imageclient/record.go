@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
@@ -21,25 +23,45 @@ var recordFields = map[string]bool{"file": true, "schema": true, "self": true, "
 
 // readRecord reads one image record from the service, at most max bytes,
 // strictly: a duplicate member, a member differing from another only in
-// case (e.g. "diſk_format" beside "disk_format"), invalid UTF-8 or
-// trailing data refuse the whole record. Refusals wrap errs.ErrRefused: the
-// service's answer, not the caller's request, is what is wrong.
-func readRecord(r io.Reader, max int64, id string) (Image, error) {
-	if max <= 0 {
-		max = DefaultMaxRecord
-	}
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+// case (e.g. "diſk_format" beside "disk_format"), invalid UTF-8, trailing
+// data or an id that is not a canonical UUID refuse the whole record.
+// Refusals wrap errs.ErrRefused: the service's answer, not the caller's
+// request, is what is wrong. what names the request ("get image X").
+func readRecord(r io.Reader, max int64, what string) (Image, error) {
+	data, err := readBounded(r, positive(max, DefaultMaxRecord), what, "(--max-image-record)")
 	if err != nil {
-		return Image{}, fmt.Errorf("get image %s: reading the record: %w: %v", id, errs.ErrUnavailable, err)
-	}
-	if int64(len(data)) > max {
-		return Image{}, fmt.Errorf("record larger than %d bytes (--max-image-record): %w", max, errs.ErrRefused)
+		return Image{}, err
 	}
 	img, err := DecodeRecord(data)
+	if err == nil {
+		err = checkID(img.ID)
+	}
 	if err != nil {
-		return Image{}, fmt.Errorf("record refused: %v: %w", err, errs.ErrRefused)
+		return Image{}, fmt.Errorf("%s: record refused: %v: %w", what, err, errs.ErrRefused)
 	}
 	return img, nil
+}
+
+// readBounded reads a whole answer of at most max bytes; bound names the
+// flag or limit for the refusal of a larger one.
+func readBounded(r io.Reader, max int64, what, bound string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the answer: %w: %v", what, errs.ErrUnavailable, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: answer larger than %d bytes, %s: %w", what, max, bound, errs.ErrRefused)
+	}
+	return data, nil
+}
+
+// checkID accepts only a canonical lower-case UUID, the form Glance and
+// cowdisk's image service give ids (callers make names and URLs of them).
+func checkID(id string) error {
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return fmt.Errorf("id %s is not a canonical lower-case UUID", quote(id))
+	}
+	return nil
 }
 
 // DecodeRecord parses one image record strictly, reading the fields by

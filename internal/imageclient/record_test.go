@@ -37,6 +37,8 @@ func TestReadRecordRefuses(t *testing.T) {
 		{"trailing", `{"id":"a"}{"id":"b"}`, "trailing"},
 		{"wrong type", `{"id":"a","size":"5"}`, `member "size"`},
 		{"not an object", `[]`, "record refused"},
+		{"id not a UUID", `{"id":"a"}`, "not a canonical lower-case UUID"},
+		{"traversal id", `{"id":"../../outside/secret"}`, "not a canonical lower-case UUID"},
 		{"too large", big, "larger than 1024 bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
