@@ -60,10 +60,8 @@ func TestHostileExpansionBombLocal(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "max-expansion") {
 		t.Fatalf("%d %s; want 422 naming --max-expansion", code, body)
 	}
-	for _, sub := range []string{"bases", "disks"} {
-		if left, _ := os.ReadDir(filepath.Join(dir, sub)); len(left) != 0 {
-			t.Fatalf("%s not empty: %v", sub, left)
-		}
+	if left := provisioner.LocalLeftovers(dir, true); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 
 // LocalConfig configures the local backend.
 type LocalConfig struct {
-	Dir           string // holds bases/ and disks/
+	Dir           string // holds bases/, disks/ and staging/
 	NeverDownload bool
 	Limits        imageformat.Limits
 	MaxFetches    int // fallback fetches at once (0: DefaultMaxFetches)
@@ -37,6 +37,8 @@ type Local struct {
 	stats   Stats
 	bases   flight[string]
 	fetches slots
+	stage   *staging
+	locks   diskLocks // serializes the creates and deletes of one disk
 }
 
 // NewLocal makes the local backend and its directories.
@@ -52,9 +54,14 @@ func NewLocal(images ImageSource, cfg LocalConfig, log *slog.Logger) (*Local, er
 	if log == nil {
 		log = slog.Default()
 	}
+	stage, err := newStaging(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
 	cfg.Bounds = cfg.Bounds.withDefaults()
 	cfg.Limits = cfg.Bounds.limits(cfg.Limits)
-	return &Local{cfg: cfg, images: images, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "local", "dir", cfg.Dir)}, nil
+	return &Local{cfg: cfg, images: images, fetches: newSlots(cfg.MaxFetches), stage: stage,
+		log: log.With("backend", "local", "dir", cfg.Dir)}, nil
 }
 
 // Stats are the backend's byte counters.
@@ -84,30 +91,54 @@ func (l *Local) Create(ctx context.Context, req Request) (Disk, error) {
 		return Disk{}, err
 	}
 	final := l.diskPath(req.InstanceID, req.Name)
-	tmp := final + ".tmp-local-" + fmt.Sprint(time.Now().UnixNano())
-	defer os.Remove(tmp)
-	if err := qemuImg(ctx, nil, "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", tmp, fmt.Sprint(size)); err != nil {
-		return Disk{}, err
-	}
-	meta, err := writeMeta(tmp, req)
-	defer os.Remove(meta)
+	unlock, err := l.locks.lock(ctx, final)
 	if err != nil {
 		return Disk{}, err
 	}
-	// Link, unlike rename, fails when the name is taken: the loser of two
-	// concurrent creates answers as a repeat would.
-	if err := os.Link(tmp, final); errors.Is(err, fs.ErrExist) {
+	defer unlock()
+	if _, err := os.Stat(final); err == nil {
 		return existing(ctx, l.Get, req)
-	} else if err != nil {
-		return Disk{}, err
 	}
-	if err := os.Rename(meta, metaPath(final)); err != nil {
-		return Disk{}, fmt.Errorf("record owner of disk %s: %w", final, err)
+	if err := l.stageDisk(ctx, req, base, size, final); err != nil {
+		return Disk{}, err
 	}
 	d, err = l.Get(ctx, req.InstanceID, req.Name)
 	d.Elapsed = time.Since(start)
 	l.log.InfoContext(ctx, "disk created", "disk", final, "image_id", img.ID, "elapsed", d.Elapsed)
 	return d, err
+}
+
+// stageDisk makes the overlay and its owner sidecar in the staging
+// directory and publishes both: the sidecar first, then the disk. A crash
+// between the two renames leaves a sidecar without a disk, which nothing
+// shows (a disk is its .qcow2 file) and the next create of that name
+// replaces; never a disk without its owner. The caller holds the disk's
+// lock and has seen the name free, so the renames replace nothing of
+// anyone's but a stale sidecar.
+func (l *Local) stageDisk(ctx context.Context, req Request, base string, size uint64, final string) error {
+	f, err := os.CreateTemp(l.stage.dir, "disk-*.qcow2")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
+	if err := qemuImg(ctx, nil, "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", tmp, fmt.Sprint(size)); err != nil {
+		return err
+	}
+	meta, err := writeMeta(tmp, req)
+	defer os.Remove(meta)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(meta, metaPath(final)); err != nil {
+		return fmt.Errorf("record owner of disk %s: %w", final, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		removeMeta(final)
+		return fmt.Errorf("publish disk %s: %w", final, err)
+	}
+	return nil
 }
 
 // Get reads the disk's size and backing file from qemu-img, not from the
@@ -197,18 +228,25 @@ func (l *Local) Flatten(ctx context.Context, instanceID, name string) (Disk, err
 	return l.Get(ctx, instanceID, name)
 }
 
-// Delete removes one disk; a missing one is fine.
+// Delete removes one disk, then its owner sidecar (a crash between leaves
+// only the sidecar, which nothing shows); a missing one is fine.
 func (l *Local) Delete(ctx context.Context, instanceID, name string) error {
 	if err := validate(instanceID, name); err != nil {
 		return err
 	}
+	unlock, err := l.locks.lock(ctx, l.diskPath(instanceID, name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := os.Remove(l.diskPath(instanceID, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return removeMeta(l.diskPath(instanceID, name))
 }
 
-// DeleteInstance removes "<instance>_*" (temporaries included).
+// DeleteInstance removes the instance's disks ("<instance>_*" in disks/,
+// sidecars included).
 func (l *Local) DeleteInstance(ctx context.Context, instanceID string) error {
 	if err := validate(instanceID, DefaultDiskName); err != nil {
 		return err
@@ -216,19 +254,10 @@ func (l *Local) DeleteInstance(ctx context.Context, instanceID string) error {
 	return removeGlob(filepath.Join(l.cfg.Dir, "disks", instanceID+"_*"))
 }
 
-// Reap removes temporaries; the directory belongs to this node alone.
+// Reap removes the temporaries of processes that are gone: their whole
+// staging directories (see localstage.go), nothing in bases/ or disks/.
 func (l *Local) Reap(ctx context.Context) ([]string, error) {
-	var reaped []string
-	for _, d := range []string{"bases", "disks"} {
-		matches, _ := filepath.Glob(filepath.Join(l.cfg.Dir, d, "*.tmp-*"))
-		for _, m := range matches {
-			if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return reaped, err
-			}
-			reaped = append(reaped, m)
-		}
-	}
-	return reaped, nil
+	return l.stage.reap()
 }
 
 func removeGlob(pattern string) error {

@@ -37,7 +37,7 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		return "", err
 	}
 	defer dl.Close()
-	err = dl.viaFile(filepath.Dir(base), img.ID+".tmp-src-*", func(src *os.File, info imageformat.Info) error {
+	err = dl.viaFile(l.stage.dir, img.ID+".src-*", func(src *os.File, info imageformat.Info) error {
 		if isRawFormat(img.DiskFormat) {
 			return os.Rename(src.Name(), base)
 		}
@@ -61,7 +61,7 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 // toRaw converts the checked source file into a new raw temporary file.
 func (l *Local) toRaw(ctx context.Context, src *os.File, info imageformat.Info, id string, stored int64) (string, error) {
 	l.stats.Conversions.Add(1)
-	out, err := os.CreateTemp(filepath.Dir(src.Name()), "raw.tmp-*")
+	out, err := os.CreateTemp(l.stage.dir, id+".raw-*")
 	if err != nil {
 		return "", err
 	}

@@ -9,20 +9,21 @@ import (
 )
 
 // The local backend keeps a disk's metadata (owner.go) in a sidecar file
-// "<disk>.qcow2.meta.json" beside the overlay. It is written under a
-// temporary name before the overlay is published and renamed into place
-// right after: a crash between the two leaves a disk without an owner,
-// which only admin and service callers see (fail closed), never another
-// project. Writing the sidecar first instead would let the loser of two
-// concurrent creates overwrite the winner's owner.
+// "<disk>.qcow2.meta.json" beside the overlay. Both are made in the
+// staging directory and the sidecar is published first (Local.stageDisk),
+// under the disk's lock: a crash leaves at worst a sidecar without a disk,
+// which nothing shows and the next create replaces, never a disk without
+// an owner. A disk without one (made before owners were recorded, or a
+// sidecar removed by hand) is seen only by admin and service callers
+// (fail closed), never by another project.
 
 // maxMetaFile bounds what Get reads from a sidecar.
 const maxMetaFile = 4 << 10
 
 func metaPath(diskPath string) string { return diskPath + ".meta.json" }
 
-// writeMeta writes the sidecar for the overlay that will be published as
-// final, under a temporary name the caller renames (publishMeta) or removes.
+// writeMeta writes the sidecar for the staged overlay tmpDisk beside it,
+// under a temporary name the caller renames into place or removes.
 func writeMeta(tmpDisk string, req Request) (string, error) {
 	b, err := json.Marshal(diskMeta(req, MethodBaseClone))
 	if err != nil {
