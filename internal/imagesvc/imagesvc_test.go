@@ -197,7 +197,7 @@ func TestHealthMetricsShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ path, want string }{ // in order: /metrics counts the requests before it
-		{"/healthz", "ok"}, {"/v2/images", `"images"`}, {"/metrics", `cowdisk_images_http_requests_total{code="200",route="GET /v2/images"} 1`},
+		{"/readyz", `"status":"ok"`}, {"/healthz", `"status":"ok"`}, {"/v2/images", `"images"`}, {"/metrics", `cowdisk_images_http_requests_total{code="200",route="GET /v2/images"} 1`},
 	} {
 		path, want := tc.path, tc.want
 		resp, err := http.Get("http://" + s.Addr() + path)

@@ -16,6 +16,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/rbdstore"
+	"github.com/cowdisk/cowdisk/internal/tick"
 )
 
 // recoverCrash undoes what a crash in the middle of uploads leaves, before
@@ -154,16 +155,10 @@ func (s *Service) sweepLeases(ctx context.Context, st store.Store, replica strin
 
 // sweepEvery runs sweepLeases every half lease until ctx ends.
 func (s *Service) sweepEvery(ctx context.Context, st store.Store, replica string, ttl time.Duration) {
-	t := time.NewTicker(ttl / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.sweepLeases(ctx, st, replica, ttl)
-		}
-	}
+	tick.Every(ctx, ttl/2, func(ctx context.Context) bool {
+		s.sweepLeases(ctx, st, replica, ttl)
+		return true
+	})
 }
 
 // deadLeftovers keeps the temporaries no live replica is writing: those

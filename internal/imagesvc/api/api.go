@@ -83,7 +83,6 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /{$}", s.versions)
 	m.HandleFunc("GET /versions", s.versions)
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	m.Handle("POST /v2/images", s.authed(s.create))
 	m.Handle("GET /v2/images", s.authed(s.list))
 	m.Handle("GET /v2/images/{id}", s.authed(s.get))

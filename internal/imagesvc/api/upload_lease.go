@@ -3,9 +3,9 @@ package api
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/tick"
 )
 
 // errLeaseLost ends a heartbeat: the upload is no longer this replica's.
@@ -69,14 +69,7 @@ func (s *Server) keepLease(ctx context.Context, id, status, prev string) (stop f
 // (catalog briefly down) is retried at the next beat; the lease has two
 // more beats' worth of life left.
 func (s *Server) heartbeat(ctx context.Context, id, status, prev string) {
-	t := time.NewTicker(s.cfg.LeaseTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, s.cfg.LeaseTTL/3, func(ctx context.Context) bool {
 		_, err := s.cfg.Catalog.Update(ctx, id, func(i *catalog.Image) error {
 			if i.Status != status || !i.Lease.HeldBy(s.cfg.Replica) {
 				return errLeaseLost
@@ -84,11 +77,9 @@ func (s *Server) heartbeat(ctx context.Context, id, status, prev string) {
 			i.Lease.Take(s.cfg.Replica, s.cfg.LeaseTTL, prev)
 			return nil
 		})
-		if errors.Is(err, errLeaseLost) {
-			return
-		}
-		if err != nil && ctx.Err() == nil {
+		if err != nil && !errors.Is(err, errLeaseLost) && ctx.Err() == nil {
 			s.log.Warn("could not renew a lease", "image", id, "status", status, "err", err)
 		}
-	}
+		return !errors.Is(err, errLeaseLost)
+	})
 }
