@@ -31,15 +31,7 @@ func (g *glance) Create(ctx context.Context, o CreateOptions) (Image, error) {
 	}
 	resp, err := g.sc.Post(ctx, g.sc.ServiceURL("images"), body, nil, &gophercloud.RequestOpts{
 		KeepResponseBody: true, OkCodes: []int{http.StatusCreated}})
-	if err != nil {
-		return Image{}, translate(err, what)
-	}
-	defer resp.Body.Close()
-	img, err := readRecord(resp.Body, g.maxRecord, what)
-	if err != nil {
-		return Image{}, err
-	}
-	return img, answered(what, img, created(o))
+	return g.answer(what, resp, err, created(o))
 }
 
 // Update sends a JSON patch and reads the answer as Create does.
@@ -52,6 +44,12 @@ func (g *glance) Update(ctx context.Context, id string, u Update) (Image, error)
 	resp, err := g.sc.Patch(ctx, g.sc.ServiceURL("images", id), body, nil, &gophercloud.RequestOpts{
 		KeepResponseBody: true, OkCodes: []int{http.StatusOK},
 		MoreHeaders: map[string]string{"Content-Type": "application/openstack-images-v2.1-json-patch"}})
+	return g.answer(what, resp, err, updated(id, u))
+}
+
+// answer reads the answer to what (resp, or the request's err) as one
+// image record, bounded and strict, that carries what want expects.
+func (g *glance) answer(what string, resp *http.Response, err error, want func(Image) []expectation) (Image, error) {
 	if err != nil {
 		return Image{}, translate(err, what)
 	}
@@ -60,7 +58,7 @@ func (g *glance) Update(ctx context.Context, id string, u Update) (Image, error)
 	if err != nil {
 		return Image{}, err
 	}
-	return img, answered(what, img, updated(id, u))
+	return img, answered(what, img, want)
 }
 
 func patchOps(u Update) images.UpdateOpts {

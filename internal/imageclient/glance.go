@@ -24,16 +24,7 @@ type glance struct {
 func (g *glance) Get(ctx context.Context, id string) (Image, error) {
 	resp, err := g.sc.Get(ctx, g.sc.ServiceURL("images", id), nil, &gophercloud.RequestOpts{
 		KeepResponseBody: true, OkCodes: []int{http.StatusOK}})
-	if err != nil {
-		return Image{}, translate(err, "get image "+id)
-	}
-	defer resp.Body.Close()
-	what := "get image " + id
-	img, err := readRecord(resp.Body, g.maxRecord, what)
-	if err != nil {
-		return Image{}, err
-	}
-	return img, answered(what, img, func(img Image) []expectation { return []expectation{{"id", id, img.ID}} })
+	return g.answer("get image "+id, resp, err, func(img Image) []expectation { return []expectation{{"id", id, img.ID}} })
 }
 
 // Upload is imagedata.Upload plus the declared size, which lets the
