@@ -53,6 +53,23 @@ func TestAgainstRealGlance(t *testing.T) {
 	if !errors.Is(err, errs.ErrNotFound) || strings.Count(err.Error(), missing) != 1 || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("missing image from Glance: %q", err)
 	}
+	// Glance's own pages, read strictly: its next links are followed,
+	// its records and ids pass, and an update answers as asked.
+	for _, name := range []string{"gl-page-1", "gl-page-2"} {
+		page, err := cl.Create(t.Context(), imageclient.CreateOptions{Name: name, DiskFormat: "raw", ContainerFormat: "bare"})
+		if err != nil {
+			t.Fatalf("create %s in Glance: %v", name, err)
+		}
+		defer cl.Delete(context.Background(), page.ID)
+	}
+	all, err := cl.List(t.Context(), imageclient.ListOptions{PageSize: 1})
+	if err != nil || len(all) != 3 {
+		t.Fatalf("list Glance's images a page of one at a time: %d images, %v", len(all), err)
+	}
+	renamed := "gl-page-renamed"
+	if up, err := cl.Update(t.Context(), all[0].ID, imageclient.Update{Name: &renamed}); err != nil || up.Name != renamed {
+		t.Fatalf("update in Glance: %+v %v", up, err)
+	}
 	// Ctrl-C during the upload leaves no record.
 	ctx, cancel := context.WithCancel(t.Context())
 	c2 := Command()
