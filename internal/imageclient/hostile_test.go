@@ -91,6 +91,8 @@ func TestHostileAnswers(t *testing.T) {
 		{"list invalid utf-8", answer(200, "{\"images\":[{\"id\":\""+idA+"\",\"name\":\"\xff\"}]}"), list, "UTF-8"},
 		{"list traversal id", answer(200, `{"images":[`+rec("../../outside/secret", "a")+`]}`), list, "not a canonical lower-case UUID"},
 		{"list upper-case id", answer(200, `{"images":[`+rec(strings.ToUpper(idA), "a")+`]}`), list, "not a canonical lower-case UUID"},
+		{"list negative size", answer(200, `{"images":[{"id":"`+idA+`","size":-1}]}`), list, "negative size"},
+		{"list traversal hash", answer(200, `{"images":[{"id":"`+idA+`","os_hash_value":"../../outside/vm1"}]}`), list, "os_hash_value"},
 		{"list id twice", answer(200, `{"images":[`+rec(idA, "a")+`,`+rec(idA, "b")+`]}`), list, "listed twice"},
 		{"list no images", answer(200, `{"next":"/v2/images?marker=x"}`), list, `"images" is not an array`},
 		{"list images not an array", answer(200, `{"images":{"id":"`+idA+`"}}`), list, `"images" is not an array`},

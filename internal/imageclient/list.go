@@ -95,7 +95,7 @@ func (l *lister) page(ctx context.Context, u string, max int) (string, error) {
 
 // DecodeList parses one page of an image list strictly: an object with an
 // "images" array of records (each at most maxRecord bytes, 0:
-// DefaultMaxRecord, decoded by DecodeRecord, with a canonical UUID id) and
+// DefaultMaxRecord, decoded by DecodeRecord, each wellFormed) and
 // an optional "next" link. Other members ("first", "schema") are ignored.
 func DecodeList(data []byte, maxRecord int64) ([]Image, string, error) {
 	var m map[string]json.RawMessage
@@ -117,7 +117,7 @@ func DecodeList(data []byte, maxRecord int64) ([]Image, string, error) {
 		}
 		img, err := DecodeRecord(raw)
 		if err == nil {
-			err = checkID(img.ID)
+			err = wellFormed(img)
 		}
 		if err != nil {
 			return nil, "", fmt.Errorf("images[%d]: %v", i, err)

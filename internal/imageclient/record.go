@@ -1,6 +1,7 @@
 package imageclient
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ var recordFields = map[string]bool{"file": true, "schema": true, "self": true, "
 // readRecord reads one image record from the service, at most max bytes,
 // strictly: a duplicate member, a member differing from another only in
 // case (e.g. "diſk_format" beside "disk_format"), invalid UTF-8, trailing
-// data or an id that is not a canonical UUID refuse the whole record.
+// data or a value no honest service sends (wellFormed) refuse the whole
+// record.
 // Refusals wrap errs.ErrRefused: the service's answer, not the caller's
 // request, is what is wrong. what names the request ("get image X").
 func readRecord(r io.Reader, max int64, what string) (Image, error) {
@@ -34,7 +36,7 @@ func readRecord(r io.Reader, max int64, what string) (Image, error) {
 	}
 	img, err := DecodeRecord(data)
 	if err == nil {
-		err = checkID(img.ID)
+		err = wellFormed(img)
 	}
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: record refused: %v: %w", what, err, errs.ErrRefused)
@@ -55,11 +57,23 @@ func readBounded(r io.Reader, max int64, what, bound string) ([]byte, error) {
 	return data, nil
 }
 
-// checkID accepts only a canonical lower-case UUID, the form Glance and
-// cowdisk's image service give ids (callers make names and URLs of them).
-func checkID(id string) error {
-	if u, err := uuid.Parse(id); err != nil || u.String() != id {
-		return fmt.Errorf("id %s is not a canonical lower-case UUID", quote(id))
+// wellFormed refuses a record no honest service sends: an id that is not
+// a canonical lower-case UUID (the form Glance and cowdisk's image service
+// give ids; callers make names and URLs of them), a negative size, a hash
+// that is not hex. Whether the record is about the image asked, and
+// whether its hash fits its algorithm, the callers check (answered, and
+// the provisioner's checkRecord).
+func wellFormed(img Image) error {
+	if u, err := uuid.Parse(img.ID); err != nil || u.String() != img.ID {
+		return fmt.Errorf("id %s is not a canonical lower-case UUID", quote(img.ID))
+	}
+	if img.Size < 0 || img.VirtualSize < 0 {
+		return fmt.Errorf("negative size %d or virtual_size %d", img.Size, img.VirtualSize)
+	}
+	for _, h := range []struct{ member, value string }{{"checksum", img.Checksum}, {"os_hash_value", img.OSHashValue}} {
+		if _, err := hex.DecodeString(h.value); err != nil {
+			return fmt.Errorf("%s %s is not hex", h.member, quote(h.value))
+		}
 	}
 	return nil
 }

@@ -39,6 +39,8 @@ func TestReadRecordRefuses(t *testing.T) {
 		{"not an object", `[]`, "record refused"},
 		{"id not a UUID", `{"id":"a"}`, "not a canonical lower-case UUID"},
 		{"traversal id", `{"id":"../../outside/secret"}`, "not a canonical lower-case UUID"},
+		{"traversal checksum", `{"id":"11111111-1111-4111-8111-111111111111","checksum":"../../x"}`, "checksum"},
+		{"negative virtual size", `{"id":"11111111-1111-4111-8111-111111111111","virtual_size":-5}`, "negative size"},
 		{"too large", big, "larger than 1024 bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
