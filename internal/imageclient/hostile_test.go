@@ -135,3 +135,30 @@ func TestHostileAnswers(t *testing.T) {
 		})
 	}
 }
+
+// An error answer of any length is read only up to maxErrorBody: the
+// service's writes fail once the client has read that much and hung up.
+func TestHostileErrorBodyBounded(t *testing.T) {
+	const total = 256 << 20
+	wrote := make(chan int, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		chunk, n := []byte(strings.Repeat("x", 1<<20)), 0
+		for n < total {
+			m, err := w.Write(chunk)
+			n += m
+			if err != nil {
+				break
+			}
+		}
+		wrote <- n
+	}))
+	defer srv.Close()
+	_, err := must(New(srv.URL, "t", Options{})).Get(context.Background(), idA)
+	if !errors.Is(err, errs.ErrNotFound) || len(err.Error()) > 400 {
+		t.Fatalf("err = %.500v, want a short ErrNotFound", err)
+	}
+	if n := <-wrote; n >= total {
+		t.Fatalf("the client read all %d bytes of an error answer", n)
+	}
+}

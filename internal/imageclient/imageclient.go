@@ -117,6 +117,7 @@ func New(endpoint, token string, o Options) (Client, error) {
 	if o.HTTPClient != nil {
 		pc.HTTPClient = *o.HTTPClient
 	}
+	pc.HTTPClient = withBoundedErrors(pc.HTTPClient)
 	if o.UserAgent != "" {
 		pc.UserAgent.Prepend(o.UserAgent)
 	}

@@ -39,6 +39,7 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 	if o.HTTPClient != nil {
 		pc.HTTPClient = *o.HTTPClient
 	}
+	pc.HTTPClient = withBoundedErrors(pc.HTTPClient)
 	next := pc.HTTPClient.Transport
 	if next == nil {
 		next = http.DefaultTransport
