@@ -64,6 +64,10 @@ func NewLocal(images ImageSource, cfg LocalConfig, log *slog.Logger) (*Local, er
 		log: log.With("backend", "local", "dir", cfg.Dir)}, nil
 }
 
+// Close removes the staging directory once nothing uses the backend (its
+// requests have finished); a crash instead leaves it to the next Reap.
+func (l *Local) Close() error { return l.stage.close() }
+
 // Stats are the backend's byte counters.
 func (l *Local) Stats() *Stats { return &l.stats }
 

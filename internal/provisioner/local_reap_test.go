@@ -112,6 +112,10 @@ func TestLocalReapRemovesOnlyRecorded(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(l.stage.dir, "*")); len(left) != 0 {
 		t.Fatalf("staging not empty after a create: %v", left)
 	}
+	// A clean shutdown leaves no staging directory to reap.
+	if err := l.Close(); err != nil || exists(l.stage.dir) {
+		t.Fatalf("close: %v; staging directory left: %v", err, exists(l.stage.dir))
+	}
 }
 
 // A create that fails at any step leaves nothing: no base, no disk, no

@@ -115,3 +115,10 @@ func removeUnlocked(dir string) ([]string, error) {
 	}
 	return append(gone, dir), nil
 }
+
+// close removes the staging directory and lets go of its lock; whatever
+// used it has finished (a clean shutdown leaves nothing to reap).
+func (s *staging) close() error {
+	err := os.RemoveAll(s.dir)
+	return errors.Join(err, s.lock.Close())
+}

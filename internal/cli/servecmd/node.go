@@ -153,6 +153,8 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		if err != nil {
 			return err
 		}
+		// Removes its staging directory after the last request.
+		defer lb.Close()
 		// Local files only: reaping is quick and cannot wait on Ceph.
 		if err := reap(ctx, lb, log); err != nil {
 			return fmt.Errorf("reaping temporaries: %w", err)

@@ -83,6 +83,16 @@ func (n *nodeChild) kill() {
 	}
 }
 
+// stop ends the child as its supervisor would (SIGTERM) and waits.
+func (n *nodeChild) stop(t *testing.T) {
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.cmd.Wait(); err != nil {
+		t.Fatalf("node agent after SIGTERM: %v\n%s", err, n.logs.String())
+	}
+}
+
 // waitFor polls ok until it holds; a minute without is a failure.
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
@@ -177,5 +187,9 @@ func TestNodeCrashLeftoversReaped(t *testing.T) {
 	}
 	if !strings.Contains(second.logs.String(), "reaped") {
 		t.Errorf("the second start did not log what it reaped:\n%s", second.logs.String())
+	}
+	second.stop(t)
+	if left, _ := filepath.Glob(filepath.Join(dir, "staging", "*")); len(left) != 0 {
+		t.Errorf("a clean stop left staging directories: %v", left)
 	}
 }
