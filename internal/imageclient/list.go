@@ -67,18 +67,8 @@ func (l *lister) page(ctx context.Context, u string, max int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("list images: answer refused: %v: %w", err, errs.ErrRefused)
 	}
-	for _, img := range page {
-		if l.ids[img.ID] {
-			return "", fmt.Errorf("list images: answer refused: image %s listed twice: %w", img.ID, errs.ErrRefused)
-		}
-		if max > 0 && len(l.out) >= max {
-			return "", nil
-		}
-		l.ids[img.ID] = true
-		l.out = append(l.out, img)
-	}
-	if next == "" || (max > 0 && len(l.out) >= max) {
-		return "", nil
+	if full, err := l.keep(page, max); full || err != nil || next == "" {
+		return "", err
 	}
 	if len(page) == 0 {
 		return "", fmt.Errorf("list images: answer refused: an empty page links to another: %w", errs.ErrRefused)
@@ -91,6 +81,22 @@ func (l *lister) page(ctx context.Context, u string, max int) (string, error) {
 		return "", fmt.Errorf("list images: answer refused: %v: %w", err, errs.ErrRefused)
 	}
 	return nu, nil
+}
+
+// keep adds page's images to the list, up to max in all (0: no limit),
+// and reports whether the list is full.
+func (l *lister) keep(page []Image, max int) (bool, error) {
+	for _, img := range page {
+		if l.ids[img.ID] {
+			return false, fmt.Errorf("list images: answer refused: image %s listed twice: %w", img.ID, errs.ErrRefused)
+		}
+		if max > 0 && len(l.out) >= max {
+			return true, nil
+		}
+		l.ids[img.ID] = true
+		l.out = append(l.out, img)
+	}
+	return max > 0 && len(l.out) >= max, nil
 }
 
 // DecodeList parses one page of an image list strictly: an object with an
