@@ -61,7 +61,7 @@ func newAuthEnvWith(t *testing.T, a auth.Authenticator, svcToken string) *authEn
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rb, err := provisioner.NewRBD(c, src, provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "agentauth"}, log)
+	rb, err := provisioner.NewRBD(provisioner.Ceph(c), src, provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "agentauth"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -210,7 +210,7 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		}
 		o.rbd.Features = f | ceph.FeatureLayering
 	}
-	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
+	rb, err := provisioner.NewRBD(provisioner.Ceph(c), src, o.rbd, log)
 	if err != nil {
 		fatal <- err
 		return rbdConn{c: c}
