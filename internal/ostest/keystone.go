@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite" // for walMode
 
 	"github.com/cowdisk/cowdisk/internal/bench/procs"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // Keystone binaries from Debian's keystone and uwsgi-plugin-python3 packages.
@@ -71,9 +72,11 @@ type Keystone struct {
 }
 
 // StartKeystone starts a Keystone for t and stops it in t.Cleanup. A
-// missing package fails the test: it never skips.
+// missing package fails the test: it never skips, except in a unit run (-short),
+// which starts nothing.
 func StartKeystone(t testing.TB, o KeystoneOptions) *Keystone {
 	t.Helper()
+	testmode.Needs(t, "a Keystone")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	k, err := NewKeystone(ctx, t.TempDir(), o)

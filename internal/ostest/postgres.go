@@ -18,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for CreateDatabase and readiness
 
 	"github.com/cowdisk/cowdisk/internal/bench/procs"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // PostgresBin holds Debian's postgresql 15 server binaries.
@@ -44,9 +45,11 @@ type Postgres struct {
 }
 
 // StartPostgres starts a PostgreSQL for t and stops it in t.Cleanup. A
-// missing package fails the test: it never skips.
+// missing package fails the test: it never skips, except in a unit run (-short),
+// which starts nothing.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	testmode.Needs(t, "a PostgreSQL server")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p, err := NewPostgres(ctx)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/devcluster"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // EnvConf names the ceph.conf of the cluster tests should use.
@@ -27,7 +28,8 @@ const EnvConf = "COWDISK_TEST_CEPH_CONF"
 // bootTimeout bounds booting a private cluster for one package.
 const bootTimeout = 2 * time.Minute
 
-// Main runs a package's tests. If EnvConf is unset it first boots a private
+// Main runs a package's tests. In a unit run (-short) it boots nothing and
+// Config skips the tests that need Ceph. Otherwise, if EnvConf is unset, it first boots a private
 // dev cluster, points the environment at it, and stops it after the tests,
 // failures and panics in tests included. Use it from TestMain:
 //
@@ -37,7 +39,8 @@ func Main(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if os.Getenv(EnvConf) != "" {
+	// A unit run boots nothing: Config skips the tests that need Ceph.
+	if testmode.Unit() || os.Getenv(EnvConf) != "" {
 		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "cowdisk-testcluster-")
@@ -69,6 +72,7 @@ func run(m *testing.M) int {
 // is named: a test that needs Ceph never passes quietly without one.
 func Config(t testing.TB) ceph.Config {
 	t.Helper()
+	testmode.Needs(t, "a Ceph cluster")
 	conf := os.Getenv(EnvConf)
 	if conf == "" {
 		t.Fatalf("testcluster: %s is unset; run `make test`, or `source DIR/env` after "+
