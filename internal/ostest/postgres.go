@@ -17,6 +17,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for CreateDatabase and readiness
 
+	"github.com/cowdisk/cowdisk/internal/backoff"
 	"github.com/cowdisk/cowdisk/internal/bench/procs"
 	"github.com/cowdisk/cowdisk/internal/testmode"
 )
@@ -155,18 +156,18 @@ func (p *Postgres) waitReady(ctx context.Context, done chan struct{}) error {
 		return err
 	}
 	defer db.Close()
-	for {
-		if err = db.PingContext(ctx); err == nil {
-			return nil
-		}
+	err = backoff.Policy{Initial: 50 * time.Millisecond}.Retry(ctx, func(ctx context.Context, _ int) error {
 		select {
 		case <-done:
-			return fmt.Errorf("postgres exited: %s", p.LogTail())
-		case <-ctx.Done():
-			return fmt.Errorf("postgres not ready in %s: %w; log: %s", postgresReadyIn, err, p.LogTail())
-		case <-time.After(50 * time.Millisecond):
+			return backoff.Permanent(fmt.Errorf("postgres exited: %s", p.LogTail()))
+		default:
 		}
+		return db.PingContext(ctx)
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("postgres not ready in %s: %w; log: %s", postgresReadyIn, err, p.LogTail())
 	}
+	return err
 }
 
 // URL is the connection URL of database db over loopback TCP.
