@@ -49,14 +49,10 @@ func (e *env) measureConcurrency(ctx context.Context, res *rp.Result, files imag
 		format string
 		file   string
 	}{{"clonable raw", "raw", ""}, {"cold qcow2", "qcow2", files.QCOW2}}
-	// The floor of the storms: as many bare librbd clones of the same
-	// snapshot, as many at once, just before the clonable storm.
-	e.cfg.Log.Info("storm", "image", "bare clones (floor)", "disks", e.cfg.StormDisks)
-	if t, err := e.floorThroughput(ctx, raw, e.cfg.StormDisks, e.cfg.StormDisks); err != nil {
+	if s, err := e.floorStorm(ctx, raw); err != nil {
 		fail("floor storm", err)
 	} else {
-		res.Storms = append(res.Storms, rp.Storm{Name: "bare clones (floor)", Format: raw.format, Size: size,
-			Throughput: t, Methods: map[string]int{"librbd clone": t.Disks}})
+		res.Storms = append(res.Storms, s)
 	}
 	for _, st := range storms {
 		img := raw
@@ -76,6 +72,28 @@ func (e *env) measureConcurrency(ctx context.Context, res *rp.Result, files imag
 		s.Name = st.name
 		res.Storms = append(res.Storms, s)
 	}
+}
+
+// floorStorm is the floor of the storms: as many bare librbd clones of the
+// same snapshot, as many at once, just before the clonable storm. One storm
+// is one sample, and the first after a cleanup was seen to stall (8 disks/s
+// in a run where 32 at once otherwise did 37-101), so it runs twice and
+// keeps the faster: the floor is what the cluster can do, and a faster
+// floor only makes the target harder to meet.
+func (e *env) floorStorm(ctx context.Context, img uploaded) (rp.Storm, error) {
+	e.cfg.Log.Info("storm", "image", "bare clones (floor), best of 2", "disks", e.cfg.StormDisks)
+	var best rp.Throughput
+	for range 2 {
+		t, err := e.floorThroughput(ctx, img, e.cfg.StormDisks, e.cfg.StormDisks)
+		if err != nil {
+			return rp.Storm{}, err
+		}
+		if t.DisksPerSec > best.DisksPerSec {
+			best = t
+		}
+	}
+	return rp.Storm{Name: "bare clones (floor, best of 2)", Format: img.format, Size: e.cfg.StormSize,
+		Throughput: best, Methods: map[string]int{"librbd clone": best.Disks}}, nil
 }
 
 // floorThroughput makes n bare librbd clones of img, concurrency at a time,
