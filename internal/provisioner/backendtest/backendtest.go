@@ -46,6 +46,9 @@ type Harness struct {
 type images struct {
 	raw, qcow2         string
 	rawData, qcow2Data []byte
+	// cut is a qcow2 whose data clusters are cut off: it passes the
+	// header checks and fails in the conversion, after a base was begun.
+	cut string
 }
 
 // Run runs the suite. Subtests use instance ids of their own and delete
@@ -53,7 +56,8 @@ type images struct {
 func Run(t *testing.T, h Harness) {
 	rawImg, rawData := provtest.QemuImage(t, "raw", 8*mib)
 	qcowImg, qcowData := provtest.QemuImage(t, "qcow2", 4*mib)
-	im := images{raw: h.Image(t, "raw", rawImg), qcow2: h.Image(t, "qcow2", qcowImg), rawData: rawData, qcow2Data: qcowData}
+	im := images{raw: h.Image(t, "raw", rawImg), qcow2: h.Image(t, "qcow2", qcowImg), rawData: rawData, qcow2Data: qcowData,
+		cut: h.Image(t, "qcow2", qcowImg[:len(qcowImg)/2])}
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, Harness, images)
@@ -282,6 +286,7 @@ func testBadCreate(t *testing.T, h Harness, im images) {
 		{"unknown image", provisioner.Request{InstanceID: "ct-bad", ImageID: unknown}, errs.ErrNotFound},
 		{"smaller than the image", provisioner.Request{InstanceID: "ct-bad", ImageID: im.raw, SizeBytes: mib}, errs.ErrTooSmall},
 		{"huge size", provisioner.Request{InstanceID: "ct-bad", ImageID: im.raw, SizeBytes: 1 << 62}, errs.ErrInvalid},
+		{"conversion fails", provisioner.Request{InstanceID: "ct-bad", ImageID: im.cut}, errs.ErrUnsafeImage},
 		{"huge size by fallback", provisioner.Request{InstanceID: "ct-bad", ImageID: im.qcow2, SizeBytes: 1 << 62}, errs.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,6 +296,11 @@ func testBadCreate(t *testing.T, h Harness, im images) {
 			}
 			if list, lerr := h.Backend.List(ctxFor(t), ""); lerr != nil || len(list) != 0 {
 				t.Fatalf("left disks %+v %v", list, lerr)
+			}
+			if tc.r.ImageID == im.cut { // no base of an image that failed
+				if bases, berr := h.Backend.Bases(ctxFor(t)); berr != nil || hasBase(bases, im.cut) {
+					t.Fatalf("bases after a failed conversion: %+v %v", bases, berr)
+				}
 			}
 			h.AssertClean(t)
 		})
