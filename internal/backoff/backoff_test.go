@@ -113,6 +113,14 @@ func TestRetryHonoursContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, errFlaky) {
 		t.Fatalf("err %v, want canceled and the last error", err)
 	}
+	// An op that ends ctx itself is not announced as retried.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	retried := false
+	p2 := Policy{Initial: time.Hour, OnRetry: func(int, time.Duration, error) { retried = true }}
+	err = p2.Retry(ctx2, func(context.Context, int) error { cancel2(); return errFlaky })
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, errFlaky) || retried {
+		t.Fatalf("op ended ctx: err %v, retried %v; want canceled, not retried", err, retried)
+	}
 	calls := 0
 	err = p.Retry(ctx, func(context.Context, int) error { calls++; return nil })
 	if !errors.Is(err, context.Canceled) || calls != 0 {
