@@ -70,13 +70,13 @@ func (p Policy) Retry(ctx context.Context, op func(ctx context.Context, attempt 
 		if pe, ok := err.(permanent); ok {
 			return pe.err
 		}
-		if cerr := ctx.Err(); cerr != nil { // no "retrying" when nothing will
-			return fmt.Errorf("%w (last error: %w)", cerr, err)
-		}
 		wait := p.Wait(attempt)
 		if p.Attempts > 0 && attempt >= p.Attempts ||
 			p.MaxElapsed > 0 && time.Since(start)+wait > p.MaxElapsed {
 			return fmt.Errorf("%w after %d attempts in %s: %w", ErrGaveUp, attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		if cerr := ctx.Err(); cerr != nil { // no "retrying" when nothing will
+			return fmt.Errorf("%w (last error: %w)", cerr, err)
 		}
 		if p.OnRetry != nil {
 			p.OnRetry(attempt, wait, err)
