@@ -31,9 +31,10 @@ const EnvConf = "COWDISK_TEST_CEPH_CONF"
 const bootTimeout = 2 * time.Minute
 
 // Main runs a package's tests. In a unit run (-short) it boots nothing and
-// Config skips the tests that need Ceph. Otherwise, if EnvConf is unset, it first boots a private
-// dev cluster, points the environment at it, and stops it after the tests,
-// failures and panics in tests included. Use it from TestMain:
+// Config skips the tests that need Ceph. Otherwise, if EnvConf is unset, it
+// first boots a private dev cluster, points the environment at it, and
+// stops it after the tests, failures and panics in tests included. Use it
+// from TestMain:
 //
 //	func TestMain(m *testing.M) { testcluster.Main(m) }
 func Main(m *testing.M) {
