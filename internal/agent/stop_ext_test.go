@@ -6,8 +6,8 @@ import (
 	"github.com/cowdisk/cowdisk/internal/agent"
 )
 
-// stopAtEnd is the internal tests' helper for this package's external
-// tests: s.Close when t ends, after the HTTP server in front of it.
+// stopAtEnd closes s when t ends, after the HTTP server in front of it: the
+// external tests' twin of stop_test.go's (a test package cannot share it).
 func stopAtEnd(t testing.TB, s *agent.Server) *agent.Server {
 	t.Cleanup(s.Close)
 	return s
