@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cowdisk/cowdisk/internal/devcluster"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // cephUsers are the Ceph users docs/operations.md tells an operator to
@@ -32,6 +33,7 @@ var cephUsers = map[string][]string{
 // with new keys or, when reuse names their keyrings, with those keys.
 func bootCluster(t *testing.T, reuse map[string]string) (*devcluster.Cluster, map[string]string) {
 	t.Helper()
+	testmode.Needs(t, "a Ceph dev cluster of its own")
 	need(t, "ceph-mon", "ceph-mon")
 	dir, err := os.MkdirTemp("", "cowdisk-pkg-cl-")
 	if err != nil {

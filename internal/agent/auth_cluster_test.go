@@ -21,7 +21,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
-func TestMain(m *testing.M) { testcluster.Main(m) }
+func TestMain(m *testing.M) { testcluster.MainNoLeaks(m) }
 
 // authEnv is a node agent with token auth over the real dev cluster and an
 // in-process image service that knows the same tokens.
@@ -61,11 +61,11 @@ func newAuthEnvWith(t *testing.T, a auth.Authenticator, svcToken string) *authEn
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rb, err := provisioner.NewRBD(c, src, provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "agentauth"}, log)
+	rb, err := provisioner.NewRBD(provisioner.Ceph(c), src, provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "agentauth"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(agent.New(rb, log, agent.WithAuth(a)))
+	srv := httptest.NewServer(stopAtEnd(t, agent.New(rb, log, agent.WithAuth(a))))
 	t.Cleanup(srv.Close)
 	e.agentURL = srv.URL
 	return e

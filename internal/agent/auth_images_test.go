@@ -83,7 +83,7 @@ func TestCallerSource(t *testing.T) {
 func TestClientTLS(t *testing.T) {
 	ca, other := tlstest.NewCA(t, "agent-ca"), tlstest.NewCA(t, "other-ca")
 	cert, key := ca.Issue(t, "agent")
-	srv := httptest.NewUnstartedServer(New(&fakeBackend{}, quiet()))
+	srv := httptest.NewUnstartedServer(stopAtEnd(t, New(&fakeBackend{}, quiet())))
 	var err error
 	if srv.TLS, err = tlsconf.Server(cert, key); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestCallerTokenForwarded(t *testing.T) {
 		owner string
 	}{"none": {auth.None{Project: "solo"}, "", "solo"}, "tokens": {tokens, "tok", "p1"}} {
 		b := &tokenBackend{}
-		srv := httptest.NewServer(New(b, quiet(), WithAuth(tc.a)))
+		srv := httptest.NewServer(stopAtEnd(t, New(b, quiet(), WithAuth(tc.a))))
 		d, _, err := (&Client{Base: srv.URL, Token: "tok"}).CreateDisk(context.Background(), CreateRequest{InstanceID: "i1", ImageID: "0f0e0d0c-0b0a-4908-8706-050403020100"})
 		srv.Close()
 		if err != nil || b.token != tc.token || d.Owner != tc.owner {

@@ -75,7 +75,7 @@ func TestAgentImageClientTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(agent.New(lb, nil, agent.WithAuth(tokens)))
+		srv := httptest.NewServer(stopAtEnd(t, agent.New(lb, nil, agent.WithAuth(tokens))))
 		_, _, err = (&agent.Client{Base: srv.URL, Token: "p1"}).CreateDisk(ctx, agent.CreateRequest{InstanceID: "tls1", ImageID: img.ID})
 		srv.Close()
 		wantStatus(t, name+", as p1", err, tc.want)

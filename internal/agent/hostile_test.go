@@ -25,7 +25,7 @@ func TestHostileCallers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &fakeBackend{}
-			srv := httptest.NewServer(New(b, quiet()))
+			srv := httptest.NewServer(stopAtEnd(t, New(b, quiet())))
 			defer srv.Close()
 			resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(tc.body))
 			if err != nil {
@@ -47,7 +47,7 @@ func TestHostileCallers(t *testing.T) {
 // The resize body is strict too.
 func TestHostileResizeBody(t *testing.T) {
 	b := &fakeBackend{}
-	srv := httptest.NewServer(New(b, quiet()))
+	srv := httptest.NewServer(stopAtEnd(t, New(b, quiet())))
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/v1/disks/i1/disk/resize", "application/json", strings.NewReader(`{"size_bytes":1,"Size_Bytes":99}`))
 	if err != nil {

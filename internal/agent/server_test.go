@@ -86,7 +86,7 @@ func TestErrorCodes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.err.Error(), func(t *testing.T) {
-			srv := httptest.NewServer(New(&fakeBackend{err: fmt.Errorf("wrapped: %w", tc.err)}, quiet()))
+			srv := httptest.NewServer(stopAtEnd(t, New(&fakeBackend{err: fmt.Errorf("wrapped: %w", tc.err)}, quiet())))
 			defer srv.Close()
 			resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(`{"instance_id":"i1","image_id":"11111111-1111-4111-8111-111111111111"}`))
 			if err != nil {
@@ -107,7 +107,7 @@ func TestErrorCodes(t *testing.T) {
 func TestRoutesThroughClient(t *testing.T) {
 	fb := &fakeBackend{disk: provisioner.Disk{InstanceID: "i1", Name: "disk", Pool: "vms", Image: "i1_disk", SizeBytes: 42,
 		ImageID: "11111111-1111-4111-8111-111111111111", Method: provisioner.MethodClone, Parent: "images/11111111-1111-4111-8111-111111111111@snap"}}
-	srv := httptest.NewServer(New(fb, quiet()))
+	srv := httptest.NewServer(stopAtEnd(t, New(fb, quiet())))
 	defer srv.Close()
 	c := &Client{Base: srv.URL}
 	ctx := context.Background()
@@ -149,7 +149,7 @@ func TestRoutesThroughClient(t *testing.T) {
 }
 
 func TestBadBodiesAndHealth(t *testing.T) {
-	srv := httptest.NewServer(New(&fakeBackend{}, quiet()))
+	srv := httptest.NewServer(stopAtEnd(t, New(&fakeBackend{}, quiet())))
 	defer srv.Close()
 	for _, body := range []string{`{`, `{"instance_id":"i1","image_id":"x","extra":1}`, `{"size_bytes":-1}`,
 		`{"instance_id":"i1","image_id":"x"}{"instance_id":"i2"}`, `{"instance_id":"i1","image_id":"x"} x`} {
@@ -178,7 +178,7 @@ func TestBadBodiesAndHealth(t *testing.T) {
 // A server without its backend yet (Ceph not connected) answers, with 503
 // saying why, and serves once the backend is ready.
 func TestPendingUntilReady(t *testing.T) {
-	s := NewPending(quiet())
+	s := stopAtEnd(t, NewPending(quiet()))
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	s.Starting("Ceph not connected: no monitor")

@@ -16,7 +16,7 @@ import (
 func TestStepMetrics(t *testing.T) {
 	fb := &fakeBackend{disk: provisioner.Disk{InstanceID: "i1", Name: "disk", Method: provisioner.MethodClone,
 		Steps: map[provisioner.Step]time.Duration{provisioner.StepLookup: 3 * time.Millisecond, provisioner.StepClone: 12 * time.Millisecond}}}
-	srv := httptest.NewServer(New(fb, quiet()))
+	srv := httptest.NewServer(stopAtEnd(t, New(fb, quiet())))
 	defer srv.Close()
 	post := func() {
 		resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(`{"instance_id":"i1","image_id":"11111111-2222-3333-4444-555555555555"}`))

@@ -11,6 +11,7 @@ import (
 	"github.com/ceph/go-ceph/rbd"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // TestCloneV1Fallback runs the format-1 path directly: this cluster takes
@@ -18,6 +19,7 @@ import (
 // testcluster, which imports this package; TestMain in ceph_test has set
 // the environment up.)
 func TestCloneV1Fallback(t *testing.T) {
+	testmode.Needs(t, "a Ceph cluster")
 	conf := os.Getenv("COWDISK_TEST_CEPH_CONF")
 	if conf == "" {
 		t.Fatal("COWDISK_TEST_CEPH_CONF is unset (TestMain should have set it)")

@@ -14,7 +14,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
-func TestMain(m *testing.M) { testcluster.Main(m) }
+func TestMain(m *testing.M) { testcluster.MainNoLeaks(m) }
 
 const mib = 1 << 20
 

@@ -12,6 +12,7 @@ import (
 	"github.com/ceph/go-ceph/rados"
 	"github.com/ceph/go-ceph/rbd"
 
+	"github.com/cowdisk/cowdisk/internal/backoff"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -49,18 +50,26 @@ func (o RemoveOptions) withDefaults() RemoveOptions {
 func (c *Cluster) Remove(ctx context.Context, pool, name string, o RemoveOptions) error {
 	o = o.withDefaults()
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		var err error
-		for attempt := 0; ; attempt++ {
-			err = removeOnce(io, pool, name)
-			if err == nil || isNotFound(err) {
+		var err error // removeOnce's last answer, raw
+		retry := backoff.Policy{Initial: o.Interval, Attempts: o.Retries + 1}
+		werr := retry.Retry(ctx, func(context.Context, int) error {
+			if err = removeOnce(io, pool, name); err == nil || isNotFound(err) {
+				err = nil
 				return nil
 			}
-			if !errno(err, ebusy) || attempt >= o.Retries {
-				break
+			if !errno(err, ebusy) {
+				return backoff.Permanent(err) // only a watcher goes away by waiting
 			}
-			if serr := sleep(ctx, o.Interval); serr != nil {
-				return errors.Join(translate(err, "remove", imageSpec(pool, name)), serr)
+			return err
+		})
+		if werr == nil {
+			return nil
+		}
+		if cerr := ctx.Err(); cerr != nil && errors.Is(werr, cerr) {
+			if err == nil { // ended before the first attempt
+				return werr
 			}
+			return errors.Join(translate(err, "remove", imageSpec(pool, name)), cerr)
 		}
 		if errno(err, ebusy) && o.TrashAsLastResort {
 			return trashBusy(io, pool, name, err)
@@ -146,18 +155,6 @@ func trashBusy(io *rados.IOContext, pool, name string, busy error) error {
 	}
 	slog.Warn("ceph: image still busy after retries, moved to trash", "pool", pool, "image", name)
 	return nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // TrashEntry is one image in a pool's trash.

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cowdisk/cowdisk/internal/backoff"
 )
 
 // Options says where and how to boot.
@@ -163,15 +165,9 @@ func (c *Cluster) osdAlive() bool { return alive(c.OSDPID, c.ConfPath) }
 func waitFor(ctx context.Context, what string, timeout time.Duration, cond func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for {
-		err := cond()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
+	err := backoff.Policy{Initial: 200 * time.Millisecond}.Retry(ctx, func(context.Context, int) error { return cond() })
+	if err != nil {
+		return fmt.Errorf("waiting for %s: %w", what, err)
 	}
+	return nil
 }

@@ -10,14 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // TestLifecycle boots a real cluster of its own (the shared test cluster must
 // not be stopped), then checks the refusals and that down leaves nothing.
 func TestLifecycle(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a Ceph cluster; run without -short")
-	}
+	testmode.Needs(t, "a Ceph dev cluster of its own")
 	// A shell pointing at another cluster must not leak into this one.
 	t.Setenv("CEPH_KEYRING", "/nonexistent/keyring")
 	t.Setenv("CEPH_ARGS", "--keyring /nonexistent/keyring")

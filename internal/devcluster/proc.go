@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cowdisk/cowdisk/internal/backoff"
 )
 
 // stepTimeout bounds every external command: a ceph tool that cannot reach
@@ -105,15 +107,26 @@ func stop(pid int, conf string, sig syscall.Signal) error {
 	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill %d: %w", pid, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(pid, conf) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			deadline = time.Now().Add(5 * time.Second)
+	gone := func(context.Context, int) error {
+		if alive(pid, conf) {
+			return fmt.Errorf("pid %d still running", pid)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
 	}
-	return nil
+	poll := backoff.Policy{Initial: 50 * time.Millisecond, MaxElapsed: 10 * time.Second}
+	if poll.Retry(context.Background(), gone) == nil {
+		return nil
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	// SIGKILL cannot be refused: wait for the kernel as long as it takes,
+	// as before, repeating the kill every 5 s.
+	for {
+		poll.MaxElapsed = 5 * time.Second
+		if poll.Retry(context.Background(), gone) == nil {
+			return nil
+		}
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 // freePort asks the kernel for a free loopback port. There is a small race

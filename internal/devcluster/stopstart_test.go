@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // Friction 10 of issue 13: down removed the directory, so a bluestore
 // cluster could not be stopped and started with its data.
 func TestStopStartKeepsData(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a Ceph cluster; run without -short")
-	}
+	testmode.Needs(t, "a Ceph dev cluster of its own")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "c")

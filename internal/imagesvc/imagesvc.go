@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cowdisk/cowdisk/internal/backoff"
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/health"
@@ -321,14 +322,11 @@ func (s *Service) setRecovering(why string) {
 // by ~30 s. It reports whether it got to the end.
 func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) bool {
 	var c *ceph.Cluster
-	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		var err error
-		if c, err = ceph.Connect(ctx, cfg.Ceph); err == nil {
-			break
-		}
-		if !s.retry(ctx, wait, fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait, err)) {
-			return false
-		}
+	if s.startupRetry(ctx, "Ceph not connected", func(ctx context.Context) (err error) {
+		c, err = ceph.Connect(ctx, cfg.Ceph)
+		return err
+	}) != nil {
+		return false
 	}
 	s.addCloser(c)
 	st, err := rbdstore.New(c, cfg.RBD)
@@ -337,13 +335,11 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 		return false
 	}
 	var names []string
-	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		if names, err = st.Leftovers(ctx); err == nil {
-			break
-		}
-		if !s.retry(ctx, wait, fmt.Sprintf("listing the store's leftovers (retrying in %s): %v", wait, err)) {
-			return false
-		}
+	if s.startupRetry(ctx, "listing the store's leftovers", func(ctx context.Context) (err error) {
+		names, err = st.Leftovers(ctx)
+		return err
+	}) != nil {
+		return false
 	}
 	names = s.deadLeftovers(ctx, names) // spare live replicas' uploads
 	p.ready(st)
@@ -356,21 +352,17 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 	return ctx.Err() == nil
 }
 
-// retry says why start-up waits and waits; false when ctx ended.
-func (s *Service) retry(ctx context.Context, wait time.Duration, why string) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	s.setRecovering(why)
-	s.log.Warn("image service start-up: " + why)
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+// startupRetry runs op until it works or ctx ends (the only error it
+// returns), saying why start-up waits: 1 s doubling to 30 s, jittered so
+// replicas restarted together do not retry in step.
+func (s *Service) startupRetry(ctx context.Context, what string, op func(context.Context) error) error {
+	p := backoff.Policy{Initial: time.Second, Factor: 2, Max: 30 * time.Second, Jitter: 0.2,
+		OnRetry: func(_ int, wait time.Duration, err error) {
+			why := fmt.Sprintf("%s (retrying in %s): %v", what, wait.Round(time.Second), err)
+			s.setRecovering(why)
+			s.log.Warn("image service start-up: " + why)
+		}}
+	return p.Retry(ctx, func(ctx context.Context, _ int) error { return op(ctx) })
 }
 
 // addCloser is safe beside close: the background start-up adds the

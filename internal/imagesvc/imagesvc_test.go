@@ -30,7 +30,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
-func TestMain(m *testing.M) { testcluster.Main(m) }
+func TestMain(m *testing.M) { testcluster.MainNoLeaks(m) }
 
 var pools struct {
 	once        sync.Once

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/bench/procs"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // Glance binaries and the paste pipeline from Debian's glance-api package.
@@ -81,9 +82,11 @@ type Glance struct {
 }
 
 // StartGlance starts a Glance for t and stops it in t.Cleanup. A missing
-// package fails the test: it never skips.
+// package fails the test: it never skips, except in a unit run (-short),
+// which starts nothing.
 func StartGlance(t testing.TB, o GlanceOptions) *Glance {
 	t.Helper()
+	testmode.Needs(t, "a Glance")
 	ctx, cancel := context.WithTimeout(context.Background(), glanceSyncIn+glanceReadyIn)
 	defer cancel()
 	g, err := NewGlance(ctx, t.TempDir(), o)

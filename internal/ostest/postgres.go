@@ -17,7 +17,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for CreateDatabase and readiness
 
+	"github.com/cowdisk/cowdisk/internal/backoff"
 	"github.com/cowdisk/cowdisk/internal/bench/procs"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // PostgresBin holds Debian's postgresql 15 server binaries.
@@ -44,9 +46,11 @@ type Postgres struct {
 }
 
 // StartPostgres starts a PostgreSQL for t and stops it in t.Cleanup. A
-// missing package fails the test: it never skips.
+// missing package fails the test: it never skips, except in a unit run (-short),
+// which starts nothing.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	testmode.Needs(t, "a PostgreSQL server")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p, err := NewPostgres(ctx)
@@ -152,18 +156,18 @@ func (p *Postgres) waitReady(ctx context.Context, done chan struct{}) error {
 		return err
 	}
 	defer db.Close()
-	for {
-		if err = db.PingContext(ctx); err == nil {
-			return nil
-		}
+	err = backoff.Policy{Initial: 50 * time.Millisecond}.Retry(ctx, func(ctx context.Context, _ int) error {
 		select {
 		case <-done:
-			return fmt.Errorf("postgres exited: %s", p.LogTail())
-		case <-ctx.Done():
-			return fmt.Errorf("postgres not ready in %s: %w; log: %s", postgresReadyIn, err, p.LogTail())
-		case <-time.After(50 * time.Millisecond):
+			return backoff.Permanent(fmt.Errorf("postgres exited: %s", p.LogTail()))
+		default:
 		}
+		return db.PingContext(ctx)
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("postgres not ready in %s: %w; log: %s", postgresReadyIn, err, p.LogTail())
 	}
+	return err
 }
 
 // URL is the connection URL of database db over loopback TCP.

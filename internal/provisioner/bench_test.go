@@ -39,7 +39,7 @@ func BenchmarkProvisioning(b *testing.B) {
 	rawID := svc.upload(b, "raw", make([]byte, 64*mib))
 	qcowID := svc.uploadFile(b, "qcow2", benchImage(b).QCOW2)
 
-	srv := httptest.NewServer(agent.New(e.backend(b, svc.source(), nil), nil))
+	srv := httptest.NewServer(stopAtEnd(b, agent.New(e.backend(b, svc.source(), nil), nil)))
 	defer srv.Close()
 	client := &agent.Client{Base: srv.URL}
 	const n = 30

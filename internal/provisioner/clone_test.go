@@ -90,7 +90,7 @@ func TestClusterCloneThroughAgent(t *testing.T) {
 	svc := e.rbdService(t)
 	raw, _ := provtest.QemuImage(t, "raw", 4*mib)
 	id := svc.upload(t, "raw", raw)
-	srv := httptest.NewServer(agent.New(e.backend(t, svc.source(), nil), nil))
+	srv := httptest.NewServer(stopAtEnd(t, agent.New(e.backend(t, svc.source(), nil), nil)))
 	defer srv.Close()
 	post := func() (int, agent.Disk) {
 		resp, err := http.Post(srv.URL+"/v1/disks", "application/json", strings.NewReader(`{"instance_id":"ag1","image_id":"`+id+`","size_bytes":8388608}`))

@@ -9,10 +9,26 @@ import (
 
 // Cluster is the part of *ceph.Cluster the RBD backend uses. It is declared
 // here, by its consumer, so unit tests run on a fake and the integration
-// tests on the real dev cluster.
+// tests on the real dev cluster (wrapped by Ceph). It is made of small
+// interfaces, one per concern, so a fake or a reader of the code can take
+// them one at a time.
 type Cluster interface {
+	ClusterInfo
+	Images
+	Clones
+	Metadata
+	Data
+}
+
+// ClusterInfo names the cluster, for libvirt's <source> and for the owner
+// records.
+type ClusterInfo interface {
 	FSID() string
 	MonitorAddrs(ctx context.Context) ([]string, error)
+}
+
+// Images creates, finds, resizes and removes images.
+type Images interface {
 	ListImages(ctx context.Context, pool string) ([]string, error)
 	// Exists opens the image (and snapshot) read-only.
 	Exists(ctx context.Context, pool, name, snap string) (bool, error)
@@ -20,24 +36,73 @@ type Cluster interface {
 	CreateImage(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) error
 	Resize(ctx context.Context, pool, name string, size uint64, allowShrink bool) error
 	Rename(ctx context.Context, pool, from, to string) error
-	Clone(ctx context.Context, parent ceph.SnapRef, pool, name string, o ceph.ImageOptions) error
-	CreateSnapshot(ctx context.Context, pool, image, snap string) error
-	ListSnapshots(ctx context.Context, pool, image string) ([]string, error)
-	Children(ctx context.Context, pool, image, snap string) ([]ceph.Child, error)
-	CloneDepth(ctx context.Context, pool, name string) (int, error)
-	Flatten(ctx context.Context, pool, name string) error
-	// SetMetadata and StatMetadata keep a disk's owner and origin (owner.go).
-	SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error
-	StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error)
 	Remove(ctx context.Context, pool, name string, o ceph.RemoveOptions) error
 	// Discard removes what a failed step made (in the background, owned
 	// and drained by the cluster, when the cluster stalled).
 	Discard(ctx context.Context, pool, name string, cause error)
 	CleanupInstance(ctx context.Context, pool, instanceID string) error
 	TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error
-	Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ceph.ImportOptions) (ceph.ImportResult, error)
-	OpenReader(ctx context.Context, pool, name, snap string) (*ceph.ImageReader, error)
-	OpenWriter(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) (*ceph.ImageWriter, error)
 }
 
-var _ Cluster = (*ceph.Cluster)(nil)
+// Clones is the copy-on-write part: snapshots, clones and their parents.
+type Clones interface {
+	Clone(ctx context.Context, parent ceph.SnapRef, pool, name string, o ceph.ImageOptions) error
+	CreateSnapshot(ctx context.Context, pool, image, snap string) error
+	ListSnapshots(ctx context.Context, pool, image string) ([]string, error)
+	Children(ctx context.Context, pool, image, snap string) ([]ceph.Child, error)
+	CloneDepth(ctx context.Context, pool, name string) (int, error)
+	Flatten(ctx context.Context, pool, name string) error
+}
+
+// Metadata keeps a disk's owner and origin (owner.go).
+type Metadata interface {
+	SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error
+	StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error)
+}
+
+// Data moves image bytes: imports, conversions and the inspection of a
+// clone's source.
+type Data interface {
+	Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ceph.ImportOptions) (ceph.ImportResult, error)
+	OpenReader(ctx context.Context, pool, name, snap string) (ImageReader, error)
+	OpenWriter(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) (ImageWriter, error)
+}
+
+// ImageReader reads one image or snapshot (a *ceph.ImageReader).
+type ImageReader interface {
+	io.ReaderAt
+	Size() int64
+	Close() error
+}
+
+// ImageWriter writes a new image that appears under its name only on
+// Commit (a *ceph.ImageWriter). Discard removes it instead, in the
+// background if the cluster stalled.
+type ImageWriter interface {
+	io.WriterAt
+	Commit(ctx context.Context) error
+	Discard(cause error)
+}
+
+// Ceph adapts a *ceph.Cluster to Cluster. Only the reader and writer need
+// it: Go method sets do not let a concrete return type stand for an
+// interface one, and the fake must be able to make its own.
+func Ceph(c *ceph.Cluster) Cluster { return cephCluster{c} }
+
+type cephCluster struct{ *ceph.Cluster }
+
+func (c cephCluster) OpenReader(ctx context.Context, pool, name, snap string) (ImageReader, error) {
+	r, err := c.Cluster.OpenReader(ctx, pool, name, snap)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return r, nil
+}
+
+func (c cephCluster) OpenWriter(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) (ImageWriter, error) {
+	w, err := c.Cluster.OpenWriter(ctx, pool, name, size, o)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}

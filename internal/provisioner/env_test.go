@@ -23,7 +23,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
-func TestMain(m *testing.M) { testcluster.Main(m) }
+func TestMain(m *testing.M) { testcluster.MainNoLeaks(m) }
 
 const mib = 1 << 20
 
@@ -153,7 +153,7 @@ func (e *clusterEnv) backend(t testing.TB, src provisioner.ImageSource, mod func
 	if os.Getenv("COWDISK_TEST_LOG") != "" {
 		logTo = os.Stderr
 	}
-	b, err := provisioner.NewRBD(e.c, src, cfg, slog.New(slog.NewTextHandler(logTo, nil)))
+	b, err := provisioner.NewRBD(provisioner.Ceph(e.c), src, cfg, slog.New(slog.NewTextHandler(logTo, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -256,15 +256,6 @@ func (f *fakeCluster) Import(_ context.Context, r io.Reader, _ int64, pool, name
 	return ceph.ImportResult{Size: uint64(len(data)), Written: uint64(len(data))}, nil
 }
 
-// The fake cannot make the concrete reader and writer types; the paths that
-// need them (qcow2 and qemu-img conversions) run against the real cluster.
-func (f *fakeCluster) OpenReader(context.Context, string, string, string) (*ceph.ImageReader, error) {
-	return nil, fmt.Errorf("fake: no reader: %w", errs.ErrUnavailable)
-}
-func (f *fakeCluster) OpenWriter(context.Context, string, string, uint64, ceph.ImageOptions) (*ceph.ImageWriter, error) {
-	return nil, fmt.Errorf("fake: no writer: %w", errs.ErrUnavailable)
-}
-
 // fakeImages is an in-memory image service.
 type fakeImages struct {
 	mu        sync.Mutex

@@ -44,7 +44,7 @@ func (s *syncBuffer) String() string {
 // nodeAgent serves b over HTTP on loopback and returns its URL and its log.
 func nodeAgent(t testing.TB, b provisioner.Backend) (string, *syncBuffer) {
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(agent.New(b, slog.New(slog.NewTextHandler(logs, nil))))
+	srv := httptest.NewServer(stopAtEnd(t, agent.New(b, slog.New(slog.NewTextHandler(logs, nil)))))
 	t.Cleanup(srv.Close)
 	return srv.URL, logs
 }

@@ -37,7 +37,9 @@ func sample() *Result {
 	}
 	r.Throughput = []Throughput{NewThroughput(PathFloor, 8, 1, make([]float64, 100)), NewThroughput(PathClone, 8, 1, make([]float64, 80))}
 	r.Storms = []Storm{{Name: "cold", Format: FormatQCOW2, Size: small, Throughput: NewThroughput(PathCold, 32, 2, []float64{1, 2}),
-		Downloads: 1, Conversions: 1, Methods: map[string]int{"base-clone": 32}}}
+		Downloads: 1, Conversions: 1, Methods: map[string]int{"base-clone": 32}},
+		{Name: "clonable raw", Format: FormatRaw, Size: small, Throughput: NewThroughput(PathClone, 32, 1, make([]float64, 80))},
+		{Name: "bare clones", Format: FormatRaw, Size: small, Throughput: NewThroughput(PathFloor, 32, 1, make([]float64, 100))}}
 	r.RSS = []RSS{{Format: FormatRaw, Size: large, PeakBytes: 90 * MiB, Seconds: 12}}
 	return r
 }
@@ -65,6 +67,8 @@ func TestEvaluate(t *testing.T) {
 		{"throughput", func(r *Result) { r.Throughput[1].DisksPerSec = 60 }, "clone throughput @8 ≥ 0.7× floor @8", "MISS"},
 		{"cold raw vs rbd", func(r *Result) { r.Find(PathCold, FormatRaw, small).Summary.Median = 1 }, "cold raw ≤ 1.2× rbd import", "MISS"},
 		{"naive missing", func(r *Result) { r.Series = dropPath(r.Series, PathNaive) }, "cold qcow2 ≤ 0.5× naive", "NOT MEASURED"},
+		{"slow storm", func(r *Result) { r.Storms[1].DisksPerSec = 60 }, "32 clonable boots ≥ 0.7× the disks/s of 32 bare clones", "MISS"},
+		{"no floor storm", func(r *Result) { r.Storms = r.Storms[:2] }, "32 clonable boots ≥ 0.7× the disks/s of 32 bare clones", "NOT MEASURED"},
 		{"two downloads", func(r *Result) { r.Storms[0].Downloads = 2 }, "cold qcow2 storm: one download, one conversion", "MISS"},
 		{"fat agent", func(r *Result) { r.RSS[0].PeakBytes = 200 * MiB }, "agent peak RSS in a cold import of the largest image", "MISS"},
 		{"no rss", func(r *Result) { r.RSS = nil }, "agent peak RSS in a cold import of the largest image", "NOT MEASURED"},

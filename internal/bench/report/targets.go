@@ -19,6 +19,7 @@ func (r *Result) Evaluate() {
 		r.worstRatio("clone p50 ≤ 1.5× floor p50", PathClone, FormatRaw, PathFloor, FormatRaw, 1.5, sizes),
 		r.flat("clone flat in size (largest/smallest p50 ≤ 1.2×)", PathClone, FormatRaw, 1.2, sizes),
 		r.throughputRatio("clone throughput @8 ≥ 0.7× floor @8", 0.7),
+		r.stormRatio("32 clonable boots ≥ 0.7× the disks/s of 32 bare clones", 0.7),
 		r.worstRatio("cold raw ≤ 1.2× rbd import", PathCold, FormatRaw, PathRBD, FormatRaw, 1.2, sizes),
 		r.worstRatio("cold raw ≤ 0.6× naive", PathCold, FormatRaw, PathNaive, FormatRaw, 0.6, sizes),
 		r.worstRatio("cold qcow2 ≤ 0.5× naive", PathCold, FormatQCOW2, PathNaive, FormatQCOW2, 0.5, sizes),
@@ -76,6 +77,28 @@ func (r *Result) throughputRatio(name string, limit float64) Target {
 	q := c.DisksPerSec / f.DisksPerSec
 	t.Measured, t.Value, t.Pass = true, q, q >= limit
 	t.Got = fmt.Sprintf("%.2f× (%.1f vs %.1f disks/s)", q, c.DisksPerSec, f.DisksPerSec)
+	return t
+}
+
+// stormRatio compares the clonable raw storm with the floor storm (bare
+// librbd clones at the same concurrency) in disks per second.
+func (r *Result) stormRatio(name string, limit float64) Target {
+	t := Target{Name: name, Limit: fmt.Sprintf("≥ %.2f×", limit)}
+	var clone, floor *Storm
+	for i := range r.Storms {
+		switch s := &r.Storms[i]; {
+		case s.Path == PathFloor:
+			floor = s
+		case s.Path == PathClone && s.Format == FormatRaw:
+			clone = s
+		}
+	}
+	if clone == nil || floor == nil || floor.DisksPerSec == 0 {
+		return t
+	}
+	q := clone.DisksPerSec / floor.DisksPerSec
+	t.Measured, t.Value, t.Pass = true, q, q >= limit
+	t.Got = fmt.Sprintf("%.2f× (%.1f vs %.1f disks/s at %d)", q, clone.DisksPerSec, floor.DisksPerSec, clone.Concurrency)
 	return t
 }
 

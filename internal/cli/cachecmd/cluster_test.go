@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rb, err := provisioner.NewRBD(c, provisioner.ClientSource{Client: ic},
+	rb, err := provisioner.NewRBD(provisioner.Ceph(c), provisioner.ClientSource{Client: ic},
 		provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "clifr"}, log)
 	if err != nil {
 		t.Fatal(err)

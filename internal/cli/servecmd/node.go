@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cowdisk/cowdisk/internal/agent"
+	"github.com/cowdisk/cowdisk/internal/backoff"
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
@@ -187,20 +188,19 @@ func (r rbdConn) close() {
 func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provisioner.ImageSource,
 	srv *agent.Server, log *slog.Logger, fatal chan<- error) rbdConn {
 	srv.Starting("connecting to Ceph")
+	// Forever (the node is useless without Ceph), until ctx ends: 1 s
+	// doubling to 30 s, jittered so a rack of nodes does not retry in step.
 	var c *ceph.Cluster
-	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-		var err error
-		if c, err = ceph.Connect(ctx, cfg); err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return rbdConn{}
-		}
-		srv.Starting(fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait, err))
-		log.Warn("cannot connect to Ceph; retrying", "in", wait, "err", err)
-		if !sleepCtx(ctx, wait) {
-			return rbdConn{}
-		}
+	connect := backoff.Policy{Initial: time.Second, Factor: 2, Max: 30 * time.Second, Jitter: 0.2,
+		OnRetry: func(_ int, wait time.Duration, err error) {
+			srv.Starting(fmt.Sprintf("Ceph not connected (retrying in %s): %v", wait.Round(time.Second), err))
+			log.Warn("cannot connect to Ceph; retrying", "in", wait, "err", err)
+		}}
+	if err := connect.Retry(ctx, func(ctx context.Context, _ int) (err error) {
+		c, err = ceph.Connect(ctx, cfg)
+		return err
+	}); err != nil {
+		return rbdConn{} // only ctx ends it
 	}
 	log.Info("connected to Ceph", "fsid", c.FSID())
 	if o.rbd.Features == 0 {
@@ -212,7 +212,7 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		}
 		o.rbd.Features = f | ceph.FeatureLayering
 	}
-	rb, err := provisioner.NewRBD(c, src, o.rbd, log)
+	rb, err := provisioner.NewRBD(provisioner.Ceph(c), src, o.rbd, log)
 	if err != nil {
 		fatal <- err
 		return rbdConn{c: c}
@@ -223,22 +223,18 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 	// may wait a while: a dead agent's watch on its temporaries outlives it
 	// by ~30 s.
 	srv.Starting("removing temporary images a previous run left")
-	for attempt := 1; ; attempt++ {
-		err := reap(ctx, rb, log)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		if attempt == 3 {
-			// Leftovers are only garbage under names no new create uses
-			// (random suffix); being down for them helps nobody. The next
-			// start tries again, and DeleteInstance removes them too.
-			log.Error("could not remove temporary images; serving anyway", "err", err)
-			break
-		}
-		log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
-		if !sleepCtx(ctx, time.Duration(attempt)*5*time.Second) {
+	reapPolicy := backoff.Policy{Initial: 5 * time.Second, Factor: 2, Attempts: 3,
+		OnRetry: func(attempt int, _ time.Duration, err error) {
+			log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
+		}}
+	if err := reapPolicy.Retry(ctx, func(ctx context.Context, _ int) error { return reap(ctx, rb, log) }); err != nil {
+		if ctx.Err() != nil {
 			return rbdConn{c: c}
 		}
+		// Leftovers are only garbage under names no new create uses
+		// (random suffix); being down for them helps nobody. The next
+		// start tries again, and DeleteInstance removes them too.
+		log.Error("could not remove temporary images; serving anyway", "err", err)
 	}
 	// Readiness follows the cluster from now on: monitors, an OSD of the
 	// disk pool and the fsid ceph.conf names (a replaced cluster).
@@ -254,18 +250,6 @@ func reap(ctx context.Context, b provisioner.Backend, log *slog.Logger) error {
 		log.Info("reaped temporary images", "names", reaped)
 	}
 	return err
-}
-
-// sleepCtx waits d and reports whether ctx is still alive.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // serveHTTP serves until ctx ends or an error arrives on fatal (nil: none),

@@ -15,6 +15,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/ostest"
+	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
 // shared is one real Keystone for the tests of this package (setting one
@@ -50,6 +51,7 @@ func TestMain(m *testing.M) {
 
 func sharedKeystone(t testing.TB) (*ostest.Keystone, world) {
 	t.Helper()
+	testmode.Needs(t, "a Keystone")
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
