@@ -15,13 +15,17 @@ import (
 // a temporary image before publishing it under its final name.
 func (c *Cluster) SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error {
 	return c.withImage(ctx, pool, name, "", false, func(img *rbd.Image) error {
-		for _, k := range slices.Sorted(maps.Keys(kv)) {
-			if err := img.SetMetadata(k, kv[k]); err != nil {
-				return translate(err, fmt.Sprintf("set metadata %q of", k), imageSpec(pool, name))
-			}
-		}
-		return nil
+		return setMetadata(img, kv, imageSpec(pool, name))
 	})
+}
+
+func setMetadata(img *rbd.Image, kv map[string]string, spec string) error {
+	for _, k := range slices.Sorted(maps.Keys(kv)) {
+		if err := img.SetMetadata(k, kv[k]); err != nil {
+			return translate(err, fmt.Sprintf("set metadata %q of", k), spec)
+		}
+	}
+	return nil
 }
 
 // Metadata returns every metadata key of pool/name (librbd's own "conf_*"
@@ -58,4 +62,27 @@ func (c *Cluster) StatMetadata(ctx context.Context, pool, name string) (ImageInf
 		kv = map[string]string{}
 	}
 	return info, kv, err
+}
+
+// Complete finishes an image made in place (after Intent) with one open:
+// it grows the image to size when smaller, writes kv, and writes
+// MetaComplete last, so a crash at any point before leaves an image its
+// owner's reaper recognises as incomplete.
+func (c *Cluster) Complete(ctx context.Context, pool, name string, size uint64, kv map[string]string) error {
+	spec := imageSpec(pool, name)
+	return c.withImage(ctx, pool, name, "", false, func(img *rbd.Image) error {
+		cur, err := img.GetSize()
+		if err != nil {
+			return translate(err, "size of", spec)
+		}
+		if size > cur {
+			if err := img.Resize(size); err != nil {
+				return translate(err, fmt.Sprintf("resize to %d bytes", size), spec)
+			}
+		}
+		if err := setMetadata(img, kv, spec); err != nil {
+			return err
+		}
+		return translate(img.SetMetadata(MetaComplete, "1"), "mark complete", spec)
+	})
 }

@@ -112,9 +112,9 @@ func TestRemoveOptionsDefaults(t *testing.T) {
 }
 
 func TestTempNames(t *testing.T) {
-	a, b := tempName("img"), tempName("img")
+	a, b := TempName("img"), TempName("img")
 	if a == b || !IsTemp(a) || !strings.HasPrefix(a, "img.tmp-") || IsTemp("img") {
-		t.Fatalf("tempName: %q %q", a, b)
+		t.Fatalf("TempName: %q %q", a, b)
 	}
 }
 
