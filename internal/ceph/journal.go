@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/ceph/go-ceph/rados"
 
@@ -162,3 +164,19 @@ func (c *Cluster) DropJournal(ctx context.Context, pool, owner string) error {
 }
 
 func journalSpec(pool, owner string) string { return "journal " + pool + "/" + JournalObject(owner) }
+
+// JournalOwners lists the owners with a journal object in pool (it walks
+// every object of the pool: for tests and tools, not for a hot path).
+func (c *Cluster) JournalOwners(ctx context.Context, pool string) ([]string, error) {
+	var owners []string
+	err := c.withPool(ctx, pool, func(io *rados.IOContext) error {
+		err := io.ListObjects(func(oid string) {
+			if owner, ok := strings.CutPrefix(oid, journalPrefix); ok {
+				owners = append(owners, owner)
+			}
+		})
+		return translate(err, "list objects of", poolSpec(pool))
+	})
+	slices.Sort(owners)
+	return owners, err
+}
