@@ -101,7 +101,6 @@ func abortLogged(w *ImageWriter) {
 	}
 }
 
-
 // chunk is one buffer in flight. It goes back to the free list once the
 // hashers and the writer are done with it.
 type chunk struct {
