@@ -36,8 +36,8 @@ func (o ReapOptions) withDefaults() ReapOptions {
 // Reap removes what owner's journal in pool records and a crash left: every
 // staged name, and every intent whose image is incomplete (no
 // MetaComplete). An intent whose image is complete or absent just drops its
-// record. No unrecorded image is ever touched. It returns the names whose
-// records it settled, and every failure joined.
+// record. No unrecorded image is ever touched. It returns the names it
+// removed, and every failure joined.
 //
 // A leftover of a killed process may still carry that process's watch until
 // the OSD expires it, and librbd refuses to remove a watched image; moving
@@ -61,16 +61,19 @@ func (c *Cluster) Reap(ctx context.Context, pool, owner string, o ReapOptions) (
 			}
 		}
 	})
-	var settled []string
+	var settled, removed []string
 	var failed []error
 	for round := 0; len(pending) > 0; round++ {
 		last := round >= o.Retries
 		var busy []string
 		for _, n := range pending {
-			err := c.reapOne(ctx, pool, n, recs[n], last, o.Hold)
+			gone, err := c.reapOne(ctx, pool, n, recs[n], last, o.Hold)
 			switch {
 			case err == nil:
-				slog.InfoContext(ctx, "ceph: reaped a recorded leftover", "image", imageSpec(pool, n), "kind", recs[n], "round", round)
+				if gone {
+					slog.InfoContext(ctx, "ceph: reaped a recorded leftover", "image", imageSpec(pool, n), "kind", recs[n], "round", round)
+					removed = append(removed, n)
+				}
 				settled = append(settled, n)
 			case errors.Is(err, errs.ErrBusy) && !last:
 				busy = append(busy, n)
@@ -88,35 +91,35 @@ func (c *Cluster) Reap(ctx context.Context, pool, owner string, o ReapOptions) (
 	}
 	trashed, err := c.purgeRecorded(ctx, pool, recs)
 	failed = append(failed, err)
-	settled = slices.DeleteFunc(settled, func(n string) bool { return trashed[n] })
-	failed = append(failed, c.Settle(ctx, pool, owner, settled...))
-	return settled, errors.Join(failed...)
+	stillTrashed := func(n string) bool { return trashed[n] }
+	failed = append(failed, c.Settle(ctx, pool, owner, slices.DeleteFunc(settled, stillTrashed)...))
+	return slices.DeleteFunc(removed, stillTrashed), errors.Join(failed...)
 }
 
-// reapOne removes one recorded name, or finds an intent's image complete or
-// gone; nil means its record may go.
+// reapOne removes one recorded name (removed), or finds an intent's image
+// complete; a nil error means its record may go.
 func (c *Cluster) reapOne(ctx context.Context, pool, name, kind string, last bool,
-	hold func(context.Context, string) (func(), error)) error {
+	hold func(context.Context, string) (func(), error)) (removed bool, err error) {
 	if kind == kindIntent {
 		if hold != nil {
 			release, err := hold(ctx, name)
 			if err != nil {
-				return err
+				return false, err
 			}
 			defer release()
 		}
 		kv, err := c.Metadata(ctx, pool, name)
 		if err == nil && kv[MetaComplete] != "" {
-			return nil
+			return false, nil
 		}
 		if err != nil && !errors.Is(err, errs.ErrNotFound) {
-			return err // a complete disk must never go on a failed look
+			return false, err // a complete disk must never go on a failed look
 		}
 		// Anything else goes, even "not found": a clone cut short may
 		// leave a name listed whose header does not open, which Remove
 		// copes with (and a name truly gone is success).
 	}
-	return c.Remove(ctx, pool, name, RemoveOptions{Retries: -1, TrashAsLastResort: last})
+	return true, c.Remove(ctx, pool, name, RemoveOptions{Retries: -1, TrashAsLastResort: last})
 }
 
 // purgeRecorded purges recorded names from pool's trash and returns those
