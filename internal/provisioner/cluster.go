@@ -17,27 +17,41 @@ type Cluster interface {
 	// Exists opens the image (and snapshot) read-only.
 	Exists(ctx context.Context, pool, name, snap string) (bool, error)
 	Stat(ctx context.Context, pool, name string) (ceph.ImageInfo, error)
-	CreateImage(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) error
 	Resize(ctx context.Context, pool, name string, size uint64, allowShrink bool) error
-	Rename(ctx context.Context, pool, from, to string) error
 	Clone(ctx context.Context, parent ceph.SnapRef, pool, name string, o ceph.ImageOptions) error
 	CreateSnapshot(ctx context.Context, pool, image, snap string) error
 	ListSnapshots(ctx context.Context, pool, image string) ([]string, error)
 	Children(ctx context.Context, pool, image, snap string) ([]ceph.Child, error)
 	CloneDepth(ctx context.Context, pool, name string) (int, error)
 	Flatten(ctx context.Context, pool, name string) error
-	// SetMetadata and StatMetadata keep a disk's owner and origin (owner.go).
-	SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error
+	// StatMetadata reads a disk's owner and origin (owner.go) and its
+	// completion marker.
 	StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error)
 	Remove(ctx context.Context, pool, name string, o ceph.RemoveOptions) error
-	// Discard removes what a failed step made (in the background, owned
-	// and drained by the cluster, when the cluster stalled).
-	Discard(ctx context.Context, pool, name string, cause error)
 	CleanupInstance(ctx context.Context, pool, instanceID string) error
-	TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error
 	Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ceph.ImportOptions) (ceph.ImportResult, error)
 	OpenReader(ctx context.Context, pool, name, snap string) (*ceph.ImageReader, error)
 	OpenWriter(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) (*ceph.ImageWriter, error)
+	stager
+}
+
+// stager is the staging protocol (internal/ceph journal.go, publish.go,
+// reap.go): every name this node makes is recorded in its journal before
+// it is made, published when complete, and reaped by record after a crash.
+type stager interface {
+	Stage(ctx context.Context, pool, owner, final string) (string, error)
+	Intent(ctx context.Context, pool, owner, final string) error
+	Settle(ctx context.Context, pool, owner string, names ...string) error
+	Recorded(ctx context.Context, pool, owner, name string) (bool, error)
+	// Complete grows a disk made in place, writes its metadata and then
+	// its completion marker, with one open.
+	Complete(ctx context.Context, pool, name string, size uint64, kv map[string]string) error
+	Publish(ctx context.Context, pool, staged, final string, exclusive bool) error
+	// DiscardRecorded removes what a failed step made (in the background,
+	// owned and drained by the cluster, when the cluster stalled) and
+	// settles its record once it is gone.
+	DiscardRecorded(ctx context.Context, pool, owner, name string, cause error)
+	Reap(ctx context.Context, pool, owner string, o ceph.ReapOptions) ([]string, error)
 }
 
 var _ Cluster = (*ceph.Cluster)(nil)
