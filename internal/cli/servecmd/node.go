@@ -215,22 +215,24 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		fatal <- err
 		return rbdConn{c: c}
 	}
-	// A crash mid-create leaves only temporary names; they go before disk
-	// requests are served, because a create running beside the reap would
-	// have its own temporaries (same node marker) removed under it. Reap
-	// may wait a while: a dead agent's watch on its temporaries outlives it
-	// by ~30 s.
-	srv.Starting("removing temporary images a previous run left")
+	// A crash mid-create leaves only names recorded in this node's staging
+	// journal (staged bases and imports, disks cloned in place without
+	// their completion marker); they go before disk requests are served,
+	// because the reap reads the journal once and a create running beside
+	// it could have its fresh records taken for a crash's. Reap may wait a
+	// while: a dead agent's watch on its images outlives it by ~30 s.
+	srv.Starting("removing what a previous run left (staging journal)")
 	for attempt := 1; ; attempt++ {
 		err := reap(ctx, rb, log)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
 		if attempt == 3 {
-			// Leftovers are only garbage under names no new create uses
-			// (random suffix); being down for them helps nobody. The next
-			// start tries again, and DeleteInstance removes them too.
-			log.Error("could not remove temporary images; serving anyway", "err", err)
+			// Staged leftovers are garbage under names no new create uses
+			// (random suffix), and a disk left incomplete counts as absent
+			// (a repeat create replaces it); being down for them helps
+			// nobody. The next start tries again.
+			log.Error("could not remove a previous run's leftovers; serving anyway", "err", err)
 			break
 		}
 		log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
@@ -249,7 +251,7 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 func reap(ctx context.Context, b provisioner.Backend, log *slog.Logger) error {
 	reaped, err := b.Reap(ctx)
 	if len(reaped) > 0 {
-		log.Info("reaped temporary images", "names", reaped)
+		log.Info("reaped a previous run's leftovers", "names", reaped)
 	}
 	return err
 }
