@@ -218,11 +218,17 @@ func TestClusterReap(t *testing.T) {
 	testcluster.AssertPoolClean(t, e.c, e.vmsPool, theirs, planted)
 }
 
-// crashedClone leaves what an agent killed between the clone and the
-// completion marker leaves: the intent recorded and the disk cloned under
-// its final name, with no metadata.
-func crashedClone(t *testing.T, e *clusterEnv, imageID, disk string) {
+// crashedClone makes a backend of node "t1" over a raw image, and leaves
+// what an agent killed between the clone and the completion marker leaves:
+// the intent recorded and the disk cloned under its final name, with no
+// metadata.
+func crashedClone(t *testing.T, disk string) (e *clusterEnv, b *provisioner.RBD, imageID string, raw []byte) {
 	t.Helper()
+	e = newClusterEnv(t)
+	svc := e.rbdService(t)
+	raw, _ = provtest.QemuImage(t, "raw", 4*mib)
+	imageID = svc.upload(t, "raw", raw)
+	b = e.backend(t, svc.source(), nil)
 	ctx := context.Background()
 	if err := e.c.Intent(ctx, e.vmsPool, "t1", disk); err != nil {
 		t.Fatal(err)
@@ -231,19 +237,15 @@ func crashedClone(t *testing.T, e *clusterEnv, imageID, disk string) {
 	if err := e.c.Clone(ctx, parent, e.vmsPool, disk, ceph.ImageOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	return e, b, imageID, raw
 }
 
 // A disk whose create was cut short is not a disk: Get says not found, List
 // leaves it out, and the reaper removes it; a complete disk with a stale
 // intent is kept.
 func TestClusterCrashMidCloneReaped(t *testing.T) {
-	e := newClusterEnv(t)
-	svc := e.rbdService(t)
-	raw, _ := provtest.QemuImage(t, "raw", 4*mib)
-	id := svc.upload(t, "raw", raw)
-	b := e.backend(t, svc.source(), nil)
+	e, b, id, _ := crashedClone(t, "cut_disk")
 	ctx := context.Background()
-	crashedClone(t, e, id, "cut_disk")
 	if _, err := b.Get(ctx, "cut", "disk"); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("Get of a disk cut short: %v, want ErrNotFound", err)
 	}
@@ -270,13 +272,8 @@ func TestClusterCrashMidCloneReaped(t *testing.T) {
 // A repeat create of a disk whose first create was cut short succeeds: it
 // removes the incomplete disk of its own journal and clones again.
 func TestClusterRepeatCreateAfterCrash(t *testing.T) {
-	e := newClusterEnv(t)
-	svc := e.rbdService(t)
-	raw, _ := provtest.QemuImage(t, "raw", 4*mib)
-	id := svc.upload(t, "raw", raw)
-	b := e.backend(t, svc.source(), nil)
+	e, b, id, raw := crashedClone(t, "again_disk")
 	ctx := context.Background()
-	crashedClone(t, e, id, "again_disk")
 	d, err := b.Create(ctx, provisioner.Request{InstanceID: "again", ImageID: id, SizeBytes: 8 * mib, Owner: "p1"})
 	if err != nil {
 		t.Fatal(err)
