@@ -139,7 +139,7 @@ func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, err
 		b.cleanup(ctx, tmp, err)
 		return Disk{}, err
 	}
-	if err := b.publishStaged(ctx, tmp, size, req, MethodImport); err != nil {
+	if err := b.publishStaged(ctx, tmp, growTo(virtual, size), req, MethodImport); err != nil {
 		return b.lostPublish(ctx, req, err)
 	}
 	return b.newDisk(req, size, ""), nil

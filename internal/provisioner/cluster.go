@@ -43,9 +43,9 @@ type stager interface {
 	Intent(ctx context.Context, pool, owner, final string) error
 	Settle(ctx context.Context, pool, owner string, names ...string) error
 	Recorded(ctx context.Context, pool, owner, name string) (bool, error)
-	// Complete grows a disk made in place, writes its metadata and then
-	// its completion marker, with one open.
-	Complete(ctx context.Context, pool, name string, size uint64, kv map[string]string) error
+	// Complete grows a disk (grow 0: not) and writes its metadata with
+	// its completion marker in one atomic write.
+	Complete(ctx context.Context, pool, name string, grow uint64, kv map[string]string) error
 	Publish(ctx context.Context, pool, staged, final string, exclusive bool) error
 	// DiscardRecorded removes what a failed step made (in the background,
 	// owned and drained by the cluster, when the cluster stalled) and

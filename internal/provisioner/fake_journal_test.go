@@ -64,11 +64,11 @@ func (f *fakeCluster) Recorded(_ context.Context, pool, owner, name string) (boo
 	return ok, nil
 }
 
-func (f *fakeCluster) Complete(ctx context.Context, pool, name string, size uint64, kv map[string]string) error {
+func (f *fakeCluster) Complete(ctx context.Context, pool, name string, grow uint64, kv map[string]string) error {
 	f.mu.Lock()
 	img, err := f.get(pool, name)
-	if err == nil && size > img.size {
-		img.size = size
+	if err == nil && grow > 0 {
+		img.size = grow
 	}
 	f.mu.Unlock()
 	if err != nil {

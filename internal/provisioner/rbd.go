@@ -248,7 +248,7 @@ func (b *RBD) cloneFrom(ctx context.Context, parent ceph.SnapRef, f parentFacts,
 		return Disk{}, err
 	}
 	mark(ctx, StepClone)
-	if err := b.finish(ctx, final, size, flatten, diskMeta(req, b.methodOf(parent.Pool, parent.Image))); err != nil {
+	if err := b.finish(ctx, final, growTo(f.size, size), flatten, diskMeta(req, b.methodOf(parent.Pool, parent.Image))); err != nil {
 		return Disk{}, err
 	}
 	d := b.newDisk(req, size, parent.String())
@@ -310,17 +310,18 @@ func (b *RBD) removeIncomplete(ctx context.Context, final string) error {
 	return b.c.Remove(ctx, pool, final, ceph.RemoveOptions{Retries: -1})
 }
 
-// finish completes a disk made in place: flattens it if asked, then grows
-// it, records its owner and origin and marks it complete with one open, and
-// settles its intent. On failure the disk is removed.
-func (b *RBD) finish(ctx context.Context, final string, size uint64, flatten bool, meta map[string]string) error {
+// finish completes a disk made in place: flattens it if asked, grows it to
+// grow bytes (0: no resize), records its owner and origin with the
+// completion marker in one atomic write, and settles its intent. On failure
+// the disk is removed.
+func (b *RBD) finish(ctx context.Context, final string, grow uint64, flatten bool, meta map[string]string) error {
 	var err error
 	if flatten {
 		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", final, "limit", b.cfg.HardDepth)
 		err = b.c.Flatten(ctx, b.cfg.VMsPool, final)
 	}
 	if err == nil {
-		err = b.c.Complete(ctx, b.cfg.VMsPool, final, size, meta)
+		err = b.c.Complete(ctx, b.cfg.VMsPool, final, grow, meta)
 	}
 	mark(ctx, StepResize)
 	if err != nil {
@@ -347,13 +348,12 @@ func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 		SizeBytes: size, ImageID: req.ImageID, Parent: parent, Owner: req.Owner}
 }
 
-// publishStaged completes the staged disk tmp (grown to size, metadata and
-// marker with one open) and publishes it under the disk's name by a plain
-// rename (Create holds the disk's lock; librbd's rename refuses a taken
-// name). On any failure tmp is removed; errs.ErrExists means the disk
-// exists already.
-func (b *RBD) publishStaged(ctx context.Context, tmp string, size uint64, req Request, method Method) error {
-	err := b.c.Complete(ctx, b.cfg.VMsPool, tmp, size, diskMeta(req, method))
+// publishStaged completes the staged disk tmp (grown by grow, as in finish)
+// and publishes it under the disk's name by a plain rename (Create holds the
+// disk's lock; librbd's rename refuses a taken name). On any failure tmp is
+// removed; errs.ErrExists means the disk exists already.
+func (b *RBD) publishStaged(ctx context.Context, tmp string, grow uint64, req Request, method Method) error {
+	err := b.c.Complete(ctx, b.cfg.VMsPool, tmp, grow, diskMeta(req, method))
 	mark(ctx, StepResize)
 	if err == nil {
 		err = b.c.Publish(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name), false)
@@ -365,6 +365,15 @@ func (b *RBD) publishStaged(ctx context.Context, tmp string, size uint64, req Re
 	b.settle(ctx, tmp)
 	mark(ctx, StepPublish)
 	return nil
+}
+
+// growTo is the resize a disk of have bytes needs to be size bytes (0:
+// none): only a size asked for above the image costs an open of the disk.
+func growTo(have, size uint64) uint64 {
+	if size > have {
+		return size
+	}
+	return 0
 }
 
 // cleanup removes name, recorded in this node's journal, after the failure
