@@ -3,7 +3,6 @@ package ceph
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -42,8 +41,8 @@ const MetaComplete = "cowdisk.complete"
 
 var ownerRE = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
 
-// JournalObject is the RADOS object holding owner's records in its pool.
-func JournalObject(owner string) string { return journalPrefix + owner }
+// journalObject is the RADOS object holding owner's records in its pool.
+func journalObject(owner string) string { return journalPrefix + owner }
 
 func checkOwner(owner string) error {
 	if !ownerRE.MatchString(owner) {
@@ -70,7 +69,7 @@ func (c *Cluster) record(ctx context.Context, pool, owner, name, kind string) er
 		return err
 	}
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		err := io.SetOmap(JournalObject(owner), map[string][]byte{name: []byte(kind)})
+		err := io.SetOmap(journalObject(owner), map[string][]byte{name: []byte(kind)})
 		return translate(err, "record "+name+" in", journalSpec(pool, owner))
 	})
 }
@@ -82,24 +81,11 @@ func (c *Cluster) Settle(ctx context.Context, pool, owner string, names ...strin
 		return err
 	}
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		err := io.RmOmapKeys(JournalObject(owner), names)
+		err := io.RmOmapKeys(journalObject(owner), names)
 		if isNotFound(err) {
 			return nil
 		}
 		return translate(err, fmt.Sprintf("settle %v in", names), journalSpec(pool, owner))
-	})
-}
-
-// SettleLater is Settle off the caller's path, owned by c (Close drains
-// it). It is safe only where a record left behind is harmless: a name whose
-// image is complete or gone, which the reaper then just drops.
-func (c *Cluster) SettleLater(ctx context.Context, pool, owner string, names ...string) {
-	c.background(func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discardTimeout)
-		defer cancel()
-		if err := c.Settle(ctx, pool, owner, names...); err != nil {
-			slog.WarnContext(ctx, "ceph: settling a journal record failed; the reaper drops it", "names", names, "err", err)
-		}
 	})
 }
 
@@ -113,7 +99,7 @@ func (c *Cluster) Recorded(ctx context.Context, pool, owner, name string) (bool,
 	err := c.withPool(ctx, pool, func(io *rados.IOContext) error {
 		// The key itself is the prefix; the one answer after the key just
 		// before it is either name or a longer key.
-		kv, err := io.GetOmapValues(JournalObject(owner), "", name, 1)
+		kv, err := io.GetOmapValues(journalObject(owner), "", name, 1)
 		if isNotFound(err) {
 			return nil
 		}
@@ -131,7 +117,7 @@ func (c *Cluster) Journal(ctx context.Context, pool, owner string) (map[string]s
 	}
 	out := map[string]string{}
 	err := c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		kv, err := io.GetAllOmapValues(JournalObject(owner), "", "", 512)
+		kv, err := io.GetAllOmapValues(journalObject(owner), "", "", 512)
 		if isNotFound(err) {
 			return nil
 		}
@@ -155,7 +141,7 @@ func (c *Cluster) DropJournal(ctx context.Context, pool, owner string) error {
 		return fmt.Errorf("ceph: %s still records %d names: %w", journalSpec(pool, owner), len(recs), errs.ErrInUse)
 	}
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		err := io.Delete(JournalObject(owner))
+		err := io.Delete(journalObject(owner))
 		if isNotFound(err) {
 			return nil
 		}
@@ -163,7 +149,7 @@ func (c *Cluster) DropJournal(ctx context.Context, pool, owner string) error {
 	})
 }
 
-func journalSpec(pool, owner string) string { return "journal " + pool + "/" + JournalObject(owner) }
+func journalSpec(pool, owner string) string { return "journal " + pool + "/" + journalObject(owner) }
 
 // JournalOwners lists the owners with a journal object in pool (it walks
 // every object of the pool: for tests and tools, not for a hot path).
