@@ -34,9 +34,10 @@ const (
 	kindIntent    = "intent"
 )
 
-// MetaComplete is the image metadata key written last on an image made in
-// place under its final name (Complete): without it the image is a crashed
-// create, which its owner's reaper removes.
+// MetaComplete is the image metadata key Complete writes, in one atomic
+// write with the image's other keys, on an image made in place under its
+// final name: without it the image is a crashed create, which its owner's
+// reaper removes.
 const MetaComplete = "cowdisk.complete"
 
 var ownerRE = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
