@@ -24,11 +24,23 @@ const discardTimeout = time.Minute
 // or in the background when cause is a stall. It runs even when ctx has
 // ended; failures are logged, as the caller is already answering cause.
 func (c *Cluster) Discard(ctx context.Context, pool, name string, cause error) {
+	c.DiscardRecorded(ctx, pool, "", name, cause)
+}
+
+// DiscardRecorded is Discard of a name recorded in owner's journal (Stage,
+// Intent): the record is settled once the image is gone, and kept for
+// owner's reaper when it could not be removed. An empty owner records
+// nothing.
+func (c *Cluster) DiscardRecorded(ctx context.Context, pool, owner, name string, cause error) {
 	run := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discardTimeout)
 		defer cancel()
-		if err := c.Remove(ctx, pool, name, discardRemove); err != nil {
-			slog.ErrorContext(ctx, "ceph: cleanup failed; the reaper will take it", "image", imageSpec(pool, name), "err", err)
+		err := c.Remove(ctx, pool, name, discardRemove)
+		if err == nil && owner != "" {
+			err = c.Settle(ctx, pool, owner, name)
+		}
+		if err != nil {
+			slog.ErrorContext(ctx, "ceph: cleanup failed; the reaper will take it", "image", imageSpec(pool, name), "owner", owner, "err", err)
 		}
 	}
 	if Stalled(cause) {

@@ -56,16 +56,13 @@ func (o ImportOptions) withDefaults() ImportOptions {
 // from), all-zero chunks are skipped, and md5 and sha512 are computed on the
 // way. Nothing touches local disk.
 //
-// The image is written under a temporary name and renamed into place only
-// after the last byte; on any error, or when ctx ends, it is removed. A
-// stream longer or shorter than a known size is errs.ErrChecksum.
+// The image is written straight into name, which callers stage (Stage,
+// TempName) and publish once complete; on any error, or when ctx ends, it
+// is removed. A stream longer or shorter than a known size is
+// errs.ErrChecksum.
 func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, name string, o ImportOptions) (ImportResult, error) {
 	o = o.withDefaults()
-	// Fail fast on a taken name instead of after streaming the whole
-	// image; Commit still refuses to overwrite if the name is taken later.
-	if taken, err := c.Exists(ctx, pool, name, ""); err != nil || taken {
-		return ImportResult{}, errors.Join(err, existsErr(taken, pool, name))
-	}
+	// OpenWriter's create refuses a taken name before anything streams.
 	w, err := c.OpenWriter(ctx, pool, name, uint64(max(size, 0)), o.ImageOptions)
 	if err != nil {
 		return ImportResult{}, err
@@ -76,7 +73,7 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 			// The cluster is not answering: closing the image and
 			// removing it would each block for the OSD timeout, as cgo
 			// calls ignore ctx. Answer now and clean up behind; a
-			// leftover is a temporary name, which the start-up reaper
+			// leftover is the caller's recorded name, which its reaper
 			// removes.
 			w.Discard(err)
 			return res, err
@@ -102,13 +99,6 @@ func abortLogged(w *ImageWriter) {
 		slog.Warn("ceph: removal of a temporary image failed; the reaper will take it",
 			"image", w.spec(), "err", err)
 	}
-}
-
-func existsErr(taken bool, pool, name string) error {
-	if !taken {
-		return nil
-	}
-	return fmt.Errorf("ceph: import into %s: %w", imageSpec(pool, name), errs.ErrExists)
 }
 
 // chunk is one buffer in flight. It goes back to the free list once the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -58,5 +59,46 @@ func TestMetadataEmptyAndMissing(t *testing.T) {
 	}
 	if err := c.SetMetadata(ctx, vms, name+"-nope", map[string]string{"k": "v"}); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("set on missing image: %v, want ErrNotFound", err)
+	}
+}
+
+// Complete grows only when asked and writes the keys with the completion
+// marker in one write that librbd reads back; on an image whose header a
+// crash cut short it fails without making a header.
+func TestComplete(t *testing.T) {
+	ctx, c, _, disk := cloneOf(t, randomData(t, 2*mib))
+	_, _, _, vms := setup(t)
+	for _, tc := range []struct {
+		grow, want uint64
+	}{{0, 2 * mib}, {4 * mib, 4 * mib}} {
+		kv := map[string]string{"cowdisk.owner": "p1", "cowdisk.method": "clone", "k": "v \xff\n"}
+		if err := c.Complete(ctx, vms, disk, tc.grow, kv); err != nil {
+			t.Fatal(err)
+		}
+		info, got, err := c.StatMetadata(ctx, vms, disk)
+		if err != nil || info.Size != tc.want || got[ceph.MetaComplete] == "" {
+			t.Fatalf("grow %d: %+v %v %v", tc.grow, info, got, err)
+		}
+		for k, v := range kv {
+			if got[k] != v {
+				t.Errorf("grow %d: %q = %q, want %q", tc.grow, k, got[k], v)
+			}
+		}
+	}
+	for _, bad := range []map[string]string{{"": "empty key"}, {"k\x00": "v"}, {"k": "v\x00"}} {
+		if err := c.Complete(ctx, vms, disk, 0, bad); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("Complete with %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+	cut := imageName(t, "_cut")
+	newImage(t, ctx, c, vms, cut, mib)
+	if err := c.DropHeader(ctx, vms, cut); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Complete(ctx, vms, cut, 0, nil); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("Complete of a header cut short: %v, want ErrNotFound", err)
+	}
+	if _, err := c.Stat(ctx, vms, cut); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("Complete made a header: Stat = %v", err)
 	}
 }

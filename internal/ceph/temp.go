@@ -7,12 +7,13 @@ import (
 )
 
 // Every temporary name in a pool is spelled here. A temporary is an image
-// still being made: it is renamed into place only when complete, so a
-// half-made image can never become a clone parent or be mistaken for a
-// finished one, and a crash leaves only names the reapers recognise.
+// still being made: it is renamed into place (Publish) only when complete,
+// so a half-made image can never become a clone parent or be mistaken for a
+// finished one. A name is never reaped for its spelling: owners record what
+// they stage (journal.go) and reap only that.
 //
-//	<final>.tmp-<hex>          OpenWriter's and Import's own staging
-//	<final>.tmp-<owner>-<hex>  StageName: a node's staged disk or base
+//	<final>.tmp-<hex>          TempName: the RBD store's upload staging
+//	<final>.tmp-<owner>-<hex>  Stage: a node's staged disk or base
 //	<final>.tmp--claim         ClaimName: the exclusive publish of a base
 const tempMarker = ".tmp-"
 
@@ -26,24 +27,22 @@ func FinalName(name string) string {
 	return final
 }
 
-// tempName returns a fresh temporary name for name.
-func tempName(name string) string {
+// TempName returns a fresh temporary name for name (the RBD store's
+// uploads, found after a crash by their image ids in the catalog).
+func TempName(name string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return name + tempMarker + hex.EncodeToString(b[:])
 }
 
 // StageName returns a fresh temporary name for final that says which owner
-// (a node: letters and digits) made it, so an owner reaping its leftovers
-// in a shared pool never takes another's work (StagedBy).
+// (a node: letters and digits) made it, for people reading a listing; Stage
+// records it, and only the record makes it the owner's to reap.
 func StageName(final, owner string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return final + stageMarker(owner) + hex.EncodeToString(b[:])
 }
-
-// StagedBy tells whether name is a temporary StageName made for owner.
-func StagedBy(name, owner string) bool { return strings.Contains(name, stageMarker(owner)) }
 
 func stageMarker(owner string) string { return tempMarker + owner + "-" }
 

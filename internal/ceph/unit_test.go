@@ -112,9 +112,9 @@ func TestRemoveOptionsDefaults(t *testing.T) {
 }
 
 func TestTempNames(t *testing.T) {
-	a, b := tempName("img"), tempName("img")
+	a, b := TempName("img"), TempName("img")
 	if a == b || !IsTemp(a) || !strings.HasPrefix(a, "img.tmp-") || IsTemp("img") {
-		t.Fatalf("tempName: %q %q", a, b)
+		t.Fatalf("TempName: %q %q", a, b)
 	}
 }
 
@@ -171,6 +171,33 @@ func TestStalled(t *testing.T) {
 	} {
 		if got := Stalled(tc.err); got != tc.want {
 			t.Errorf("Stalled(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// The cls arguments: a map<string, bufferlist> as Ceph encodes it, and a
+// string decoded back, with a short or lying length refused.
+func TestEncoding(t *testing.T) {
+	got := encodeStringMap(map[string]string{"b": "2", "a": ""})
+	want := []byte{2, 0, 0, 0, 1, 0, 0, 0, 'a', 0, 0, 0, 0, 1, 0, 0, 0, 'b', 1, 0, 0, 0, '2'}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("encodeStringMap = %v, want %v", got, want)
+	}
+	for _, tc := range []struct {
+		in   []byte
+		s    string
+		rest int
+		ok   bool
+	}{
+		{[]byte{2, 0, 0, 0, 'i', 'd'}, "id", 0, true},
+		{[]byte{1, 0, 0, 0, 'i', 'd'}, "i", 1, true},
+		{[]byte{3, 0, 0, 0, 'i', 'd'}, "", 6, false},
+		{[]byte{0xff, 0xff, 0xff, 0xff}, "", 4, false},
+		{[]byte{1, 0}, "", 2, false},
+	} {
+		s, rest, ok := decodeString(tc.in)
+		if s != tc.s || len(rest) != tc.rest || ok != tc.ok {
+			t.Errorf("decodeString(%v) = %q, %d left, %v", tc.in, s, len(rest), ok)
 		}
 	}
 }

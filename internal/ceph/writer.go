@@ -14,15 +14,17 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
-// ImageWriter writes a new image under a temporary name and renames it into
-// place on Commit, so that no reader ever sees a half-written image under
-// its final name. WriteAt is safe for concurrent use: librbd serialises
-// requests on one image handle itself, and Grow excludes writers.
+// ImageWriter writes a new image straight into the name it is given: the
+// caller's staged name (Stage, TempName), which the caller publishes once
+// the image is complete. Writing under a second temporary of its own would
+// only nest names and cost a rename. WriteAt is safe for concurrent use:
+// librbd serialises requests on one image handle itself, and Grow excludes
+// writers.
 type ImageWriter struct {
-	c               *Cluster // owns the background cleanup
-	io              *rados.IOContext
-	img             *rbd.Image
-	pool, name, tmp string
+	c          *Cluster // owns the background cleanup
+	io         *rados.IOContext
+	img        *rbd.Image
+	pool, name string
 
 	mu       sync.RWMutex // WriteAt holds it shared, resizing exclusively
 	size     uint64
@@ -31,27 +33,23 @@ type ImageWriter struct {
 	finished atomic.Bool // Commit or Abort has run
 }
 
-// OpenWriter creates "<name>.tmp-<random>" in pool with size bytes and
-// opens it for writing.
+// OpenWriter creates pool/name (never over an existing image: errs.ErrExists)
+// with size bytes and opens it for writing.
 func (c *Cluster) OpenWriter(ctx context.Context, pool, name string, size uint64, o ImageOptions) (*ImageWriter, error) {
-	tmp := tempName(name)
-	if err := c.CreateImage(ctx, pool, tmp, size, o); err != nil {
+	if err := c.CreateImage(ctx, pool, name, size, o); err != nil {
 		return nil, err
 	}
 	io, err := c.ioctx(ctx, pool)
 	if err == nil {
 		var img *rbd.Image
-		if img, err = openImage(io, pool, tmp, "", false); err == nil {
-			return &ImageWriter{c: c, io: io, img: img, pool: pool, name: name, tmp: tmp, size: size}, nil
+		if img, err = openImage(io, pool, name, "", false); err == nil {
+			return &ImageWriter{c: c, io: io, img: img, pool: pool, name: name, size: size}, nil
 		}
 		io.Destroy()
 	}
-	// Context is not reused: the temporary image must go even if ctx ended.
-	return nil, errors.Join(err, c.Remove(context.WithoutCancel(ctx), pool, tmp, RemoveOptions{Retries: -1}))
+	// Context is not reused: the new image must go even if ctx ended.
+	return nil, errors.Join(err, c.Remove(context.WithoutCancel(ctx), pool, name, RemoveOptions{Retries: -1}))
 }
-
-// TempName is the name the image has until Commit.
-func (w *ImageWriter) TempName() string { return w.tmp }
 
 // Written counts the bytes actually sent to the cluster (zeros skipped).
 func (w *ImageWriter) Written() uint64 { return w.written.Load() }
@@ -114,9 +112,8 @@ func (w *ImageWriter) resize(size uint64, shrink bool) error {
 	return nil
 }
 
-// Commit flushes, closes and renames the image to its final name. If the
-// final name is taken (errs.ErrExists) or anything else fails, the
-// temporary image is removed: a failed Commit leaves nothing behind.
+// Commit flushes and closes the image. If that fails the image is removed:
+// a failed Commit leaves nothing behind.
 func (w *ImageWriter) Commit(ctx context.Context) error {
 	if !w.finished.CompareAndSwap(false, true) {
 		return fmt.Errorf("ceph: commit of %s after commit or abort: %w", w.spec(), errs.ErrInvalid)
@@ -129,10 +126,10 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 		// The cluster is not answering: closing the handle may flush
 		// again, and removing the image would block for the OSD timeout
 		// too (cgo ignores ctx). Answer now and clean up behind; a
-		// leftover is a temporary name the reaper removes.
+		// leftover is the caller's recorded name, which its reaper removes.
 		w.c.background(func() {
-			if aerr := errors.Join(w.close(), w.removeTemp()); aerr != nil {
-				slog.Warn("ceph: background removal of a temporary image failed; the reaper will take it", "image", w.spec(), "err", aerr)
+			if aerr := errors.Join(w.close(), w.removeImage()); aerr != nil {
+				slog.Warn("ceph: background removal of an unfinished image failed; the reaper will take it", "image", w.spec(), "err", aerr)
 			}
 			w.io.Destroy()
 		})
@@ -141,32 +138,20 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 	if cerr := w.close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = translate(rbd.GetImage(w.io, w.tmp).Rename(w.name), "rename to "+w.name, w.spec())
-	}
-	if err != nil && Stalled(err) {
-		w.c.background(func() {
-			if rerr := w.removeTemp(); rerr != nil {
-				slog.Warn("ceph: background removal of a temporary image failed; the reaper will take it", "image", w.spec(), "err", rerr)
-			}
-			w.io.Destroy()
-		})
-		return err
-	}
 	if err != nil {
-		err = errors.Join(err, w.removeTemp())
+		err = errors.Join(err, w.removeImage())
 	}
 	w.io.Destroy()
 	return err
 }
 
-// Abort removes the temporary image. After Commit it does nothing.
-// It does not stop on ctx: leaving the temporary image behind is worse.
+// Abort removes the image. After Commit it does nothing.
+// It does not stop on ctx: leaving the image behind is worse.
 func (w *ImageWriter) Abort(context.Context) error {
 	if !w.finished.CompareAndSwap(false, true) {
 		return nil
 	}
-	err := errors.Join(w.close(), w.removeTemp())
+	err := errors.Join(w.close(), w.removeImage())
 	w.io.Destroy()
 	return err
 }
@@ -192,12 +177,12 @@ func (w *ImageWriter) close() error {
 	return translate(w.img.Close(), "close", w.spec())
 }
 
-func (w *ImageWriter) removeTemp() error {
-	err := rbd.RemoveImage(w.io, w.tmp)
+func (w *ImageWriter) removeImage() error {
+	err := rbd.RemoveImage(w.io, w.name)
 	if isNotFound(err) {
 		return nil
 	}
-	return translate(err, "remove temporary", imageSpec(w.pool, w.tmp))
+	return translate(err, "remove unfinished", w.spec())
 }
 
-func (w *ImageWriter) spec() string { return imageSpec(w.pool, w.tmp) }
+func (w *ImageWriter) spec() string { return imageSpec(w.pool, w.name) }

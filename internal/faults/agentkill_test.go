@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/cowdisk/cowdisk/internal/ceph"
 )
 
 // An agent killed while it imports an image (fallback) leaves only
@@ -29,6 +27,9 @@ func TestAgentKilledMidFallback(t *testing.T) {
 	if left := temporaries(t, f.c, f.vmsPool); len(left) > 0 {
 		t.Errorf("after restart temporaries remain: %v", left)
 	}
+	if left := recorded(t, f.c, f.vmsPool); len(left) > 0 {
+		t.Errorf("after restart the journal still records %v", left)
+	}
 	assertPool(t, f.c, f.vmsPool, nil)
 
 	d := f.mustDisk(inst, img)
@@ -43,23 +44,25 @@ func TestAgentKilledMidFallback(t *testing.T) {
 }
 
 // An agent killed while it clones (many clones in flight) leaves only
-// temporary names; after restart none remains, and repeating every request
-// gives each instance exactly one disk.
+// names its journal records; after restart none is recorded, no disk is
+// left incomplete, and repeating every request gives each instance exactly
+// one disk.
 func TestAgentKilledMidClone(t *testing.T) {
 	f := newFixture(t, "f-akc", options{})
 	raw := rawImage(stormImageSize, 4)
 	img := f.image("", "raw", raw, nil)
 	var insts []string
 	var tmp []string
-	// Every disk is cloned to a temporary name (grown if larger than the
-	// image) and renamed into place, so a crash can only leave temporaries.
-	// The storm mixes both sizes.
+	// Every disk is cloned in place under its name after an intent is
+	// recorded, and counts once its completion marker is written (grown
+	// first if larger than the image), so a crash can only leave recorded
+	// names. The storm mixes both sizes.
 	// Those are a few short Ceph calls and a bare kill rarely lands
 	// between them. So while a storm of clones runs, the test watches the
-	// pool; the moment a temporary clone shows up it pauses the OSD
-	// (SIGSTOP), which holds that request before its rename, and kills the
-	// agent there. Ops already sent may still apply when the OSD resumes,
-	// as in any crash.
+	// journal; the moment it records a name it pauses the OSD (SIGSTOP),
+	// which holds that request before its marker, and kills the agent
+	// there. Ops already sent may still apply when the OSD resumes, as in
+	// any crash.
 	for attempt := 1; attempt <= 5 && len(tmp) == 0; attempt++ {
 		if attempt > 1 {
 			f.agent.start(t)
@@ -88,8 +91,8 @@ func TestAgentKilledMidClone(t *testing.T) {
 		f.agent.kill(t)
 		resumeOSD(t, f.c)
 		wg.Wait()
-		tmp = temporaries(t, f.c, f.vmsPool)
-		t.Logf("storm %d: killed with temporaries %v in the pool", attempt, tmp)
+		tmp = recorded(t, f.c, f.vmsPool)
+		t.Logf("storm %d: killed with %v recorded in the journal", attempt, tmp)
 	}
 	if len(tmp) == 0 {
 		t.Fatal("could not catch the agent mid-clone in 5 storms")
@@ -97,6 +100,9 @@ func TestAgentKilledMidClone(t *testing.T) {
 	f.agent.start(t)
 	if left := temporaries(t, f.c, f.vmsPool); len(left) > 0 {
 		t.Errorf("after restart temporaries remain: %v", left)
+	}
+	if left := recorded(t, f.c, f.vmsPool); len(left) > 0 {
+		t.Errorf("after restart the journal still records %v", left)
 	}
 	want := map[string][]string{}
 	for _, id := range insts {
@@ -126,21 +132,19 @@ func stormRequest(id, img string) map[string]any {
 
 const stormImageSize = 4 << 20
 
-// watchFor lists the vms pool until a temporary name appears (or d passes,
-// or the storm is over).
+// watchFor reads the agent's journal until it records a name (or d
+// passes, or the storm is over).
 func watchFor(t *testing.T, f *fixture, d time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	for ctx.Err() == nil {
-		names, err := f.c.ListImages(ctx, f.vmsPool)
+		recs, err := f.c.Journal(ctx, f.vmsPool, nodeName)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, n := range names {
-			if ceph.IsTemp(n) {
-				return
-			}
+		if len(recs) > 0 {
+			return
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,6 +168,19 @@ func temporaries(t testing.TB, c *ceph.Cluster, pool string) []string {
 	}
 	slices.Sort(tmp)
 	return tmp
+}
+
+// recorded lists what the agent's staging journal in pool records (names
+// it was making when it died, until its reaper takes them).
+func recorded(t testing.TB, c *ceph.Cluster, pool string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	recs, err := c.Journal(ctx, pool, nodeName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(maps.Keys(recs))
 }
 
 // imageSum hashes the first n bytes of pool/name (n 0: all of it).

@@ -29,12 +29,10 @@ func baseSnapName(img Image) string {
 }
 
 // ensureBase returns the snapshot of "<vms>/base_<id>", making it when it is
-// missing. The base is written, checked and snapshotted under a temporary
-// name, then published by a rename. Publishing is exclusive across nodes:
-// librbd's rename is not (two renames onto one name at once both succeed and
-// leave the pool inconsistent; TestClusterTwoNodesOneBase caught it), but its
-// create is, so a node first creates the claim image and only the claimant
-// renames. A node that loses drops its copy and waits for the winner's base.
+// missing. The base is written, checked and snapshotted under a name staged
+// in this node's journal, then published exclusively (ceph.Publish: every
+// node may race for a base). A node that loses drops its copy and waits for
+// the winner's base.
 func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 	pool, name, snap := b.cfg.VMsPool, basePrefix+img.ID, baseSnapName(img)
 	ref := ceph.SnapRef{Pool: pool, Image: name, Snap: snap}
@@ -61,15 +59,19 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 			waited += publishPoll
 			continue
 		}
-		tmp := ceph.StageName(name, b.cfg.Node)
+		tmp, err := b.c.Stage(ctx, pool, b.cfg.Node, name)
+		if err != nil {
+			return ceph.SnapRef{}, err
+		}
 		if _, err := b.fetchRaw(ctx, img, tmp); err != nil {
 			return ceph.SnapRef{}, err
 		}
 		err = b.c.CreateSnapshot(ctx, pool, tmp, snap)
 		if err == nil {
-			err = b.publish(ctx, tmp, name)
+			err = b.c.Publish(ctx, pool, tmp, name, true)
 		}
 		if err == nil {
+			b.settle(ctx, tmp)
 			b.log.InfoContext(ctx, "base created", "base", name, "snap", snap)
 			return ref, nil
 		}
@@ -88,24 +90,6 @@ const (
 	publishWait = 30 * time.Second
 	publishPoll = 250 * time.Millisecond
 )
-
-// publish renames tmp to name if this node wins the claim (ceph.ClaimName); errs.ErrExists
-// means another request has published, or is publishing, name.
-func (b *RBD) publish(ctx context.Context, tmp, name string) (err error) {
-	pool, claim := b.cfg.VMsPool, ceph.ClaimName(name)
-	if err := b.c.CreateImage(ctx, pool, claim, 0, ceph.ImageOptions{}); err != nil {
-		return err
-	}
-	defer func() { b.cleanup(ctx, claim, err) }()
-	// The base may have been published between our look and our claim.
-	if ok, err := b.c.Exists(ctx, pool, name, ""); err != nil || ok {
-		if err != nil {
-			return err
-		}
-		return fmt.Errorf("base %s/%s: %w", pool, name, errs.ErrExists)
-	}
-	return b.c.Rename(ctx, pool, tmp, name)
-}
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -141,20 +125,21 @@ func (b *RBD) replaceStaleBase(ctx context.Context, img Image, want ceph.SnapRef
 
 // importDisk gives the disk a private copy of the image.
 func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, error) {
-	tmp := ceph.StageName(diskImageName(req.InstanceID, req.Name), b.cfg.Node)
+	tmp, err := b.c.Stage(ctx, b.cfg.VMsPool, b.cfg.Node, diskImageName(req.InstanceID, req.Name))
+	if err != nil {
+		return Disk{}, err
+	}
 	virtual, err := b.fetchRaw(ctx, img, tmp)
 	if err != nil {
 		return Disk{}, err
 	}
-	if err := b.record(ctx, tmp, req, MethodImport); err != nil {
-		return Disk{}, err
-	}
+	mark(ctx, StepClone)
 	size, err := diskSize(req, virtual)
 	if err != nil {
 		b.cleanup(ctx, tmp, err)
 		return Disk{}, err
 	}
-	if err := b.commit(ctx, tmp, virtual, size, false, req); err != nil {
+	if err := b.publishStaged(ctx, tmp, growTo(virtual, size), req, MethodImport); err != nil {
 		return b.lostPublish(ctx, req, err)
 	}
 	return b.newDisk(req, size, ""), nil

@@ -18,6 +18,7 @@ type Cluster interface {
 	Clones
 	Metadata
 	Data
+	stager
 }
 
 // ClusterInfo names the cluster, for libvirt's <source> and for the owner
@@ -33,15 +34,28 @@ type Images interface {
 	// Exists opens the image (and snapshot) read-only.
 	Exists(ctx context.Context, pool, name, snap string) (bool, error)
 	Stat(ctx context.Context, pool, name string) (ceph.ImageInfo, error)
-	CreateImage(ctx context.Context, pool, name string, size uint64, o ceph.ImageOptions) error
 	Resize(ctx context.Context, pool, name string, size uint64, allowShrink bool) error
-	Rename(ctx context.Context, pool, from, to string) error
 	Remove(ctx context.Context, pool, name string, o ceph.RemoveOptions) error
-	// Discard removes what a failed step made (in the background, owned
-	// and drained by the cluster, when the cluster stalled).
-	Discard(ctx context.Context, pool, name string, cause error)
 	CleanupInstance(ctx context.Context, pool, instanceID string) error
-	TrashPurgeMatching(ctx context.Context, pool string, match func(name string) bool) error
+}
+
+// stager is the staging protocol (internal/ceph journal.go, publish.go,
+// reap.go): every name this node makes is recorded in its journal before
+// it is made, published when complete, and reaped by record after a crash.
+type stager interface {
+	Stage(ctx context.Context, pool, owner, final string) (string, error)
+	Intent(ctx context.Context, pool, owner, final string) error
+	Settle(ctx context.Context, pool, owner string, names ...string) error
+	Recorded(ctx context.Context, pool, owner, name string) (bool, error)
+	// Complete grows a disk (grow 0: not) and writes its metadata with
+	// its completion marker in one atomic write.
+	Complete(ctx context.Context, pool, name string, grow uint64, kv map[string]string) error
+	Publish(ctx context.Context, pool, staged, final string, exclusive bool) error
+	// DiscardRecorded removes what a failed step made (in the background,
+	// owned and drained by the cluster, when the cluster stalled) and
+	// settles its record once it is gone.
+	DiscardRecorded(ctx context.Context, pool, owner, name string, cause error)
+	Reap(ctx context.Context, pool, owner string, o ceph.ReapOptions) ([]string, error)
 }
 
 // Clones is the copy-on-write part: snapshots, clones and their parents.
@@ -54,9 +68,9 @@ type Clones interface {
 	Flatten(ctx context.Context, pool, name string) error
 }
 
-// Metadata keeps a disk's owner and origin (owner.go).
+// Metadata reads a disk's owner and origin (owner.go) and its completion
+// marker; they are written by stager.Complete.
 type Metadata interface {
-	SetMetadata(ctx context.Context, pool, name string, kv map[string]string) error
 	StatMetadata(ctx context.Context, pool, name string) (ceph.ImageInfo, map[string]string, error)
 }
 

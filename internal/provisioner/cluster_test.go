@@ -168,28 +168,127 @@ func TestClusterNeverDownload(t *testing.T) {
 	}
 }
 
-// At start the agent removes the temporaries its node left (a crash
-// mid-create), and only those: another node may be writing its own.
+// At start the agent removes what its node's journal records and a crash
+// left, and only that: another node's staging, and a name merely spelled
+// like this node's temporaries (what a lying image service once got a node
+// to create, issue 11 finding 3), are not touched.
 func TestClusterReap(t *testing.T) {
 	e := newClusterEnv(t)
 	b := e.backend(t, fileService(t).source(), nil) // node "t1"
 	ctx := context.Background()
-	mine, theirs := []string{"r1_disk.tmp-t1-0a0b", "base_x.tmp-t1-0c0d"}, "base_x.tmp-t2-0e0f"
-	for _, n := range append(mine, theirs) {
+	var mine []string
+	for _, final := range []string{"r1_disk", "base_x"} {
+		n, err := e.c.Stage(ctx, e.vmsPool, "t1", final)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, n)
+	}
+	theirs, err := e.c.Stage(ctx, e.vmsPool, "t2", "base_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := "base_x.tmp-t1-1"
+	for _, n := range append(mine, theirs, planted) {
 		if err := e.c.CreateImage(ctx, e.vmsPool, n, mib, ceph.ImageOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { _ = e.c.Remove(context.Background(), e.vmsPool, theirs, ceph.RemoveOptions{Retries: -1}) })
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, n := range []string{theirs, planted} {
+			_ = e.c.Remove(ctx, e.vmsPool, n, ceph.RemoveOptions{Retries: -1})
+		}
+		_ = e.c.Settle(ctx, e.vmsPool, "t2", theirs)
+	})
 	reaped, err := b.Reap(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(reaped)
-	if !slices.Equal(reaped, []string{"base_x.tmp-t1-0c0d", "r1_disk.tmp-t1-0a0b"}) {
-		t.Fatalf("reaped %v", reaped)
+	slices.Sort(mine)
+	if !slices.Equal(reaped, mine) {
+		t.Fatalf("reaped %v, want %v", reaped, mine)
 	}
-	testcluster.AssertPoolClean(t, e.c, e.vmsPool, theirs)
+	if ok, err := e.c.Recorded(ctx, e.vmsPool, "t2", theirs); err != nil || !ok {
+		t.Fatalf("t2's record of %s: %v, %v", theirs, ok, err)
+	}
+	if err := e.c.Settle(ctx, e.vmsPool, "t2", theirs); err != nil {
+		t.Fatal(err)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, theirs, planted)
+}
+
+// crashedClone makes a backend of node "t1" over a raw image, and leaves
+// what an agent killed between the clone and the completion marker leaves:
+// the intent recorded and the disk cloned under its final name, with no
+// metadata.
+func crashedClone(t *testing.T, disk string) (e *clusterEnv, b *provisioner.RBD, imageID string, raw []byte) {
+	t.Helper()
+	e = newClusterEnv(t)
+	svc := e.rbdService(t)
+	raw, _ = provtest.QemuImage(t, "raw", 4*mib)
+	imageID = svc.upload(t, "raw", raw)
+	b = e.backend(t, svc.source(), nil)
+	ctx := context.Background()
+	if err := e.c.Intent(ctx, e.vmsPool, "t1", disk); err != nil {
+		t.Fatal(err)
+	}
+	parent := ceph.SnapRef{Pool: e.imagesPool, Image: imageID, Snap: "snap"}
+	if err := e.c.Clone(ctx, parent, e.vmsPool, disk, ceph.ImageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return e, b, imageID, raw
+}
+
+// A disk whose create was cut short is not a disk: Get says not found, List
+// leaves it out, and the reaper removes it; a complete disk with a stale
+// intent is kept.
+func TestClusterCrashMidCloneReaped(t *testing.T) {
+	e, b, id, _ := crashedClone(t, "cut_disk")
+	ctx := context.Background()
+	if _, err := b.Get(ctx, "cut", "disk"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("Get of a disk cut short: %v, want ErrNotFound", err)
+	}
+	done, err := b.Create(ctx, provisioner.Request{InstanceID: "done", ImageID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Intent(ctx, e.vmsPool, "t1", done.Image); err != nil { // a settle that never ran
+		t.Fatal(err)
+	}
+	if disks, err := b.List(ctx, ""); err != nil || len(disks) != 1 || disks[0].Image != done.Image {
+		t.Fatalf("List = %+v, %v; want only %s", disks, err, done.Image)
+	}
+	reaped, err := b.Reap(ctx)
+	if err != nil || !slices.Equal(reaped, []string{"cut_disk"}) {
+		t.Fatalf("Reap = %v, %v; want cut_disk removed", reaped, err)
+	}
+	if d, err := b.Get(ctx, "done", "disk"); err != nil || d.ImageID != id {
+		t.Fatalf("complete disk after Reap: %+v, %v", d, err)
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, done.Image)
+}
+
+// A repeat create of a disk whose first create was cut short succeeds: it
+// removes the incomplete disk of its own journal and clones again.
+func TestClusterRepeatCreateAfterCrash(t *testing.T) {
+	e, b, id, raw := crashedClone(t, "again_disk")
+	ctx := context.Background()
+	d, err := b.Create(ctx, provisioner.Request{InstanceID: "again", ImageID: id, SizeBytes: 8 * mib, Owner: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Existed || d.SizeBytes != 8*mib || d.Method != provisioner.MethodClone {
+		t.Fatalf("repeat create after a crash: %+v", d)
+	}
+	got, err := b.Get(ctx, "again", "disk")
+	if err != nil || got.Owner != "p1" || got.ImageID != id || got.SizeBytes != 8*mib {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	if !bytes.Equal(e.readDisk(t, e.vmsPool, "again_disk")[:len(raw)], raw) {
+		t.Fatal("the disk does not read back the image")
+	}
+	testcluster.AssertPoolClean(t, e.c, e.vmsPool, "again_disk")
 }
 
 // Two nodes making the first disks of one image at once end with one base:
@@ -255,20 +354,29 @@ func TestClusterReapPurgesOwnTrash(t *testing.T) {
 	e := newClusterEnv(t)
 	b := e.backend(t, fileService(t).source(), nil) // node "t1"
 	ctx := context.Background()
-	mine, theirs := "rt_disk.tmp-t1-1a1b", "rt_disk.tmp-t2-2a2b"
-	for _, n := range []string{mine, theirs} {
+	staged := map[string]string{}
+	for _, owner := range []string{"t1", "t2"} {
+		n, err := e.c.Stage(ctx, e.vmsPool, owner, "rt_disk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		staged[owner] = n
 		w, err := e.c.OpenWriter(ctx, e.vmsPool, n, mib, ceph.ImageOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Trashed while watched, as the old Reap did.
-		err = e.c.Remove(ctx, e.vmsPool, w.TempName(), ceph.RemoveOptions{Retries: -1, TrashAsLastResort: true})
+		// Trashed while watched, as a last reap round does.
+		err = e.c.Remove(ctx, e.vmsPool, n, ceph.RemoveOptions{Retries: -1, TrashAsLastResort: true})
 		_ = w.Abort(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { _ = e.c.TrashPurge(context.Background(), e.vmsPool) })
+	mine, theirs := staged["t1"], staged["t2"]
+	t.Cleanup(func() {
+		_ = e.c.TrashPurge(context.Background(), e.vmsPool)
+		_ = e.c.Settle(context.Background(), e.vmsPool, "t2", theirs)
+	})
 	if _, err := b.Reap(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -276,8 +384,8 @@ func TestClusterReapPurgesOwnTrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(trash) != 1 || !strings.HasPrefix(trash[0].Name, theirs+".tmp-") {
-		t.Fatalf("trash %+v, want only %s's", trash, theirs)
+	if len(trash) != 1 || trash[0].Name != theirs {
+		t.Fatalf("trash %+v, want only %s (%s purged)", trash, theirs, mine)
 	}
 }
 
@@ -286,11 +394,18 @@ func TestClusterReapHonoursContext(t *testing.T) {
 	e := newClusterEnv(t)
 	b := e.backend(t, fileService(t).source(), nil)
 	ctx := context.Background()
-	w, err := e.c.OpenWriter(ctx, e.vmsPool, "rc_disk.tmp-t1-0a0b", mib, ceph.ImageOptions{})
+	n, err := e.c.Stage(ctx, e.vmsPool, "t1", "rc_disk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = w.Abort(context.Background()) })
+	w, err := e.c.OpenWriter(ctx, e.vmsPool, n, mib, ceph.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = w.Abort(context.Background())
+		_ = e.c.Settle(context.Background(), e.vmsPool, "t1", n)
+	})
 	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()

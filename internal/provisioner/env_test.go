@@ -161,6 +161,11 @@ func (e *clusterEnv) backend(t testing.TB, src provisioner.ImageSource, mod func
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		// A fetch whose caller hung up ends (and cleans up) behind the
+		// answer; wait for it rather than race it.
+		for b.FetchesInFlight() > 0 && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
 		disks, _ := b.List(ctx, "")
 		for _, d := range disks {
 			_ = b.DeleteInstance(ctx, d.InstanceID)

@@ -23,6 +23,9 @@ type fakeCluster struct {
 	// busy counts, per "pool/name", the Remove calls still to answer
 	// ErrBusy (a watch left by a killed process).
 	busy map[string]int
+	// journals are the staging records per "pool/owner"
+	// (fake_journal_test.go).
+	journals map[string]map[string]string
 }
 
 type fakeImage struct {
@@ -229,9 +232,6 @@ func (f *fakeCluster) Remove(_ context.Context, pool, name string, o ceph.Remove
 	delete(f.images, pool+"/"+name)
 	return nil
 }
-func (f *fakeCluster) TrashPurgeMatching(_ context.Context, pool string, match func(string) bool) error {
-	return nil // the fake has no trash: Remove never trashes
-}
 func (f *fakeCluster) CleanupInstance(ctx context.Context, pool, instanceID string) error {
 	for _, n := range f.names(pool) {
 		if strings.HasPrefix(n, instanceID+"_") {
@@ -304,9 +304,4 @@ func (s *fakeImages) Download(ctx context.Context, id string) (io.ReadCloser, er
 		}
 	}
 	return io.NopCloser(bytes.NewReader(data)), nil
-}
-
-// Discard removes at once: the fake never stalls.
-func (f *fakeCluster) Discard(ctx context.Context, pool, name string, _ error) {
-	_ = f.Remove(ctx, pool, name, ceph.RemoveOptions{Retries: 3, TrashAsLastResort: true})
 }

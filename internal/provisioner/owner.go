@@ -1,7 +1,6 @@
 package provisioner
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -9,9 +8,9 @@ import (
 )
 
 // Every disk records who owns it and where it came from as RBD image
-// metadata (the local backend: a sidecar file). The keys are written on the
-// temporary image, before it is published under the disk's name, so a
-// crash can never leave a published disk without an owner. Metadata lives
+// metadata (the local backend: a sidecar file). The keys are written before
+// the disk's completion marker (ceph.Complete), so a disk that counts always
+// has its owner: one without the marker is a crashed create. Metadata lives
 // in the image header: it follows the disk through rename, resize and
 // flatten, so a flattened disk still tells its image id.
 const (
@@ -56,14 +55,4 @@ func (b *RBD) methodOf(parentPool, parentImage string) Method {
 		return MethodBaseClone
 	}
 	return MethodClone
-}
-
-// record writes the disk's metadata on its temporary image tmp; on failure
-// tmp is removed, so nothing unowned is left.
-func (b *RBD) record(ctx context.Context, tmp string, req Request, method Method) error {
-	if err := b.c.SetMetadata(ctx, b.cfg.VMsPool, tmp, diskMeta(req, method)); err != nil {
-		b.cleanup(ctx, tmp, err)
-		return fmt.Errorf("record owner of disk %s/%s: %w", b.cfg.VMsPool, tmp, err)
-	}
-	return nil
 }

@@ -174,16 +174,8 @@ func (b *RBD) make(ctx context.Context, img Image, req Request, opener snapOpene
 	return d, method, reasons, err
 }
 
-// cloneDisk clones parent into the disk. The clone is made under a
-// temporary name of this node and renamed into place once it is complete
-// (owner recorded, grown, flattened): librbd's clone is several steps
-// (create, attach parent, ...) and a crash between them leaves an image that
-// cannot be opened or has no parent; under the final name that would be a
-// disk that can neither be used nor deleted, while under a temporary name
-// the start-up reaper removes it. The rename needs no exclusive claim:
-// Create holds the disk's lock (disklock.go) and a disk name has one writer,
-// so the only extra round trips over a bare clone are the metadata write and
-// the rename.
+// cloneDisk clones parent into the disk, in place under the disk's name
+// (cloneInPlace).
 func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
 	f, err := b.parentFacts(ctx, parent)
 	if err != nil {
@@ -249,24 +241,96 @@ func (b *RBD) cloneFrom(ctx context.Context, parent ceph.SnapRef, f parentFacts,
 	}
 	final := diskImageName(req.InstanceID, req.Name)
 	flatten := depth >= b.cfg.HardDepth
-	name := ceph.StageName(final, b.cfg.Node)
 	mark(ctx, StepDecision)
-	if err := b.c.Clone(ctx, parent, b.cfg.VMsPool, name, ceph.ImageOptions{Features: b.cfg.Features}); errors.Is(err, errs.ErrExists) {
+	if err := b.cloneInPlace(ctx, parent, final); errors.Is(err, errDiskComplete) {
 		return existing(ctx, b.Get, req)
 	} else if err != nil {
 		return Disk{}, err
 	}
-	if err := b.record(ctx, name, req, b.methodOf(parent.Pool, parent.Image)); err != nil {
+	mark(ctx, StepClone)
+	if err := b.finish(ctx, final, growTo(f.size, size), flatten, diskMeta(req, b.methodOf(parent.Pool, parent.Image))); err != nil {
 		return Disk{}, err
 	}
 	d := b.newDisk(req, size, parent.String())
 	if flatten {
 		d.Parent = ""
 	}
-	if err := b.commit(ctx, name, f.size, size, flatten, req); err != nil {
-		return b.lostPublish(ctx, req, err)
-	}
 	return d, nil
+}
+
+// cloneInPlace clones parent straight under the disk's name, with no
+// temporary name and no rename. librbd's clone is several steps (create,
+// attach parent, ...), and a crash between them leaves an image that may not
+// open; so the name is first recorded as an intent in this node's journal,
+// and the disk counts only once finish has written its completion marker.
+// Until then Get treats it as absent, and after a crash the reaper, or a
+// repeat create of the same disk, removes it: nothing is left that can
+// neither be used nor removed. librbd refuses a taken name, which is the
+// existence check: a taken name is a complete disk (errDiskComplete) or this
+// node's create cut short, which is removed and cloned again. Create holds
+// the disk's lock and a disk name has one writer (its instance's node), so
+// nobody else can be making it meanwhile.
+func (b *RBD) cloneInPlace(ctx context.Context, parent ceph.SnapRef, final string) error {
+	pool, node := b.cfg.VMsPool, b.cfg.Node
+	if err := b.c.Intent(ctx, pool, node, final); err != nil {
+		return err
+	}
+	o := ceph.ImageOptions{Features: b.cfg.Features}
+	err := b.c.Clone(ctx, parent, pool, final, o)
+	if errors.Is(err, errs.ErrExists) {
+		if err = b.removeIncomplete(ctx, final); err == nil {
+			err = b.c.Clone(ctx, parent, pool, final, o)
+		}
+	}
+	switch {
+	case errors.Is(err, errDiskComplete):
+		b.settle(ctx, final) // the disk is someone's: never discard it
+	case err != nil:
+		b.cleanup(ctx, final, err) // the name was free: whatever is there is ours
+	}
+	return err
+}
+
+// errDiskComplete: the disk's name holds a complete disk.
+var errDiskComplete = errors.New("disk exists")
+
+// removeIncomplete removes a disk without its completion marker: what a
+// create of this node cut short left (Create found no disk there).
+func (b *RBD) removeIncomplete(ctx context.Context, final string) error {
+	pool := b.cfg.VMsPool
+	_, meta, err := b.c.StatMetadata(ctx, pool, final)
+	switch {
+	case errors.Is(err, errs.ErrNotFound): // gone, or a header cut short: Remove copes
+	case err != nil:
+		return err
+	case meta[ceph.MetaComplete] != "":
+		return fmt.Errorf("disk %s/%s: %w", pool, final, errDiskComplete)
+	}
+	b.log.WarnContext(ctx, "removing a disk a crash left incomplete", "disk", final)
+	return b.c.Remove(ctx, pool, final, ceph.RemoveOptions{Retries: -1})
+}
+
+// finish completes a disk made in place: flattens it if asked, grows it to
+// grow bytes (0: no resize), records its owner and origin with the
+// completion marker in one atomic write, and settles its intent. On failure
+// the disk is removed.
+func (b *RBD) finish(ctx context.Context, final string, grow uint64, flatten bool, meta map[string]string) error {
+	var err error
+	if flatten {
+		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", final, "limit", b.cfg.HardDepth)
+		err = b.c.Flatten(ctx, b.cfg.VMsPool, final)
+	}
+	if err == nil {
+		err = b.c.Complete(ctx, b.cfg.VMsPool, final, grow, meta)
+	}
+	mark(ctx, StepResize)
+	if err != nil {
+		b.cleanup(ctx, final, err)
+		return fmt.Errorf("finish disk %s/%s: %w", b.cfg.VMsPool, final, err)
+	}
+	b.settle(ctx, final)
+	mark(ctx, StepPublish)
+	return nil
 }
 
 // lostPublish answers a create whose publish found the name taken (a disk
@@ -284,33 +348,46 @@ func (b *RBD) newDisk(req Request, size uint64, parent string) Disk {
 		SizeBytes: size, ImageID: req.ImageID, Parent: parent, Owner: req.Owner}
 }
 
-// commit grows tmp to size, flattens it if asked and publishes it under the
-// disk's name by a plain rename (Create holds the disk's lock; librbd's
-// rename refuses a taken name). On any failure tmp is removed; errs.ErrExists
-// means the disk exists already.
-func (b *RBD) commit(ctx context.Context, tmp string, have, size uint64, flatten bool, req Request) error {
-	mark(ctx, StepClone)
-	var err error
-	if size > have {
-		err = b.c.Resize(ctx, b.cfg.VMsPool, tmp, size, false)
-	}
-	if err == nil && flatten {
-		b.log.WarnContext(ctx, "clone depth at hard limit, flattening", "disk", tmp, "limit", b.cfg.HardDepth)
-		err = b.c.Flatten(ctx, b.cfg.VMsPool, tmp)
-	}
+// publishStaged completes the staged disk tmp (grown by grow, as in finish)
+// and publishes it under the disk's name by a plain rename (Create holds the
+// disk's lock; librbd's rename refuses a taken name). On any failure tmp is
+// removed; errs.ErrExists means the disk exists already.
+func (b *RBD) publishStaged(ctx context.Context, tmp string, grow uint64, req Request, method Method) error {
+	err := b.c.Complete(ctx, b.cfg.VMsPool, tmp, grow, diskMeta(req, method))
 	mark(ctx, StepResize)
 	if err == nil {
-		err = b.c.Rename(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name))
+		err = b.c.Publish(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name), false)
 	}
-	mark(ctx, StepPublish)
 	if err != nil {
 		b.cleanup(ctx, tmp, err)
+		return err
 	}
-	return err
+	b.settle(ctx, tmp)
+	mark(ctx, StepPublish)
+	return nil
 }
 
-// cleanup removes name after the failure cause (in the background when the
+// growTo is the resize a disk of have bytes needs to be size bytes (0:
+// none): only a size asked for above the image costs an open of the disk.
+func growTo(have, size uint64) uint64 {
+	if size > have {
+		return size
+	}
+	return 0
+}
+
+// cleanup removes name, recorded in this node's journal, after the failure
+// cause, and settles its record once it is gone (in the background when the
 // cluster stalled; the Cluster owns and drains that work).
 func (b *RBD) cleanup(ctx context.Context, name string, cause error) {
-	b.c.Discard(ctx, b.cfg.VMsPool, name, cause)
+	b.c.DiscardRecorded(ctx, b.cfg.VMsPool, b.cfg.Node, name, cause)
+}
+
+// settle drops the record of name, now published or complete. A record
+// left behind is harmless (the reaper finds the image complete or renamed
+// away and drops it), so a failure is only logged.
+func (b *RBD) settle(ctx context.Context, name string) {
+	if err := b.c.Settle(ctx, b.cfg.VMsPool, b.cfg.Node, name); err != nil {
+		b.log.WarnContext(ctx, "settling a journal record failed; the reaper drops it", "name", name, "err", err)
+	}
 }

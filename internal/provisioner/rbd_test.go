@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -218,8 +217,9 @@ func TestHardDepthFlattens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Parent != "" || !slices.ContainsFunc(f.c.calls, func(s string) bool { return strings.HasPrefix(s, "flatten vms/i1_disk.tmp-n1-") }) {
-		t.Fatalf("disk %+v, calls %v: want flattened before rename", d, f.c.calls)
+	flatten, set := slices.Index(f.c.calls, "flatten vms/i1_disk"), slices.Index(f.c.calls, "set-metadata vms/i1_disk")
+	if d.Parent != "" || flatten < 0 || set < flatten {
+		t.Fatalf("disk %+v, calls %v: want flattened before it is marked complete", d, f.c.calls)
 	}
 }
 
@@ -241,42 +241,21 @@ func TestResizeGrowsOnly(t *testing.T) {
 	}
 }
 
-func TestReapRemovesOnlyThisNodesTemporaries(t *testing.T) {
+// Reap asks this node's journal, and nothing else: names spelled like its
+// temporaries, or recorded by another node, stay.
+func TestReapTakesOnlyRecordedNames(t *testing.T) {
 	f := newRBDFixture(t, nil)
-	for _, n := range []string{"i1_disk.tmp-n1-aa", "base_x.tmp-n1-bb.tmp-cc", "i1_disk.tmp-n12-dd", "base_y.tmp-n2-ee", "i1_disk"} {
+	ctx := context.Background()
+	mine, _ := f.c.Stage(ctx, "vms", "n1", "i1_disk")
+	theirs, _ := f.c.Stage(ctx, "vms", "n2", "base_y")
+	for _, n := range []string{mine, theirs, "i1_disk.tmp-n1-aa", "base_x.tmp-n1-bb", "i1_disk"} {
 		f.c.put("vms", n, mib)
 	}
-	reaped, err := f.b.Reap(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	reaped, err := f.b.Reap(ctx)
+	if err != nil || !slices.Equal(reaped, []string{mine}) {
+		t.Fatalf("Reap = %v, %v; want only %s", reaped, err, mine)
 	}
-	if got := f.c.names("vms"); !slices.Equal(got, []string{"base_y.tmp-n2-ee", "i1_disk", "i1_disk.tmp-n12-dd"}) || len(reaped) != 2 {
-		t.Fatalf("left %v, reaped %v", got, reaped)
-	}
-}
-
-// A temporary still watched by a killed agent (the watch outlives it by
-// ~30 s) is retried, while the others go at once, and trashed only after
-// the last retry.
-func TestReapRetriesBusyBeforeTrash(t *testing.T) {
-	f := newRBDFixture(t, nil)
-	for _, n := range []string{"i1_disk.tmp-n1-aa", "i2_disk.tmp-n1-bb", "i3_disk.tmp-n1-cc"} {
-		f.c.put("vms", n, mib)
-	}
-	f.c.busy = map[string]int{"vms/i1_disk.tmp-n1-aa": 3, "vms/i3_disk.tmp-n1-cc": 100}
-	f.b.SetReapRetries(5, time.Millisecond)
-	reaped, err := f.b.Reap(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(reaped)
-	if !slices.Equal(reaped, []string{"i1_disk.tmp-n1-aa", "i2_disk.tmp-n1-bb", "i3_disk.tmp-n1-cc"}) || len(f.c.names("vms")) != 0 {
-		t.Fatalf("reaped %v, left %v", reaped, f.c.names("vms"))
-	}
-	if f.c.busy["vms/i1_disk.tmp-n1-aa"] != 0 || f.c.busy["vms/i3_disk.tmp-n1-cc"] != 100-6 {
-		t.Fatalf("busy counts after Reap: %v (want i1 removed on its 4th try, i3 trashed on its 6th)", f.c.busy)
-	}
-	if !slices.Contains(f.c.calls, "trash vms/i3_disk.tmp-n1-cc") || slices.Contains(f.c.calls, "trash vms/i1_disk.tmp-n1-aa") {
-		t.Fatalf("calls %v: want only i3 trashed", f.c.calls)
+	if got := f.c.names("vms"); slices.Contains(got, mine) || len(got) != 4 {
+		t.Fatalf("left %v", got)
 	}
 }

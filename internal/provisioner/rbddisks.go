@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -19,6 +18,9 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 	}
 	info, meta, err := b.c.StatMetadata(ctx, b.cfg.VMsPool, diskImageName(instanceID, name))
 	if err != nil {
+		return Disk{}, err
+	}
+	if err := b.checkComplete(ctx, diskImageName(instanceID, name), meta); err != nil {
 		return Disk{}, err
 	}
 	d := Disk{InstanceID: instanceID, Name: name, Pool: b.cfg.VMsPool, Image: info.Name, SizeBytes: info.Size}
@@ -36,6 +38,26 @@ func (b *RBD) Get(ctx context.Context, instanceID, name string) (Disk, error) {
 	}
 	applyMeta(&d, meta)
 	return d, nil
+}
+
+// checkComplete answers errs.ErrNotFound for a disk this node is making, or
+// whose create a crash cut short: its intent is recorded and it has no
+// completion marker. Such a disk is not ready; a repeat create or the
+// reaper removes it. A disk without the marker that was never recorded is
+// one made before the marker existed (staged and renamed into place), and
+// counts; only those cost the journal look-up.
+func (b *RBD) checkComplete(ctx context.Context, image string, meta map[string]string) error {
+	if meta[ceph.MetaComplete] != "" {
+		return nil
+	}
+	making, err := b.c.Recorded(ctx, b.cfg.VMsPool, b.cfg.Node, image)
+	if err != nil {
+		return err
+	}
+	if making {
+		return fmt.Errorf("disk %s/%s is not complete (being made, or cut short by a crash): %w", b.cfg.VMsPool, image, errs.ErrNotFound)
+	}
+	return nil
 }
 
 // List returns the disks of one instance, or all disks.
@@ -113,73 +135,16 @@ func (b *RBD) DeleteInstance(ctx context.Context, instanceID string) error {
 	return b.c.CleanupInstance(ctx, b.cfg.VMsPool, instanceID)
 }
 
-// Reap removes the temporary names this node left in the vms pool (a crash
-// mid-create) and purges this node's temporaries from the pool's trash. It
-// returns the names it removed, and every failure joined.
-//
-// A temporary of a process that was killed may still carry that process's
-// watch on its header until the OSD expires it (~30 s), and librbd refuses
-// to remove a watched image. Moving it to the trash at once would free the
-// name but leave it there forever, so Reap first tries every temporary once,
-// then retries the busy ones every reapInterval, reapRetries times (Nova's 12
-// x 5 s by default, past the watch timeout), and only then trashes what is
-// still busy. It may thus take about a minute; it stops early, with
-// ctx.Err() joined, when ctx ends. Callers run it in the background after
-// start-up.
+// Reap removes what this node's journal records and a crash left in the
+// vms pool (ceph.Reap: staged bases and imports, disks whose clone was cut
+// short before their completion marker) and purges them from the trash. No
+// name this node did not record is touched, whatever it is called. Each
+// disk intent is looked at under the disk's lock, so a create of the same
+// disk meanwhile is not raced. It returns the names it removed, and every
+// failure joined; it may take about a minute (watches of a killed process
+// expire), so callers start it before serving and let it run in the
+// background.
 func (b *RBD) Reap(ctx context.Context) ([]string, error) {
-	pool, node := b.cfg.VMsPool, b.cfg.Node
-	names, err := b.c.ListImages(ctx, pool)
-	if err != nil {
-		return nil, err
-	}
-	var pending []string
-	for _, n := range names {
-		if ceph.StagedBy(n, node) {
-			pending = append(pending, n)
-		}
-	}
-	retries, interval := b.reapRetries, b.reapInterval
-	if retries == 0 {
-		retries = 12
-	}
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	var reaped []string
-	var failed []error
-	for round := 0; len(pending) > 0; round++ {
-		last := round >= retries
-		var busy []string
-		for _, n := range pending {
-			// One attempt each round, so that one busy image does not hold
-			// up the others; the last round trashes what is still busy.
-			err := b.c.Remove(ctx, pool, n, ceph.RemoveOptions{Retries: -1, TrashAsLastResort: last})
-			switch {
-			case err == nil:
-				b.log.InfoContext(ctx, "reaped temporary image", "image", n, "round", round)
-				reaped = append(reaped, n)
-			case errors.Is(err, errs.ErrBusy) && !last:
-				busy = append(busy, n)
-			default:
-				failed = append(failed, err)
-			}
-		}
-		pending = busy
-		if len(pending) == 0 {
-			break
-		}
-		if err := sleepCtx(ctx, interval); err != nil {
-			failed = append(failed, fmt.Errorf("reap of %v in %s stopped: %w", pending, pool, err))
-			break
-		}
-	}
-	// Trashed temporaries of earlier runs (or of this one's last round):
-	// nothing else ever purges them. One that is still watched stays for the
-	// next start.
-	if ctx.Err() == nil {
-		if err := b.c.TrashPurgeMatching(ctx, pool, func(n string) bool { return ceph.StagedBy(n, node) }); err != nil {
-			failed = append(failed, err)
-		}
-	}
-	return reaped, errors.Join(failed...)
+	o := ceph.ReapOptions{Retries: b.reapRetries, Interval: b.reapInterval, Hold: b.disks.lock}
+	return b.c.Reap(ctx, b.cfg.VMsPool, b.cfg.Node, o)
 }

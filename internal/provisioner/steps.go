@@ -14,9 +14,9 @@ type Step string
 const (
 	StepLookup   Step = "lookup"   // repeat check and the image record
 	StepDecision Step = "decision" // location checks, source inspection, parent stat
-	StepClone    Step = "clone"    // clone (or fetch and import) and its metadata
-	StepResize   Step = "resize"   // grow and, at the hard depth, flatten
-	StepPublish  Step = "publish"  // the rename into the disk's name
+	StepClone    Step = "clone"    // journal intent and clone in place (or fetch and import)
+	StepResize   Step = "resize"   // flatten at the hard depth, grow, metadata and completion marker
+	StepPublish  Step = "publish"  // settle the journal record (an import: the rename first)
 )
 
 // Steps lists the steps in the order Create runs them.

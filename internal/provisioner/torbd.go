@@ -13,8 +13,9 @@ import (
 )
 
 // fetchRaw downloads the image and leaves it as raw RBD image pool/name (a
-// temporary name). Size, hash and format are verified before anything is
-// converted, and name is removed on any failure. It returns the virtual size.
+// name staged in this node's journal). Size, hash and format are verified
+// before anything is converted, and name is removed (and its record
+// settled) on any failure. It returns the virtual size.
 //
 //   - raw goes straight into RBD with the parallel thin import: no local file.
 //   - anything else needs random access to the source, so it lands in a
@@ -23,7 +24,12 @@ import (
 //     RBD instead avoids the local file but costs a second write and a read
 //     of the image through the cluster, one OSD round trip per qcow2
 //     cluster: measured 2-4x slower than the local file on the dev cluster.
-func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, error) {
+func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (size uint64, err error) {
+	defer func() {
+		if err != nil { // name is staged: its record goes too, even if nothing was made
+			b.cleanup(ctx, name, err)
+		}
+	}()
 	if err := b.fetches.acquire(ctx); err != nil {
 		return 0, err
 	}
@@ -34,14 +40,12 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 		return 0, err
 	}
 	defer dl.Close()
-	var size uint64
 	if isRawFormat(img.DiskFormat) {
 		size, err = b.importVerified(ctx, dl, name)
 	} else {
 		size, err = b.convertViaFile(ctx, dl, name)
 	}
 	if err != nil {
-		b.cleanup(ctx, name, err)
 		return 0, err
 	}
 	b.log.InfoContext(ctx, "image fetched to raw", "image_id", img.ID, "format", img.DiskFormat, "bytes", dl.n,

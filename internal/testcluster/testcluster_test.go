@@ -46,16 +46,34 @@ func TestAssertPoolClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Remove(ctx, images, busy.TempName(), ceph.RemoveOptions{Retries: -1, TrashAsLastResort: true}); err != nil {
+	if err := c.Remove(ctx, images, "busy", ceph.RemoveOptions{Retries: -1, TrashAsLastResort: true}); err != nil {
 		t.Fatal(err)
 	}
 	_ = busy.Abort(ctx)
 
+	// A staging record nobody settled is a leftover too; an empty journal
+	// object is not.
+	staged, err := c.Stage(ctx, images, "tc1", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Intent(ctx, images, "tc2", "y"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Settle(ctx, images, "tc2", "y"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.Settle(ctx, images, "tc1", staged)
+		_ = c.DropJournal(ctx, images, "tc1")
+		_ = c.DropJournal(ctx, images, "tc2")
+	})
+
 	r := &recorder{TB: t}
 	testcluster.AssertPoolClean(r, c, images, "kept")
 	all := strings.Join(r.errs, "\n")
-	if len(r.errs) != 2 || !strings.Contains(all, "leaked") || !strings.Contains(all, "trash") {
-		t.Fatalf("AssertPoolClean reported %q; want the leaked image and the trash", r.errs)
+	if len(r.errs) != 3 || !strings.Contains(all, "leaked") || !strings.Contains(all, "trash") || !strings.Contains(all, staged) {
+		t.Fatalf("AssertPoolClean reported %q; want the leaked image, the trash and the record of %s", r.errs, staged)
 	}
 	r = &recorder{TB: t}
 	testcluster.AssertPoolClean(r, c, vms)

@@ -217,24 +217,26 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 		fatal <- err
 		return rbdConn{c: c}
 	}
-	// A crash mid-create leaves only temporary names; they go before disk
-	// requests are served, because a create running beside the reap would
-	// have its own temporaries (same node marker) removed under it. Reap
-	// may wait a while: a dead agent's watch on its temporaries outlives it
-	// by ~30 s.
-	srv.Starting("removing temporary images a previous run left")
+	// A crash mid-create leaves only names recorded in this node's staging
+	// journal (staged bases and imports, disks cloned in place without
+	// their completion marker); they go before disk requests are served,
+	// because the reap reads the journal once and a create running beside
+	// it could have its fresh records taken for a crash's. Reap may wait a
+	// while: a dead agent's watch on its images outlives it by ~30 s.
+	srv.Starting("removing what a previous run left (staging journal)")
 	reapPolicy := backoff.Policy{Initial: 5 * time.Second, Factor: 2, Attempts: 3,
 		OnRetry: func(attempt int, _ time.Duration, err error) {
-			log.Warn("removing temporary images failed; retrying", "attempt", attempt, "err", err)
+			log.Warn("removing a previous run's leftovers failed; retrying", "attempt", attempt, "err", err)
 		}}
 	if err := reapPolicy.Retry(ctx, func(ctx context.Context, _ int) error { return reap(ctx, rb, log) }); err != nil {
 		if ctx.Err() != nil {
 			return rbdConn{c: c}
 		}
-		// Leftovers are only garbage under names no new create uses
-		// (random suffix); being down for them helps nobody. The next
-		// start tries again, and DeleteInstance removes them too.
-		log.Error("could not remove temporary images; serving anyway", "err", err)
+		// Staged leftovers are garbage under names no new create uses
+		// (random suffix), and a disk left incomplete counts as absent (a
+		// repeat create replaces it); being down for them helps nobody.
+		// The next start tries again.
+		log.Error("could not remove a previous run's leftovers; serving anyway", "err", err)
 	}
 	// Readiness follows the cluster from now on: monitors, an OSD of the
 	// disk pool and the fsid ceph.conf names (a replaced cluster).
@@ -247,7 +249,7 @@ func startRBD(ctx context.Context, cfg ceph.Config, o nodeOptions, src provision
 func reap(ctx context.Context, b provisioner.Backend, log *slog.Logger) error {
 	reaped, err := b.Reap(ctx)
 	if len(reaped) > 0 {
-		log.Info("reaped temporary images", "names", reaped)
+		log.Info("reaped a previous run's leftovers", "names", reaped)
 	}
 	return err
 }

@@ -147,13 +147,13 @@ func (s *Store) options() ceph.ImportOptions {
 }
 
 // Put implements store.Store: a thin parallel import under a temporary
-// name (ceph.Import renames it into place only when complete), then the
-// snapshot. If the snapshot fails the image is removed again.
+// name, published under id only when complete, then the snapshot. If the
+// snapshot fails the image is removed again.
 func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (store.Result, error) {
 	if err := s.removeSnapless(ctx, id); err != nil {
 		return store.Result{}, err
 	}
-	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, id, s.options())
+	res, err := s.stage(ctx, id, r, size)
 	if err != nil {
 		return store.Result{}, fmt.Errorf("rbd store: %w", err)
 	}
@@ -168,6 +168,22 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (st
 	loc := rbdloc.Location{FSID: s.c.FSID(), Pool: s.cfg.Pool, Image: id, Snapshot: SnapName}
 	return store.Result{Size: int64(res.Size), Location: loc.String(), MD5: res.MD5, SHA512: res.SHA512,
 		Metadata: map[string]string{"store": s.ID()}}, nil
+}
+
+// stage imports r under a temporary name (swept after a crash by its image
+// id, recover.go) and publishes it as id; the catalog lets one upload at a
+// time claim id, so a plain rename is exact (ceph.Publish).
+func (s *Store) stage(ctx context.Context, id string, r io.Reader, size int64) (ceph.ImportResult, error) {
+	tmp := ceph.TempName(id)
+	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, tmp, s.options())
+	if err != nil {
+		return res, err
+	}
+	if err := s.c.Publish(ctx, s.cfg.Pool, tmp, id, false); err != nil {
+		s.c.Discard(ctx, s.cfg.Pool, tmp, err)
+		return res, err
+	}
+	return res, nil
 }
 
 // locate parses a location and refuses any outside this cluster and pool,
