@@ -19,6 +19,7 @@ func (r *Result) Markdown(w io.Writer) error {
 	r.timeTable(&b)
 	r.ratioTable(&b)
 	r.concurrencyTable(&b)
+	r.cpuTable(&b)
 	r.rssTable(&b)
 	if len(r.Errors) > 0 {
 		b.WriteString("\n### Errors\n\n")
@@ -51,7 +52,7 @@ func (r *Result) header(b *strings.Builder) {
 }
 
 func (r *Result) targetTable(b *strings.Builder) {
-	b.WriteString("| target (issue 6) | limit | measured | verdict |\n|---|---|---|---|\n")
+	b.WriteString("| target (issue 6 unless named) | limit | measured | verdict |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		got := t.Got
 		if got == "" {
@@ -123,6 +124,7 @@ var ratioRows = []ratioRow{
 	{PathCold, PathNaive, FormatQCOW2, FormatQCOW2},
 	{PathCold, PathQemuRBD, FormatQCOW2, FormatQCOW2},
 	{PathNaive, PathClone, FormatRaw, FormatRaw},
+	{PathUpload, PathRBD, FormatRaw, FormatRaw},
 }
 
 func (r *Result) ratioTable(b *strings.Builder) {
@@ -172,9 +174,30 @@ func methods(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// rssTable shows the agent's peak RSS per path, format and size: VmHWM of
+// the node that made the disk, reset just before it.
 func (r *Result) rssTable(b *strings.Builder) {
-	for _, x := range r.RSS {
-		fmt.Fprintf(b, "Agent peak RSS (VmHWM of the `serve node` process) during a cold %s %s import: **%.0f MiB** (import took %s).\n",
-			x.Format, HumanSize(x.Size), float64(x.PeakBytes)/MiB, Duration(x.Seconds))
+	if len(r.RSS) == 0 {
+		return
 	}
+	sizes := r.sortedSizes()
+	b.WriteString("### Agent peak RSS (VmHWM of the `serve node` process, reset before each disk; worst over the reps)\n\n")
+	sizeHeader(b, []string{"path", "image"}, sizes)
+	for _, p := range []Path{PathCold, PathWarm} {
+		for _, f := range []string{FormatRaw, FormatQCOW2} {
+			cells, any := make([]string, len(sizes)), false
+			for i, size := range sizes {
+				cells[i] = "—"
+				for _, x := range r.RSS {
+					if x.Format == f && x.Size == size && (x.Path == p || (x.Path == "" && p == PathCold)) {
+						cells[i], any = fmt.Sprintf("%.0f MiB (%s)", float64(x.PeakBytes)/MiB, Duration(x.Seconds)), true
+					}
+				}
+			}
+			if any {
+				fmt.Fprintf(b, "| %s | %s | %s |\n", Labels[p], f, strings.Join(cells, " | "))
+			}
+		}
+	}
+	b.WriteString("\n")
 }
