@@ -75,35 +75,15 @@ func (r *Result) cpuTable(b *strings.Builder) {
 	if len(r.CPU) == 0 {
 		return
 	}
-	sizes := r.sortedSizes()
 	b.WriteString("### CPU seconds per GiB of image (medians: node agent + image service + client tools = total)\n\n")
-	sizeHeader(b, []string{"path", "image"}, sizes)
-	for _, p := range cpuPaths {
-		for _, f := range []string{FormatRaw, FormatQCOW2} {
-			if !r.hasCPU(p, f) {
-				continue
-			}
-			fmt.Fprintf(b, "| %s | %s |", Labels[p], f)
-			for _, size := range sizes {
-				c := r.FindCPU(p, f, size)
-				if c == nil || len(c.Samples) == 0 {
-					b.WriteString(" — |")
-					continue
-				}
-				g := c.PerGiB()
-				fmt.Fprintf(b, " %.2f + %.2f + %.2f = **%.2f** |", g.Node, g.Images, g.Client, g.Total())
-			}
-			b.WriteString("\n")
+	sizeHeader(b, []string{"path", "image"}, r.sortedSizes())
+	pathRows(b, cpuPaths, r.sortedSizes(), func(p Path, f string, size int64) (string, bool) {
+		c := r.FindCPU(p, f, size)
+		if c == nil || len(c.Samples) == 0 {
+			return "—", false
 		}
-	}
+		g := c.PerGiB()
+		return fmt.Sprintf("%.2f + %.2f + %.2f = **%.2f**", g.Node, g.Images, g.Client, g.Total()), true
+	})
 	b.WriteString("\n")
-}
-
-func (r *Result) hasCPU(p Path, f string) bool {
-	for _, c := range r.CPU {
-		if c.Path == p && c.Format == f && len(c.Samples) > 0 {
-			return true
-		}
-	}
-	return false
 }

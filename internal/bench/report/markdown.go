@@ -79,22 +79,31 @@ func sizeHeader(b *strings.Builder, lead []string, sizes []int64) {
 }
 
 func (r *Result) timeTable(b *strings.Builder) {
-	sizes := r.sortedSizes()
 	b.WriteString("### Time to ready\n\n")
-	sizeHeader(b, []string{"path", "image"}, sizes)
-	for _, p := range PathOrder {
+	sizeHeader(b, []string{"path", "image"}, r.sortedSizes())
+	pathRows(b, PathOrder, r.sortedSizes(), func(p Path, f string, size int64) (string, bool) {
+		s := r.Find(p, f, size)
+		return cell(s), s != nil && s.Summary.N > 0
+	})
+	b.WriteString("\n")
+}
+
+// pathRows writes one table row per path and format, with one cell per
+// size; a row none of whose cells has data is left out.
+func pathRows(b *strings.Builder, paths []Path, sizes []int64, cell func(p Path, f string, size int64) (string, bool)) {
+	for _, p := range paths {
 		for _, f := range []string{FormatRaw, FormatQCOW2} {
-			if !r.hasSeries(p, f) {
-				continue
+			cells, any := make([]string, len(sizes)), false
+			for i, size := range sizes {
+				var ok bool
+				cells[i], ok = cell(p, f, size)
+				any = any || ok
 			}
-			fmt.Fprintf(b, "| %s | %s |", Labels[p], f)
-			for _, size := range sizes {
-				fmt.Fprintf(b, " %s |", cell(r.Find(p, f, size)))
+			if any {
+				fmt.Fprintf(b, "| %s | %s | %s |\n", Labels[p], f, strings.Join(cells, " | "))
 			}
-			b.WriteString("\n")
 		}
 	}
-	b.WriteString("\n")
 }
 
 func (r *Result) hasSeries(p Path, f string) bool {
@@ -180,24 +189,15 @@ func (r *Result) rssTable(b *strings.Builder) {
 	if len(r.RSS) == 0 {
 		return
 	}
-	sizes := r.sortedSizes()
 	b.WriteString("### Agent peak RSS (VmHWM of the `serve node` process, reset before each disk; worst over the reps)\n\n")
-	sizeHeader(b, []string{"path", "image"}, sizes)
-	for _, p := range []Path{PathCold, PathWarm} {
-		for _, f := range []string{FormatRaw, FormatQCOW2} {
-			cells, any := make([]string, len(sizes)), false
-			for i, size := range sizes {
-				cells[i] = "—"
-				for _, x := range r.RSS {
-					if x.Format == f && x.Size == size && (x.Path == p || (x.Path == "" && p == PathCold)) {
-						cells[i], any = fmt.Sprintf("%.0f MiB (%s)", float64(x.PeakBytes)/MiB, Duration(x.Seconds)), true
-					}
-				}
-			}
-			if any {
-				fmt.Fprintf(b, "| %s | %s | %s |\n", Labels[p], f, strings.Join(cells, " | "))
+	sizeHeader(b, []string{"path", "image"}, r.sortedSizes())
+	pathRows(b, []Path{PathCold, PathWarm}, r.sortedSizes(), func(p Path, f string, size int64) (string, bool) {
+		for _, x := range r.RSS {
+			if x.Format == f && x.Size == size && (x.Path == p || (x.Path == "" && p == PathCold)) {
+				return fmt.Sprintf("%.0f MiB (%s)", float64(x.PeakBytes)/MiB, Duration(x.Seconds)), true
 			}
 		}
-	}
+		return "—", false
+	})
 	b.WriteString("\n")
 }
