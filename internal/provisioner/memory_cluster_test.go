@@ -25,6 +25,7 @@ import (
 const (
 	memChildURL   = "COWDISK_MEMTEST_URL"
 	memChildImage = "COWDISK_MEMTEST_IMAGE"
+	memChildMax   = "COWDISK_MEMTEST_MAX" // bytes, as --max-memory
 	// memTestMiB sizes the image (default 256); a one-off run at 1-4 GiB
 	// shows the peak does not grow with it.
 	memTestMiB = "COWDISK_MEMTEST_MIB"
@@ -32,13 +33,18 @@ const (
 
 // TestFallbackMemoryBounded: a node making the first disk of an image it
 // must download (raw and qcow2, 40% data) stays under the memory bound an
-// agent without --max-memory documents. The node runs in a child process
+// agent without --max-memory documents, and under a tighter --max-memory it
+// was given. The node runs in a child process
 // (this test binary again, configured as `serve node` configures itself), so
 // its peak resident set (getrusage's maxrss) is its own, not the image
 // service's or the test's.
 func TestFallbackMemoryBounded(t *testing.T) {
 	if os.Getenv(memChildURL) != "" {
-		memChild(t, os.Getenv(memChildURL), os.Getenv(memChildImage))
+		max, err := strconv.ParseUint(os.Getenv(memChildMax), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		memChild(t, os.Getenv(memChildURL), os.Getenv(memChildImage), max)
 		return
 	}
 	mib := int64(256)
@@ -53,26 +59,28 @@ func TestFallbackMemoryBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := fileService(t)
-	bound := provisioner.DefaultMaxMemory(provisioner.DefaultMaxFetches, 4<<20)
-	for format, file := range map[string]string{"raw": files.Raw, "qcow2": files.QCOW2} {
-		id := svc.uploadFile(t, format, file)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
-		cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+id)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: node process failed: %v\n%s", format, err, out)
-		}
-		peak := uint64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10 // KiB
-		t.Logf("%s %d MiB: node peak RSS %d MiB (bound %d MiB)", format, mib, peak>>20, bound>>20)
-		if peak >= bound {
-			t.Errorf("%s %d MiB: node peak RSS %d MiB, over the documented bound of %d MiB", format, mib, peak>>20, bound>>20)
+	ids := map[string]string{"raw": svc.uploadFile(t, "raw", files.Raw), "qcow2": svc.uploadFile(t, "qcow2", files.QCOW2)}
+	for _, bound := range []uint64{provisioner.DefaultMaxMemory(provisioner.DefaultMaxFetches, 4<<20), 120 << 20} {
+		for _, format := range []string{"raw", "qcow2"} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
+			cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+ids[format],
+				memChildMax+"="+strconv.FormatUint(bound, 10))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: node process failed: %v\n%s", format, err, out)
+			}
+			peak := uint64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10 // KiB
+			t.Logf("%s %d MiB: node peak RSS %d MiB (bound %d MiB)", format, mib, peak>>20, bound>>20)
+			if peak >= bound {
+				t.Errorf("%s %d MiB: node peak RSS %d MiB, over its bound of %d MiB", format, mib, peak>>20, bound>>20)
+			}
 		}
 	}
 }
 
-// memChild is the node: the agent's connection settings and memory plan, one
-// cold create, cleanup.
-func memChild(t *testing.T, url, id string) {
+// memChild is the node: the agent's connection settings and its memory plan
+// for max bytes, one cold create, cleanup.
+func memChild(t *testing.T, url, id string, max uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cfg := testcluster.Config(t)
@@ -87,7 +95,7 @@ func memChild(t *testing.T, url, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := provisioner.PlanMemory(provisioner.DefaultMaxMemory(0, 0), 0, 0)
+	plan, err := provisioner.PlanMemory(max, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
