@@ -85,3 +85,28 @@ func TestNodeRefusesTinyMaxMemory(t *testing.T) {
 		t.Fatalf("serve node --max-memory 80MiB = %v, want a refusal naming the flag and the 104 MiB two fetches need", err)
 	}
 }
+
+// TestNodeMemoryLeavesGOMEMLIMIT: without --max-memory, a GOMEMLIMIT the
+// operator set in the environment stays Go's (the writers are still sized).
+func TestNodeMemoryLeavesGOMEMLIMIT(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(1 << 30) // what the runtime read from it at start
+	var o nodeOptions
+	if err := o.memory.apply(&o.rbd); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 || o.rbd.ImportWorkers != provisioner.DefaultFetchWorkers {
+		t.Fatalf("limit %d, writers %d; want GOMEMLIMIT's 1 GiB kept and %d writers", got, o.rbd.ImportWorkers, provisioner.DefaultFetchWorkers)
+	}
+	// An explicit --max-memory wins over the environment.
+	if err := o.memory.max.Set("150MiB"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.memory.apply(&o.rbd); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got >= 150<<20 {
+		t.Fatalf("limit %d with --max-memory 150MiB", got)
+	}
+}
