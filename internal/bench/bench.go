@@ -147,7 +147,9 @@ func notes(cfg Config) []string {
 		fmt.Sprintf("Servers run as child processes: `cowdisk serve images` (RBD store, pool %s, %s) and three `cowdisk serve node` agents.", cfg.ImagesPool, objects(cfg.ImagesChunkSize)),
 		"Clone: an ordinary node. Cold: a node whose allow-list trusts no pool, so even a raw RBD image takes the fallback (download, verify, inspect, convert, thin import into a base, clone). Warm: a second such node, which finds that base. Bases are pruned between reps.",
 		"Naive: HTTP download to a local file, `qemu-img convert -O raw` to a second file (skipped for raw images, as Nova's fetch_to_raw does), `rbd import`; per-phase times are in the JSON.",
-		"Downloads and conversions come from the agent's /metrics; peak RSS is VmHWM of the cold node, reset (clear_refs) before each cold import of the largest image.",
+		"Downloads and conversions come from the agent's /metrics; peak RSS is VmHWM of the node that made the disk, reset (clear_refs) just before it, at every size.",
+		"Upload: the raw file through the Glance API into the image service's RBD store (md5 and sha512 computed, inspector run), timed from create to the record read back, against `rbd import` of the same file.",
+		"CPU: /proc/<pid>/stat of the node agents and the image service, and getrusage of the bench and the tools it waited for (rbd, qemu-img, the naive download), read just before and after each measured step (cleanup not included).",
 	}
 }
 

@@ -35,10 +35,11 @@ func TestAppendRSSKeepsPeakPerImage(t *testing.T) {
 		{Format: "raw", Size: 1, PeakBytes: 30},
 		{Format: "raw", Size: 1, PeakBytes: 20},
 		{Format: "qcow2", Size: 1, PeakBytes: 5},
+		{Path: rp.PathWarm, Format: "raw", Size: 1, PeakBytes: 7},
 	} {
 		all = appendRSS(all, x)
 	}
-	if len(all) != 2 || all[0].PeakBytes != 30 || all[1].PeakBytes != 5 {
+	if len(all) != 3 || all[0].PeakBytes != 30 || all[1].PeakBytes != 5 || all[2].PeakBytes != 7 {
 		t.Fatalf("appendRSS = %+v", all)
 	}
 }

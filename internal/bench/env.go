@@ -11,6 +11,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/bench/baseline"
 	"github.com/cowdisk/cowdisk/internal/bench/glance"
 	"github.com/cowdisk/cowdisk/internal/bench/procs"
+	rp "github.com/cowdisk/cowdisk/internal/bench/report"
 	"github.com/cowdisk/cowdisk/internal/ceph"
 )
 
@@ -35,6 +36,8 @@ type env struct {
 	// RBD image goes through the fallback: foreign makes the cold base,
 	// second is the other hypervisor that finds it warm.
 	clone, foreign, second *node
+	// lastCPU is the CPU split of the last metered measurement (cpu.go).
+	lastCPU *rp.CPUSample
 }
 
 // startupTimeout bounds how long a server may take to answer /healthz.

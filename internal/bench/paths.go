@@ -54,7 +54,6 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 	}
 	defer e.deleteImage(qcow)
 
-	largest := size == e.cfg.Sizes[len(e.cfg.Sizes)-1]
 	reps := e.cfg.repsFor(size)
 	stepsBefore, err := stepSums(ctx, e.clone, "clone")
 	if err != nil {
@@ -66,7 +65,7 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 		e.record(res, rp.PathFloor, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.floorOnce(ctx, raw) })
 		e.record(res, rp.PathClone, rp.FormatRaw, size, e.cfg.ClonesPerRep, func() (float64, string, error) { return e.agentOnce(ctx, e.clone, raw.ID) })
 		for _, img := range []uploaded{raw, qcow} {
-			e.coldWarm(ctx, res, img, size, largest)
+			e.coldWarm(ctx, res, img, size)
 		}
 		e.record(res, rp.PathRBD, rp.FormatRaw, size, 1, func() (float64, string, error) {
 			return e.baselineOnce(ctx, func(name string) (time.Duration, error) {
@@ -81,6 +80,7 @@ func (e *env) measureSize(ctx context.Context, res *rp.Result, size int64, files
 			})
 			e.record(res, rp.PathNaive, img.format, size, 1, func() (float64, string, error) { return e.naiveOnce(ctx, img) })
 		}
+		e.record(res, rp.PathUpload, rp.FormatRaw, size, 1, func() (float64, string, error) { return e.uploadOnce(ctx, raw.file, size) })
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -112,6 +112,7 @@ func (e *env) record(res *rp.Result, p rp.Path, format string, size int64, n int
 			return
 		}
 		e.add(res, p, format, size, sec, method)
+		e.fileCPU(res, p, format, size)
 	}
 }
 
@@ -189,46 +190,46 @@ func createDisk(ctx context.Context, n *node, inst, imageID string) (float64, ag
 
 // coldWarm makes the first disk of img on the foreign node (no base exists:
 // cold) and then one on the second node (the base exists: warm), and prunes
-// the base so the next rep is cold again. At the largest size it also reads
-// the foreign node's peak RSS over the cold import.
-func (e *env) coldWarm(ctx context.Context, res *rp.Result, img uploaded, size int64, measureRSS bool) {
-	fail := func(p rp.Path, err error) {
-		e.cfg.Log.Error("path failed", "path", p, "format", img.format, "size", rp.HumanSize(size), "err", err)
-		res.Errors = append(res.Errors, fmt.Sprintf("%s %s %s: %v", p, img.format, rp.HumanSize(size), err))
-	}
-	pid := e.foreign.proc.PID()
-	if measureRSS {
-		if err := procs.ResetPeakRSS(pid); err != nil {
-			fail(rp.PathCold, err)
-			measureRSS = false
-		}
-	}
+// the base so the next rep is cold again. Each disk's node has its peak RSS
+// reset before and read after, and its CPU split is filed with the sample.
+func (e *env) coldWarm(ctx context.Context, res *rp.Result, img uploaded, size int64) {
 	cold, warm := uuid.NewString(), uuid.NewString()
 	defer e.cleanupDisks(ctx, map[*node]string{e.foreign: cold, e.second: warm})
-
-	sec, method, err := e.withDownloads(ctx, e.foreign, func() (float64, agent.Disk, error) { return createDisk(ctx, e.foreign, cold, img.ID) })
-	if err != nil {
-		fail(rp.PathCold, err)
+	if !e.firstDisk(ctx, res, rp.PathCold, e.foreign, cold, img, size) {
 		return
 	}
-	e.add(res, rp.PathCold, img.format, size, sec, method)
-	if measureRSS {
-		if peak, err := procs.PeakRSS(pid); err == nil {
-			res.RSS = appendRSS(res.RSS, rp.RSS{Format: img.format, Size: size, PeakBytes: peak, Seconds: sec})
-		}
-	}
-	sec, method, err = e.withDownloads(ctx, e.second, func() (float64, agent.Disk, error) { return createDisk(ctx, e.second, warm, img.ID) })
-	if err != nil {
-		fail(rp.PathWarm, err)
-		return
-	}
-	e.add(res, rp.PathWarm, img.format, size, sec, method)
+	e.firstDisk(ctx, res, rp.PathWarm, e.second, warm, img, size)
 }
 
-// appendRSS keeps the highest peak per format and size over the reps.
+// firstDisk makes the disk of instance inst from img on n, measured as path
+// p: time, CPU and n's peak RSS. It reports whether it worked.
+func (e *env) firstDisk(ctx context.Context, res *rp.Result, p rp.Path, n *node, inst string, img uploaded, size int64) bool {
+	pid := n.proc.PID()
+	rssErr := procs.ResetPeakRSS(pid)
+	sec, method, err := e.withDownloads(ctx, n, func() (float64, agent.Disk, error) { return createDisk(ctx, n, inst, img.ID) })
+	if err != nil {
+		e.cfg.Log.Error("path failed", "path", p, "format", img.format, "size", rp.HumanSize(size), "err", err)
+		res.Errors = append(res.Errors, fmt.Sprintf("%s %s %s: %v", p, img.format, rp.HumanSize(size), err))
+		return false
+	}
+	e.add(res, p, img.format, size, sec, method)
+	e.fileCPU(res, p, img.format, size)
+	if rssErr == nil {
+		var peak uint64
+		if peak, rssErr = procs.PeakRSS(pid); rssErr == nil {
+			res.RSS = appendRSS(res.RSS, rp.RSS{Path: p, Format: img.format, Size: size, PeakBytes: peak, Seconds: sec})
+		}
+	}
+	if rssErr != nil {
+		res.Errors = append(res.Errors, fmt.Sprintf("%s %s %s: peak RSS: %v", p, img.format, rp.HumanSize(size), rssErr))
+	}
+	return true
+}
+
+// appendRSS keeps the highest peak per path, format and size over the reps.
 func appendRSS(all []rp.RSS, x rp.RSS) []rp.RSS {
 	for i := range all {
-		if all[i].Format == x.Format && all[i].Size == x.Size {
+		if all[i].Path == x.Path && all[i].Format == x.Format && all[i].Size == x.Size {
 			if x.PeakBytes > all[i].PeakBytes {
 				all[i] = x
 			}
@@ -240,33 +241,23 @@ func appendRSS(all []rp.RSS, x rp.RSS) []rp.RSS {
 
 // withDownloads runs create and labels its method with the downloads it
 // caused on that node, so the JSON shows a cold disk really was cold and a
-// warm one moved no image byte; and with the CPU seconds the node and the
-// image service burnt meanwhile, which tells a busy path from a waiting one.
+// warm one moved no image byte. create alone is metered (e.lastCPU): the
+// CPU split tells a busy path from a waiting one.
 func (e *env) withDownloads(ctx context.Context, n *node, create func() (float64, agent.Disk, error)) (float64, string, error) {
 	before, err := promtext.Scrape(ctx, n.metricsURL(), metricDownloads)
 	if err != nil {
 		return 0, "", err
 	}
-	cpu0 := e.cpu(n)
-	sec, d, err := create()
-	if err != nil {
+	var sec float64
+	var d agent.Disk
+	if err := e.metered(func() (err error) { sec, d, err = create(); return err }); err != nil {
 		return 0, "", err
 	}
-	cpu1 := e.cpu(n)
 	after, err := promtext.Scrape(ctx, n.metricsURL(), metricDownloads)
 	if err != nil {
 		return 0, "", err
 	}
-	return sec, fmt.Sprintf("%s, %g download(s), cpu node %.1fs + images %.1fs", d.Method,
-		after[metricDownloads]-before[metricDownloads], cpu1[0]-cpu0[0], cpu1[1]-cpu0[1]), nil
-}
-
-// cpu reads the CPU seconds of node n and of the image service; a failed
-// read counts as zero (the label is a diagnostic, not a measurement).
-func (e *env) cpu(n *node) [2]float64 {
-	a, _ := procs.CPUSeconds(n.proc.PID())
-	b, _ := procs.CPUSeconds(e.imgProc.PID())
-	return [2]float64{a, b}
+	return sec, fmt.Sprintf("%s, %g download(s)", d.Method, after[metricDownloads]-before[metricDownloads]), nil
 }
 
 // cleanupDisks deletes the given instances' disks and prunes the now unused
@@ -286,7 +277,8 @@ func (e *env) cleanupDisks(ctx context.Context, instances map[*node]string) {
 // baselineOnce runs one baseline into a fresh name and removes the result.
 func (e *env) baselineOnce(ctx context.Context, run func(name string) (time.Duration, error)) (float64, string, error) {
 	name := "bench-base-" + uuid.NewString()[:8]
-	d, err := run(name)
+	var d time.Duration
+	err := e.metered(func() (err error) { d, err = run(name); return err })
 	rerr := e.removeImage(context.WithoutCancel(ctx), name)
 	if err != nil {
 		return 0, "", err

@@ -22,6 +22,13 @@ type Config struct {
 	ConfPath, User, Keyring string // User without the "client." prefix
 	// Timeouts are applied before Connect; zero means 10s / 10s / 30s.
 	MountTimeout, MonOpTimeout, OSDOpTimeout time.Duration
+	// NoImageCache turns librbd's cache off (rbd_cache=false) for images
+	// this process opens. The node agent writes each base once, in large
+	// object-sized writes, and never reads it back; librbd's cache stays in
+	// writethrough until the first flush (the import's commit), so it would
+	// only keep a second copy of up to rbd_cache_size (32 MiB) per image
+	// being written.
+	NoImageCache bool
 }
 
 // ConfigFromEnv reads CEPH_CONF, CEPH_USER (default admin) and CEPH_KEYRING.
@@ -59,6 +66,9 @@ func (c Config) options() [][2]string {
 	}
 	if c.Keyring != "" {
 		opts = append(opts, [2]string{"keyring", c.Keyring})
+	}
+	if c.NoImageCache {
+		opts = append(opts, [2]string{"rbd_cache", "false"})
 	}
 	return opts
 }
@@ -130,7 +140,10 @@ func Connect(ctx context.Context, cfg Config) (*Cluster, error) {
 // acquire takes a reference on the entry for cfg, starting a dial if
 // there is no entry.
 func acquire(cfg Config) *shared {
-	key := cfg.ConfPath + "\x00" + cfg.User
+	// Options that change librados' own settings make a connection of
+	// their own: one shared with a caller that wants other settings would
+	// silently carry the first caller's.
+	key := fmt.Sprintf("%s\x00%s\x00%t", cfg.ConfPath, cfg.User, cfg.NoImageCache)
 	registry.Lock()
 	defer registry.Unlock()
 	s, ok := registry.conns[key]

@@ -96,3 +96,24 @@ func TestConnectionLingers(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestNoImageCache: the setting reaches librados, and only the connection
+// that asked for it (the default one keeps librbd's cache).
+func TestNoImageCache(t *testing.T) {
+	for _, tc := range []struct {
+		off  bool
+		want string
+	}{{true, "false"}, {false, "true"}} {
+		cfg := testcluster.Config(t)
+		cfg.NoImageCache = tc.off
+		c, err := ceph.Connect(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.ConfigOption("rbd_cache")
+		c.Close()
+		if err != nil || got != tc.want {
+			t.Errorf("NoImageCache %t: rbd_cache = %q (%v), want %q", tc.off, got, err, tc.want)
+		}
+	}
+}

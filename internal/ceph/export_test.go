@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// ConfigOption reads a librados setting of the connection.
+func (c *Cluster) ConfigOption(name string) (string, error) { return c.s.conn.GetConfigOption(name) }
+
 // OpenWatcher opens pool/name read-write, which registers a watch on its
 // header the way a running VM does (a read-only open does not). Tests use
 // it to make an image busy; the returned func closes it.

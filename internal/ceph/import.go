@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cowdisk/cowdisk/internal/bufpool"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
@@ -139,8 +140,9 @@ func (im *importer) run(ctx context.Context, r io.Reader) (ImportResult, error) 
 	// ahead of every worker while the hashers catch up.
 	im.free = make(chan *chunk, im.o.Workers+2)
 	for range cap(im.free) {
-		im.free <- &chunk{buf: make([]byte, im.o.ChunkSize)}
+		im.free <- &chunk{buf: bufpool.Get(im.o.ChunkSize)}
 	}
+	defer im.recycle()
 	var hs []hash.Hash // md5, sha512; each in its own goroutine
 	if !im.o.SkipHashes {
 		hs = []hash.Hash{md5.New(), sha512.New()}
@@ -168,6 +170,19 @@ func (im *importer) run(ctx context.Context, r io.Reader) (ImportResult, error) 
 		im.finish(ctx, total)
 	}
 	return im.result(total, hs), im.failure
+}
+
+// recycle returns the buffers to the pool once the pipeline has stopped
+// (every chunk is back on the free list then); the next import reuses them.
+func (im *importer) recycle() {
+	for range cap(im.free) {
+		select {
+		case c := <-im.free:
+			bufpool.Put(c.buf)
+		default:
+			return
+		}
+	}
 }
 
 func (im *importer) result(total int64, hs []hash.Hash) ImportResult {

@@ -124,6 +124,10 @@ func TestConfigDefaults(t *testing.T) {
 	if c.User != "admin" || !slices.Equal(c.options(), want) {
 		t.Fatalf("defaults: user %q options %v", c.User, c.options())
 	}
+	c.NoImageCache = true
+	if got := c.options(); !slices.Equal(got, append(want, [2]string{"rbd_cache", "false"})) {
+		t.Fatalf("NoImageCache: options %v", got)
+	}
 }
 
 func TestDataRuns(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cowdisk/cowdisk/internal/bufpool"
 )
 
 // forEachChunk calls fn for every chunk of [0, size) from o.Workers
@@ -24,7 +26,8 @@ func forEachChunk(ctx context.Context, size int64, o Options, fn func(off int64,
 	chunk := int64(o.ChunkSize)
 	for range o.Workers {
 		wg.Go(func() {
-			buf := make([]byte, chunk)
+			buf := bufpool.Get(int(chunk))
+			defer bufpool.Put(buf)
 			for ctx.Err() == nil {
 				off := next.Add(chunk) - chunk
 				if off >= size {

@@ -1,6 +1,11 @@
 package provisioner
 
-import "context"
+import (
+	"context"
+	"runtime/debug"
+
+	"github.com/cowdisk/cowdisk/internal/ceph"
+)
 
 // slots bounds how many fallback fetches run at once on a node: each one
 // holds a download, a hash, a conversion and many cluster writes, and cgo
@@ -27,4 +32,17 @@ func (s slots) acquire(ctx context.Context) error {
 	}
 }
 
-func (s slots) release() { <-s }
+// release frees the slot; the last fetch out gives the memory the fetches
+// used back to the system (Go's heap and glibc's arenas, where librbd's
+// copies of the writes lived). Go keeps a freed heap mapped for minutes, so
+// without this the agent would sit at its fetch peak between images
+// (memory a hypervisor's guests could use), and a fetch's peak would
+// stack on the last one's leftovers. A forced collection costs
+// milliseconds; a fetch takes seconds.
+func (s slots) release() {
+	<-s
+	if len(s) == 0 {
+		debug.FreeOSMemory()
+		ceph.TrimMemory()
+	}
+}

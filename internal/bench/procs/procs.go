@@ -205,3 +205,20 @@ func parseStatCPU(stat string) (float64, error) {
 	}
 	return float64(ticks) / clockTicks, nil
 }
+
+// ClientCPUSeconds is the user+system CPU time of this process and of the
+// children it has waited for (rbd, qemu-img: the baselines' tools). Running
+// children (the servers) are not in it; CPUSeconds reads those.
+func ClientCPUSeconds() (float64, error) {
+	var total float64
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err != nil {
+			return 0, fmt.Errorf("getrusage: %w", err)
+		}
+		total += tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
+	}
+	return total, nil
+}
+
+func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,5 +92,27 @@ func TestParseStatCPU(t *testing.T) {
 	}
 	if s, err := CPUSeconds(os.Getpid()); err != nil || s < 0 {
 		t.Errorf("CPUSeconds(self) = %v, %v", s, err)
+	}
+}
+
+// TestClientCPUCountsWaitedChildren: a tool the bench ran and waited for
+// adds its CPU time (the baselines' work is measured this way).
+func TestClientCPUCountsWaitedChildren(t *testing.T) {
+	before, err := ClientCPUSeconds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A busy child: sh counting, no sleeping, so it burns CPU for sure.
+	if out, err := exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done").CombinedOutput(); err != nil {
+		t.Fatalf("busy child: %v %s", err, out)
+	}
+	after, err := ClientCPUSeconds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The child burns a good part of a second; the test process itself
+	// only forks and waits (milliseconds), so most of the rise is the child's.
+	if after-before < 0.05 {
+		t.Fatalf("client CPU rose by %.3f s over a busy child (%.3f -> %.3f)", after-before, before, after)
 	}
 }

@@ -19,6 +19,7 @@ func (r *Result) Markdown(w io.Writer) error {
 	r.timeTable(&b)
 	r.ratioTable(&b)
 	r.concurrencyTable(&b)
+	r.cpuTable(&b)
 	r.rssTable(&b)
 	if len(r.Errors) > 0 {
 		b.WriteString("\n### Errors\n\n")
@@ -51,7 +52,7 @@ func (r *Result) header(b *strings.Builder) {
 }
 
 func (r *Result) targetTable(b *strings.Builder) {
-	b.WriteString("| target (issue 6) | limit | measured | verdict |\n|---|---|---|---|\n")
+	b.WriteString("| target (issue 6 unless named) | limit | measured | verdict |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		got := t.Got
 		if got == "" {
@@ -78,22 +79,31 @@ func sizeHeader(b *strings.Builder, lead []string, sizes []int64) {
 }
 
 func (r *Result) timeTable(b *strings.Builder) {
-	sizes := r.sortedSizes()
 	b.WriteString("### Time to ready\n\n")
-	sizeHeader(b, []string{"path", "image"}, sizes)
-	for _, p := range PathOrder {
+	sizeHeader(b, []string{"path", "image"}, r.sortedSizes())
+	pathRows(b, PathOrder, r.sortedSizes(), func(p Path, f string, size int64) (string, bool) {
+		s := r.Find(p, f, size)
+		return cell(s), s != nil && s.Summary.N > 0
+	})
+	b.WriteString("\n")
+}
+
+// pathRows writes one table row per path and format, with one cell per
+// size; a row none of whose cells has data is left out.
+func pathRows(b *strings.Builder, paths []Path, sizes []int64, cell func(p Path, f string, size int64) (string, bool)) {
+	for _, p := range paths {
 		for _, f := range []string{FormatRaw, FormatQCOW2} {
-			if !r.hasSeries(p, f) {
-				continue
+			cells, any := make([]string, len(sizes)), false
+			for i, size := range sizes {
+				var ok bool
+				cells[i], ok = cell(p, f, size)
+				any = any || ok
 			}
-			fmt.Fprintf(b, "| %s | %s |", Labels[p], f)
-			for _, size := range sizes {
-				fmt.Fprintf(b, " %s |", cell(r.Find(p, f, size)))
+			if any {
+				fmt.Fprintf(b, "| %s | %s | %s |\n", Labels[p], f, strings.Join(cells, " | "))
 			}
-			b.WriteString("\n")
 		}
 	}
-	b.WriteString("\n")
 }
 
 func (r *Result) hasSeries(p Path, f string) bool {
@@ -123,6 +133,7 @@ var ratioRows = []ratioRow{
 	{PathCold, PathNaive, FormatQCOW2, FormatQCOW2},
 	{PathCold, PathQemuRBD, FormatQCOW2, FormatQCOW2},
 	{PathNaive, PathClone, FormatRaw, FormatRaw},
+	{PathUpload, PathRBD, FormatRaw, FormatRaw},
 }
 
 func (r *Result) ratioTable(b *strings.Builder) {
@@ -172,9 +183,21 @@ func methods(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// rssTable shows the agent's peak RSS per path, format and size: VmHWM of
+// the node that made the disk, reset just before it.
 func (r *Result) rssTable(b *strings.Builder) {
-	for _, x := range r.RSS {
-		fmt.Fprintf(b, "Agent peak RSS (VmHWM of the `serve node` process) during a cold %s %s import: **%.0f MiB** (import took %s).\n",
-			x.Format, HumanSize(x.Size), float64(x.PeakBytes)/MiB, Duration(x.Seconds))
+	if len(r.RSS) == 0 {
+		return
 	}
+	b.WriteString("### Agent peak RSS (VmHWM of the `serve node` process, reset before each disk; worst over the reps)\n\n")
+	sizeHeader(b, []string{"path", "image"}, r.sortedSizes())
+	pathRows(b, []Path{PathCold, PathWarm}, r.sortedSizes(), func(p Path, f string, size int64) (string, bool) {
+		for _, x := range r.RSS {
+			if x.Format == f && x.Size == size && (x.Path == p || (x.Path == "" && p == PathCold)) {
+				return fmt.Sprintf("%.0f MiB (%s)", float64(x.PeakBytes)/MiB, Duration(x.Seconds)), true
+			}
+		}
+		return "—", false
+	})
+	b.WriteString("\n")
 }

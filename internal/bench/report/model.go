@@ -23,6 +23,7 @@ const (
 	PathRBD     Path = "rbd-import"   // baseline: rbd import of the local raw file
 	PathQemuRBD Path = "qemu-img-rbd" // baseline: qemu-img convert -O raw file rbd:...
 	PathNaive   Path = "naive"        // baseline: download, qemu-img convert to file, rbd import
+	PathUpload  Path = "upload"       // cowdisk image service: upload of the raw file into its RBD store
 	FormatRaw        = "raw"
 	FormatQCOW2      = "qcow2"
 )
@@ -36,10 +37,11 @@ var Labels = map[Path]string{
 	PathRBD:     "baseline: rbd import of local raw",
 	PathQemuRBD: "baseline: qemu-img convert → rbd:",
 	PathNaive:   "baseline: naive (download, qemu-img, rbd import)",
+	PathUpload:  "cowdisk upload into the RBD store (image service)",
 }
 
 // PathOrder is the row order of the table and the legend.
-var PathOrder = []Path{PathFloor, PathClone, PathWarm, PathCold, PathRBD, PathQemuRBD, PathNaive}
+var PathOrder = []Path{PathFloor, PathClone, PathWarm, PathCold, PathRBD, PathQemuRBD, PathNaive, PathUpload}
 
 // Machine is what the numbers were measured on.
 type Machine struct {
@@ -83,8 +85,11 @@ type Storm struct {
 	Methods     map[string]int `json:"methods"`
 }
 
-// RSS is the agent's peak resident set during one cold import.
+// RSS is the agent's peak resident set while it made one disk by Path
+// (cold: the fallback's import; warm: a clone of the base). A missing Path
+// (results of older runs) is cold.
 type RSS struct {
+	Path      Path    `json:"path,omitempty"`
 	Format    string  `json:"format"`
 	Size      int64   `json:"size_bytes"`
 	PeakBytes uint64  `json:"peak_bytes"` // VmHWM of the agent process
@@ -126,6 +131,7 @@ type Result struct {
 	Storms      []Storm      `json:"storms"`
 	Steps       []Steps      `json:"steps,omitempty"` // per-step breakdown of the clone path
 	RSS         []RSS        `json:"rss"`
+	CPU         []CPU        `json:"cpu,omitempty"` // CPU seconds per sample, by process
 	Targets     []Target     `json:"targets"`
 	Errors      []string     `json:"errors,omitempty"` // paths that failed; the rest still counts
 	Notes       []string     `json:"notes,omitempty"`  // how the paths were set up, printed under the header

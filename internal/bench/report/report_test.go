@@ -33,6 +33,8 @@ func sample() *Result {
 			r.Add(PathNaive, FormatRaw, size, v*100*k, "")
 			r.Add(PathCold, FormatQCOW2, size, v*45*k, "base-clone")
 			r.Add(PathNaive, FormatQCOW2, size, v*110*k, "")
+			r.Add(PathUpload, FormatRaw, size, v*45*k, "")
+			r.AddCPU(PathCold, FormatRaw, size, CPUSample{Node: 0.5 * k, Images: 0.25 * k, Client: 0.01})
 		}
 	}
 	r.Throughput = []Throughput{NewThroughput(PathFloor, 8, 1, make([]float64, 100)), NewThroughput(PathClone, 8, 1, make([]float64, 80))}
@@ -40,7 +42,10 @@ func sample() *Result {
 		Downloads: 1, Conversions: 1, Methods: map[string]int{"base-clone": 32}},
 		{Name: "clonable raw", Format: FormatRaw, Size: small, Throughput: NewThroughput(PathClone, 32, 1, make([]float64, 80))},
 		{Name: "bare clones", Format: FormatRaw, Size: small, Throughput: NewThroughput(PathFloor, 32, 1, make([]float64, 100))}}
-	r.RSS = []RSS{{Format: FormatRaw, Size: large, PeakBytes: 90 * MiB, Seconds: 12}}
+	r.RSS = []RSS{{Format: FormatRaw, Size: large, PeakBytes: 90 * MiB, Seconds: 12},
+		{Path: PathCold, Format: FormatQCOW2, Size: large, PeakBytes: 120 * MiB, Seconds: 14},
+		{Path: PathCold, Format: FormatQCOW2, Size: small, PeakBytes: 900 * MiB, Seconds: 1}, // not the largest image: not judged
+		{Path: PathWarm, Format: FormatRaw, Size: large, PeakBytes: 900 * MiB, Seconds: 1}}   // no import: not judged
 	return r
 }
 
@@ -71,6 +76,10 @@ func TestEvaluate(t *testing.T) {
 		{"no floor storm", func(r *Result) { r.Storms = r.Storms[:2] }, "32 clonable boots ≥ 0.7× the disks/s of 32 bare clones", "NOT MEASURED"},
 		{"two downloads", func(r *Result) { r.Storms[0].Downloads = 2 }, "cold qcow2 storm: one download, one conversion", "MISS"},
 		{"fat agent", func(r *Result) { r.RSS[0].PeakBytes = 200 * MiB }, "agent peak RSS in a cold import of the largest image", "MISS"},
+		{"fat qcow2 agent, issue 15", func(r *Result) { r.RSS[1].PeakBytes = 200 * MiB }, "issue 15: agent peak RSS in a cold import of the largest image", "MISS"},
+		{"under 200 MiB, issue 15", func(r *Result) { r.RSS[1].PeakBytes = 180 * MiB }, "issue 15: agent peak RSS in a cold import of the largest image", "PASS"},
+		{"slow upload", func(r *Result) { r.Find(PathUpload, FormatRaw, large).Summary.Median *= 1.3 }, "issue 15: upload raw into the RBD store ≤ 1.25× rbd import", "MISS"},
+		{"no upload", func(r *Result) { r.Series = dropPath(r.Series, PathUpload) }, "issue 15: upload raw into the RBD store ≤ 1.25× rbd import", "NOT MEASURED"},
 		{"no rss", func(r *Result) { r.RSS = nil }, "agent peak RSS in a cold import of the largest image", "NOT MEASURED"},
 	}
 	for _, tt := range tests {
@@ -114,7 +123,8 @@ func TestMarkdown(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{"2 CPUs", "3 reps per path and size (2 above 1GiB)", "kernel 6.1", "Ceph 16.2.15", "| **PASS** |", "| **MISS** |",
-		"| 256MiB | 4GiB |", "internal/ceph", "cold qcow2 / naive qcow2", "storm: cold", "90 MiB", "base-clone 32", "- cold: a node that trusts no pool\n"} {
+		"| 256MiB | 4GiB |", "internal/ceph", "cold qcow2 / naive qcow2", "| upload raw / rbd-import raw | 1.12× | 1.12× |", "storm: cold", "90 MiB", "base-clone 32",
+		"| cowdisk fallback, cold | raw | 2.00 + 1.00 + 0.04 = **3.04** |", "| cowdisk fallback, warm (base exists) | raw | — | 900 MiB", "- cold: a node that trusts no pool\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -161,8 +171,8 @@ func TestSVGIsWellFormedWithOneLinePerPath(t *testing.T) {
 				lines++
 			}
 		}
-		if lines != 9 {
-			t.Errorf("sizes %v: %d polylines, want 9 (one per path and format)", sizes, lines)
+		if lines != 10 {
+			t.Errorf("sizes %v: %d polylines, want 10 (one per path and format)", sizes, lines)
 		}
 		if strings.Contains(b.String(), "NaN") || strings.Contains(b.String(), "Inf") {
 			t.Errorf("sizes %v: coordinates contain NaN/Inf", sizes)

@@ -27,8 +27,12 @@ func Command() *cobra.Command {
 raw and qcow2 images, and measures time to disk ready for: a bare librbd clone
 (the floor, through internal/ceph), the cowdisk clone path, the cold and warm
 fallback, rbd import, qemu-img convert to rbd:, and the naive download+convert+
-import pipeline; then clone throughput, two boot storms and the agent's peak RSS.
-Writes results.md, results.json and time-to-ready.svg to --results.`,
+import pipeline, and the upload of the raw image into the image service's RBD
+store against rbd import of the same file; then clone throughput and two boot
+storms. For every path that moves image bytes it records the CPU seconds of the
+node agents, the image service and the client tools, and for every disk made by
+the fallback the agent's peak RSS (VmHWM). Writes results.md, results.json and
+time-to-ready.svg to --results.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if os.Getenv("CEPH_CONF") == "" {
 				return fmt.Errorf("CEPH_CONF is not set: boot a cluster with `cowdisk dev cluster up --dir D` and source D/env")

@@ -29,6 +29,7 @@ const nodeEnvPrefix = "COWDISK_NODE_"
 
 type nodeOptions struct {
 	limits          nodeLimits
+	memory          nodeMemory
 	listen, backend string
 	imageURL, token string
 	localDir        string
@@ -46,7 +47,13 @@ func NodeCommand() *cobra.Command {
 		Use:   "node",
 		Short: "Run the node agent: disks from images over HTTP (default " + agent.DefaultAddr + ")",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { o.limits.apply(&o.rbd); return runNode(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.limits.apply(&o.rbd)
+			if err := o.memory.apply(&o.rbd); err != nil {
+				return err
+			}
+			return runNode(cmd.Context(), o)
+		},
 	}
 	withConfig(c, nodeEnvPrefix) // first: PreRunE hooks added later see the config applied
 	f := c.Flags()
@@ -59,6 +66,7 @@ func NodeCommand() *cobra.Command {
 	o.ceph.register(f)
 	o.health.register(f)
 	o.limits.register(f)
+	o.memory.register(f)
 	f.StringVar(&o.localDir, "local-dir", "/var/lib/cowdisk", "directory of the local backend")
 	f.StringVar(&o.rbd.ImagesPool, "images-pool", "images", "the image service's pool")
 	f.StringVar(&o.rbd.VMsPool, "vms-pool", "vms", "pool of instance disks and bases")
@@ -130,6 +138,7 @@ func runNode(ctx context.Context, o nodeOptions) error {
 		if cerr != nil {
 			return cerr
 		}
+		cfg.NoImageCache = true // see ceph.Config: the agent's writes gain nothing from it
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		fatal := make(chan error, 1)

@@ -1,0 +1,122 @@
+package provisioner_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cowdisk/cowdisk/internal/bench/imagegen"
+	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/testcluster"
+)
+
+// The child process of TestFallbackMemoryBounded reads these.
+const (
+	memChildURL   = "COWDISK_MEMTEST_URL"
+	memChildImage = "COWDISK_MEMTEST_IMAGE"
+	memChildMax   = "COWDISK_MEMTEST_MAX" // bytes, as --max-memory
+	// memTestMiB sizes the image (default 256); a one-off run at 1-4 GiB
+	// shows the peak does not grow with it.
+	memTestMiB = "COWDISK_MEMTEST_MIB"
+)
+
+// TestFallbackMemoryBounded: a node making the first disk of an image it
+// must download (raw and qcow2, 40% data) stays under the memory bound an
+// agent without --max-memory documents, and under a tighter --max-memory it
+// was given. The node runs in a child process
+// (this test binary again, configured as `serve node` configures itself), so
+// its peak resident set (getrusage's maxrss) is its own, not the image
+// service's or the test's.
+func TestFallbackMemoryBounded(t *testing.T) {
+	if os.Getenv(memChildURL) != "" {
+		max, err := strconv.ParseUint(os.Getenv(memChildMax), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		memChild(t, os.Getenv(memChildURL), os.Getenv(memChildImage), max)
+		return
+	}
+	mib := int64(256)
+	if v := os.Getenv(memTestMiB); v != "" {
+		var err error
+		if mib, err = strconv.ParseInt(v, 10, 64); err != nil || mib <= 0 {
+			t.Fatalf("%s=%q: want a positive number of MiB", memTestMiB, v)
+		}
+	}
+	files, err := imagegen.Ensure(context.Background(), t.TempDir(), imagegen.Spec{Size: mib << 20, DataFraction: 0.4, Seed: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := fileService(t)
+	ids := map[string]string{"raw": svc.uploadFile(t, "raw", files.Raw), "qcow2": svc.uploadFile(t, "qcow2", files.QCOW2)}
+	for _, bound := range []uint64{provisioner.DefaultMaxMemory(provisioner.DefaultMaxFetches, 4<<20), 120 << 20} {
+		for _, format := range []string{"raw", "qcow2"} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
+			cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+ids[format],
+				memChildMax+"="+strconv.FormatUint(bound, 10))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: node process failed: %v\n%s", format, err, out)
+			}
+			peak := uint64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10 // KiB
+			t.Logf("%s %d MiB: node peak RSS %d MiB (bound %d MiB)", format, mib, peak>>20, bound>>20)
+			if peak >= bound {
+				t.Errorf("%s %d MiB: node peak RSS %d MiB, over its bound of %d MiB", format, mib, peak>>20, bound>>20)
+			}
+		}
+	}
+}
+
+// memChild is the node: the agent's connection settings and its memory plan
+// for max bytes, one cold create, cleanup.
+func memChild(t *testing.T, url, id string, max uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cfg := testcluster.Config(t)
+	cfg.NoImageCache = true
+	c, err := ceph.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	images, vms := testcluster.Pools(t, "prov")
+	client, err := imageclient.New(url, "", imageclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := provisioner.PlanMemory(max, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	debug.SetMemoryLimit(plan.GoLimit)
+	rc := provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "mem", TempDir: t.TempDir()}
+	rc.ApplyPlan(plan)
+	b, err := provisioner.NewRBD(provisioner.Ceph(c), provisioner.ClientSource{Client: client}, rc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := uuid.NewString()
+	d, err := b.Create(ctx, provisioner.Request{InstanceID: inst, ImageID: id})
+	defer func() {
+		_ = b.DeleteInstance(context.WithoutCancel(ctx), inst)
+		_, _ = b.Prune(context.WithoutCancel(ctx))
+		testcluster.AssertPoolClean(t, c, vms)
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Method != provisioner.MethodBaseClone {
+		t.Fatalf("disk made by %s, want a cold %s", d.Method, provisioner.MethodBaseClone)
+	}
+}
