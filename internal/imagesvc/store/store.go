@@ -45,6 +45,15 @@ type Hasher interface {
 	HashesData() bool
 }
 
+// Teeing is implemented by stores whose write pipeline can hand the data,
+// in stream order, to more writers, each on a goroutine of its own beside
+// the store's own hashes (rbdstore: ceph.Import's buffers). The API gives
+// it the chunk digester this way, so no consumer of the stream waits for
+// another. PutTee is Put, returning once every tee has seen the last byte.
+type Teeing interface {
+	PutTee(ctx context.Context, id string, r io.Reader, size int64, tees []io.Writer) (Result, error)
+}
+
 // Object is stored data opened for reading.
 type Object interface {
 	io.ReaderAt

@@ -70,6 +70,7 @@ type Store struct {
 var (
 	_ store.Store       = (*Store)(nil)
 	_ store.Hasher      = (*Store)(nil)
+	_ store.Teeing      = (*Store)(nil)
 	_ store.SlowSweeper = (*Store)(nil)
 )
 
@@ -138,11 +139,11 @@ func (s *Store) ID() string { return "rbd" }
 // HashesData implements store.Hasher: ceph.Import hashes while it writes.
 func (s *Store) HashesData() bool { return true }
 
-func (s *Store) options() ceph.ImportOptions {
+func (s *Store) options(tees []io.Writer) ceph.ImportOptions {
 	return ceph.ImportOptions{
 		ImageOptions: ceph.ImageOptions{Features: s.cfg.Features,
 			ObjectSizeOrder: bits.TrailingZeros(uint(s.cfg.ChunkSize))},
-		Workers: s.cfg.Workers, ChunkSize: s.cfg.WriteSize,
+		Workers: s.cfg.Workers, ChunkSize: s.cfg.WriteSize, Tees: tees,
 	}
 }
 
@@ -150,10 +151,15 @@ func (s *Store) options() ceph.ImportOptions {
 // name (ceph.Import renames it into place only when complete), then the
 // snapshot. If the snapshot fails the image is removed again.
 func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (store.Result, error) {
+	return s.PutTee(ctx, id, r, size, nil)
+}
+
+// PutTee implements store.Teeing: the tees run in ceph.Import's pipeline.
+func (s *Store) PutTee(ctx context.Context, id string, r io.Reader, size int64, tees []io.Writer) (store.Result, error) {
 	if err := s.removeSnapless(ctx, id); err != nil {
 		return store.Result{}, err
 	}
-	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, id, s.options())
+	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, id, s.options(tees))
 	if err != nil {
 		return store.Result{}, fmt.Errorf("rbd store: %w", err)
 	}

@@ -1,0 +1,136 @@
+package chunks
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// sparse is size bytes of which the chunks in data (by index) hold random
+// bytes in [from, to) of the chunk; the rest is zeros.
+func sparse(size int64, data map[int][2]int) []byte {
+	b := make([]byte, size)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i, span := range data {
+		off := int64(i) * ChunkSize
+		for j := off + int64(span[0]); j < off+int64(span[1]) && j < size; j++ {
+			b[j] = byte(r.IntN(255) + 1)
+		}
+	}
+	return b
+}
+
+// want is the list as the spec states it, computed the slow obvious way.
+func want(b []byte) []byte {
+	var out []byte
+	for off := 0; off < len(b); off += ChunkSize {
+		sum := sha256.Sum256(b[off:min(off+ChunkSize, len(b))])
+		out = append(out, sum[:]...)
+	}
+	return out
+}
+
+// specBinding writes the spec's formula out by hand.
+func specBinding(size int64, osHash string, digests []byte) string {
+	in := []byte(fmt.Sprintf("cowdisk-chunks-v1\n%d\n%d\n%s\n", size, 4194304, osHash))
+	sum := sha256.Sum256(append(in, digests...))
+	return hex.EncodeToString(sum[:])
+}
+
+func TestDigester(t *testing.T) {
+	const mib = 1 << 20
+	zero4M := sha256.Sum256(make([]byte, ChunkSize))
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		zeros []int // chunks that must carry the digest of a full zero chunk
+	}{
+		{"empty", nil, nil},
+		{"one byte", []byte{7}, nil},
+		{"one zero byte", []byte{0}, nil},
+		{"sparse", sparse(5*ChunkSize, map[int][2]int{1: {0, 10}, 3: {ChunkSize - 1, ChunkSize}}), []int{0, 2, 4}},
+		{"data mid-chunk after zeros", sparse(2*ChunkSize, map[int][2]int{0: {3*mib + 5, 3*mib + 9}}), []int{1}},
+		{"not a multiple", sparse(3*ChunkSize+12345, map[int][2]int{0: {0, mib}, 3: {100, 200}}), []int{1, 2}},
+		{"zero short tail", sparse(2*ChunkSize+777, map[int][2]int{0: {0, 1}}), []int{1}},
+		{"all zeros", make([]byte, 3*ChunkSize), []int{0, 1, 2}},
+	} {
+		for _, step := range []int{1 << 30, mib, 65537, 4095} {
+			if step < mib && len(tc.data) > 2*ChunkSize {
+				continue // small writes over a large image add time, not coverage
+			}
+			t.Run(fmt.Sprintf("%s/%d", tc.name, step), func(t *testing.T) {
+				d := NewDigester(int64(len(tc.data)))
+				for b := tc.data; len(b) > 0; b = b[min(step, len(b)):] {
+					d.Write(b[:min(step, len(b))])
+				}
+				size, got := d.Sum()
+				if size != int64(len(tc.data)) || !bytes.Equal(got, want(tc.data)) {
+					t.Fatalf("size %d digests %x, want %d %x", size, got, len(tc.data), want(tc.data))
+				}
+				if int64(len(got)) != Count(size, ChunkSize)*DigestSize {
+					t.Fatalf("%d digest bytes for %d bytes", len(got), size)
+				}
+				for _, i := range tc.zeros {
+					if !bytes.Equal(got[i*DigestSize:(i+1)*DigestSize], zero4M[:]) {
+						t.Fatalf("chunk %d: not the zero-chunk digest", i)
+					}
+				}
+				osHash := fmt.Sprintf("%0128x", len(tc.data))
+				if b := Binding(size, ChunkSize, osHash, got); b != specBinding(size, osHash, got) {
+					t.Fatalf("binding %s, spec says %s", b, specBinding(size, osHash, got))
+				}
+			})
+		}
+	}
+}
+
+// TestBindingEmpty pins the decision for empty images: no chunks, and the
+// binding covers the header alone.
+func TestBindingEmpty(t *testing.T) {
+	const emptySHA512 = "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce" +
+		"47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
+	d := NewDigester(0)
+	size, list := d.Sum()
+	if size != 0 || len(list) != 0 || len(Hex(list)) != 0 {
+		t.Fatalf("empty stream: size %d list %x", size, list)
+	}
+	sum := sha256.Sum256([]byte("cowdisk-chunks-v1\n0\n4194304\n" + emptySHA512 + "\n"))
+	if got := Binding(0, ChunkSize, emptySHA512, nil); got != hex.EncodeToString(sum[:]) {
+		t.Fatalf("binding %s", got)
+	}
+}
+
+func TestBindingNamesEverything(t *testing.T) {
+	list := want(sparse(2*ChunkSize, map[int][2]int{0: {0, 9}}))
+	base := Binding(2*ChunkSize, ChunkSize, "ab", list)
+	swapped := append(bytes.Clone(list[DigestSize:]), list[:DigestSize]...)
+	for name, other := range map[string]string{
+		"size":       Binding(2*ChunkSize-1, ChunkSize, "ab", list),
+		"chunk size": Binding(2*ChunkSize, 2*ChunkSize, "ab", list),
+		"os hash":    Binding(2*ChunkSize, ChunkSize, "ac", list),
+		"order":      Binding(2*ChunkSize, ChunkSize, "ab", swapped),
+		"dropped":    Binding(2*ChunkSize, ChunkSize, "ab", list[:DigestSize]),
+	} {
+		if other == base {
+			t.Errorf("binding does not change with the %s", name)
+		}
+	}
+	if h := Hex(list); len(h) != 2 || h[0] != hex.EncodeToString(list[:DigestSize]) {
+		t.Fatalf("Hex: %v", h)
+	}
+}
+
+func BenchmarkDigester(b *testing.B) {
+	data := sparse(16*ChunkSize, map[int][2]int{0: {0, ChunkSize}, 5: {0, ChunkSize}, 9: {7, 9}})
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		d := NewDigester(int64(len(data)))
+		for off := 0; off < len(data); off += 1 << 20 {
+			d.Write(data[off : off+1<<20])
+		}
+		d.Sum()
+	}
+}
