@@ -47,16 +47,6 @@ func Count(size, chunkSize int64) int64 {
 	return (size + chunkSize - 1) / chunkSize
 }
 
-// Hex splits raw concatenated digests into lowercase hex strings, the
-// form the chunk endpoint sends.
-func Hex(digests []byte) []string {
-	out := make([]string, 0, len(digests)/DigestSize)
-	for i := 0; i+DigestSize <= len(digests); i += DigestSize {
-		out = append(out, hex.EncodeToString(digests[i:i+DigestSize]))
-	}
-	return out
-}
-
 // zeros is compared against, never written: zero detection without a copy.
 var zeros = make([]byte, 64<<10)
 

@@ -94,7 +94,7 @@ func TestBindingEmpty(t *testing.T) {
 		"47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
 	d := NewDigester(0)
 	size, list := d.Sum()
-	if size != 0 || len(list) != 0 || len(Hex(list)) != 0 {
+	if size != 0 || len(list) != 0 {
 		t.Fatalf("empty stream: size %d list %x", size, list)
 	}
 	sum := sha256.Sum256([]byte("cowdisk-chunks-v1\n0\n4194304\n" + emptySHA512 + "\n"))
@@ -117,9 +117,6 @@ func TestBindingNamesEverything(t *testing.T) {
 		if other == base {
 			t.Errorf("binding does not change with the %s", name)
 		}
-	}
-	if h := Hex(list); len(h) != 2 || h[0] != hex.EncodeToString(list[:DigestSize]) {
-		t.Fatalf("Hex: %v", h)
 	}
 }
 

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
+)
+
+// chunkListHead is the chunk list answer without its chunks, which are
+// streamed after it: a list is ~67 bytes of JSON per 4 MiB of image, and
+// the largest image's list need not be built in memory first.
+type chunkListHead struct {
+	Version     int    `json:"version"`
+	ImageID     string `json:"image_id"`
+	Size        int64  `json:"size"`
+	ChunkSize   int64  `json:"chunk_size"`
+	Algorithm   string `json:"algorithm"`
+	OSHashAlgo  string `json:"os_hash_algo"`
+	OSHashValue string `json:"os_hash_value"`
+}
+
+// chunkList serves GET /v2/images/{id}/cowdisk-chunks: the chunk list
+// recorded at upload, under the same rules as the image's data (a caller
+// that cannot download the image cannot read its list). An image without
+// the binding property has no list (data from a location, or uploaded
+// before lists existed): 404, and the node downloads the whole stream.
+func (s *Server) chunkList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	ctx := r.Context()
+	img, err := s.lookup(ctx, p, r.PathValue("id"))
+	if err == nil {
+		err = downloadable(img, p)
+	}
+	if err == nil && (!hasData(img) || img.Properties[chunks.Property] == "" || img.Size == nil ||
+		img.OSHashValue == nil) {
+		err = fmt.Errorf("image %s has no chunk list: %w", img.ID, errs.ErrNotFound)
+	}
+	var head chunkListHead
+	var list []byte
+	if err == nil {
+		c, cerr := s.cfg.Catalog.Chunks(ctx, img.ID)
+		list, err = c.Digests, cerr
+		head = chunkListHead{Version: chunks.Version, ImageID: img.ID, Size: *img.Size, ChunkSize: c.ChunkSize,
+			Algorithm: chunks.Algorithm, OSHashAlgo: "sha512", OSHashValue: *img.OSHashValue}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	writeChunkList(w, head, list)
+}
+
+// writeChunkList writes head with "chunks" appended: the hex digests.
+func writeChunkList(w http.ResponseWriter, head chunkListHead, list []byte) {
+	b, _ := json.Marshal(head) // plain strings and numbers: cannot fail
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(b[:len(b)-1])
+	bw.WriteString(`,"chunks":[`)
+	var hx [2 * chunks.DigestSize]byte
+	for i := 0; i+chunks.DigestSize <= len(list); i += chunks.DigestSize {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		hex.Encode(hx[:], list[i:i+chunks.DigestSize])
+		bw.WriteByte('"')
+		bw.Write(hx[:])
+		bw.WriteByte('"')
+	}
+	bw.WriteString("]}\n")
+	bw.Flush()
+}
