@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks/chunkstest"
 )
 
 // sparse is size bytes of which the chunks in data (by index) hold random
@@ -23,21 +25,14 @@ func sparse(size int64, data map[int][2]int) []byte {
 	return b
 }
 
-// want is the list as the spec states it, computed the slow obvious way.
+// want is the list as the spec states it, raw.
 func want(b []byte) []byte {
 	var out []byte
-	for off := 0; off < len(b); off += ChunkSize {
-		sum := sha256.Sum256(b[off:min(off+ChunkSize, len(b))])
-		out = append(out, sum[:]...)
+	for _, d := range chunkstest.List(b) {
+		raw, _ := hex.DecodeString(d)
+		out = append(out, raw...)
 	}
 	return out
-}
-
-// specBinding writes the spec's formula out by hand.
-func specBinding(size int64, osHash string, digests []byte) string {
-	in := []byte(fmt.Sprintf("cowdisk-chunks-v1\n%d\n%d\n%s\n", size, 4194304, osHash))
-	sum := sha256.Sum256(append(in, digests...))
-	return hex.EncodeToString(sum[:])
 }
 
 func TestDigester(t *testing.T) {
@@ -78,9 +73,10 @@ func TestDigester(t *testing.T) {
 						t.Fatalf("chunk %d: not the zero-chunk digest", i)
 					}
 				}
-				osHash := fmt.Sprintf("%0128x", len(tc.data))
-				if b := Binding(size, ChunkSize, osHash, got); b != specBinding(size, osHash, got) {
-					t.Fatalf("binding %s, spec says %s", b, specBinding(size, osHash, got))
+				osHash := chunkstest.SHA512(tc.data)
+				spec := chunkstest.Binding(len(tc.data), osHash, chunkstest.List(tc.data))
+				if b := Binding(size, ChunkSize, osHash, got); b != spec {
+					t.Fatalf("binding %s, spec says %s", b, spec)
 				}
 			})
 		}
