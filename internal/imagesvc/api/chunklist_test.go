@@ -208,3 +208,30 @@ func TestChunkListDeleted(t *testing.T) {
 		t.Fatalf("endpoint after delete: %d", code)
 	}
 }
+
+func TestSingleRange(t *testing.T) {
+	for _, tc := range []struct {
+		h      string
+		lo, hi int64
+		ok     bool
+	}{
+		{"bytes=0-9", 0, 10, true},
+		{"bytes=40-59", 40, 60, true},
+		{"bytes=90-200", 90, 100, true},
+		{"bytes=5-", 5, 100, true},
+		{"bytes=-10", 90, 100, true},
+		{"bytes=-1000", 0, 100, true},
+		{"bytes=100-", 0, 0, false},
+		{"bytes=9-5", 0, 0, false},
+		{"bytes=0-1,5-6", 0, 0, false},
+		{"bytes=-0", 0, 0, false},
+		{"bytes=a-b", 0, 0, false},
+		{"items=0-9", 0, 0, false},
+		{"", 0, 0, false},
+	} {
+		lo, hi, ok := singleRange(tc.h, 100)
+		if lo != tc.lo || hi != tc.hi || ok != tc.ok {
+			t.Errorf("%q: %d %d %v, want %d %d %v", tc.h, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+		}
+	}
+}

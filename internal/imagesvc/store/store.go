@@ -61,6 +61,13 @@ type Object interface {
 	Close() error
 }
 
+// Windowed is implemented by objects that read ahead: Window tells them
+// the one byte range [lo, hi) a request will read, so they fetch nothing
+// beyond it. Reads outside the window must still work.
+type Windowed interface {
+	Window(lo, hi int64)
+}
+
 // InUseError says data cannot be removed because Count disks (clones)
 // depend on it. It matches errs.ErrInUse.
 type InUseError struct {

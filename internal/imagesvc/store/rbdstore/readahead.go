@@ -3,6 +3,8 @@ package rbdstore
 import (
 	"io"
 	"sync"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
 
 // source is what readahead reads from (a *ceph.ImageReader).
@@ -15,12 +17,16 @@ type source interface {
 // readahead turns small sequential reads (net/http copies in 32 KiB
 // pieces) into object-sized reads, several in flight at once: each librbd
 // read is a round trip to an OSD, so small serial reads would cap a
-// download at a fraction of what the cluster delivers. Random access (a
-// Range request) fetches just the block it needs.
+// download at a fraction of what the cluster delivers. Random access
+// fetches just the block it needs. A Range request sets a window (Window):
+// then only the window's bytes are fetched, however the blocks fall, so a
+// node fetching 4 MiB chunks of an image with 8 MiB objects reads each byte
+// once and nothing beyond its range.
 type readahead struct {
-	src   source
-	block int64
-	depth int64
+	src    source
+	block  int64
+	depth  int64
+	lo, hi int64 // the window: nothing outside it is fetched ahead or cached
 
 	mu     sync.Mutex
 	blocks map[int64]*fetch
@@ -28,15 +34,26 @@ type readahead struct {
 	wg     sync.WaitGroup
 }
 
+var _ store.Windowed = (*readahead)(nil)
+
 type fetch struct {
 	done chan struct{}
+	from int64 // offset of buf[0] in the source
 	buf  []byte
 	n    int
 	err  error
 }
 
 func newReadahead(src source, block, depth int) *readahead {
-	return &readahead{src: src, block: int64(block), depth: int64(depth), blocks: map[int64]*fetch{}, last: -1}
+	return &readahead{src: src, block: int64(block), depth: int64(depth), blocks: map[int64]*fetch{}, last: -1,
+		hi: src.Size()}
+}
+
+// Window limits fetching to [lo, hi) before the first read (the download
+// handler calls it for a single Range). Reads outside it stay correct:
+// they go to the source directly.
+func (r *readahead) Window(lo, hi int64) {
+	r.lo, r.hi = max(lo, 0), min(hi, r.src.Size())
 }
 
 func (r *readahead) Size() int64 { return r.src.Size() }
@@ -62,14 +79,15 @@ func (r *readahead) get(idx int64) *fetch {
 			delete(r.blocks, k)
 		}
 	}
-	nblocks := (r.src.Size() + r.block - 1) / r.block
+	nblocks := (r.hi + r.block - 1) / r.block
 	for k := idx; k < min(idx+ahead, nblocks); k++ {
 		if r.blocks[k] == nil {
-			f := &fetch{done: make(chan struct{}), buf: make([]byte, r.block)}
+			from, to := max(k*r.block, r.lo), min((k+1)*r.block, r.hi)
+			f := &fetch{done: make(chan struct{}), from: from, buf: make([]byte, to-from)}
 			r.blocks[k] = f
 			r.wg.Go(func() {
 				defer close(f.done)
-				f.n, f.err = r.src.ReadAt(f.buf, k*r.block)
+				f.n, f.err = r.src.ReadAt(f.buf, from)
 				if f.err == io.EOF {
 					f.err = nil
 				}
@@ -86,13 +104,16 @@ func (r *readahead) ReadAt(p []byte, off int64) (int, error) {
 		if off >= r.src.Size() {
 			return total, io.EOF
 		}
-		idx := off / r.block
-		f := r.get(idx)
+		if off < r.lo || off >= r.hi {
+			n, err := r.direct(p, off)
+			return total + n, err
+		}
+		f := r.get(off / r.block)
 		<-f.done
 		if f.err != nil {
 			return total, f.err
 		}
-		start := int(off - idx*r.block)
+		start := int(off - f.from)
 		if start >= f.n {
 			return total, io.ErrUnexpectedEOF // the source was shorter than its Size
 		}
@@ -102,4 +123,13 @@ func (r *readahead) ReadAt(p []byte, off int64) (int, error) {
 		off += int64(n)
 	}
 	return total, nil
+}
+
+// direct reads outside the window straight from the source.
+func (r *readahead) direct(p []byte, off int64) (int, error) {
+	n, err := r.src.ReadAt(p, off)
+	if err == nil && n < len(p) {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }

@@ -12,11 +12,14 @@ import (
 type countingSource struct {
 	*bytes.Reader
 	reads atomic.Int32
+	bytes atomic.Int64
 }
 
 func (c *countingSource) ReadAt(p []byte, off int64) (int, error) {
 	c.reads.Add(1)
-	return c.Reader.ReadAt(p, off)
+	n, err := c.Reader.ReadAt(p, off)
+	c.bytes.Add(int64(n))
+	return n, err
 }
 func (c *countingSource) Close() error { return nil }
 
@@ -61,4 +64,39 @@ func TestReadahead(t *testing.T) {
 		t.Fatalf("read over the end: %d %v", n, err)
 	}
 	ra.Close()
+}
+
+// TestReadaheadWindow: a Range read in 32 KiB pieces (as ServeContent
+// does) fetches exactly the window's bytes, however the blocks fall, and
+// reads outside the window still return the right bytes.
+func TestReadaheadWindow(t *testing.T) {
+	const mib = 1 << 20
+	data := storetest.Data(24*mib+7, 4)
+	for _, tc := range []struct {
+		name   string
+		lo, hi int64
+	}{
+		{"4 MiB chunk in the middle of an 8 MiB block", 4 * mib, 8 * mib},
+		{"across blocks", 6 * mib, 18 * mib},
+		{"short tail", 24 * mib, 24*mib + 7},
+		{"one byte", 9 * mib, 9*mib + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &countingSource{Reader: bytes.NewReader(data)}
+			ra := newReadahead(src, 8*mib, 4)
+			ra.Window(tc.lo, tc.hi)
+			got, err := io.ReadAll(io.NewSectionReader(ra, tc.lo, tc.hi-tc.lo))
+			if err != nil || !bytes.Equal(got, data[tc.lo:tc.hi]) {
+				t.Fatalf("read %d bytes (%v), differ from the source", len(got), err)
+			}
+			if n := src.bytes.Load(); n != tc.hi-tc.lo {
+				t.Fatalf("%d bytes read from the source for a window of %d", n, tc.hi-tc.lo)
+			}
+			out := make([]byte, 100)
+			if n, err := ra.ReadAt(out, 1); n != 100 || err != nil || !bytes.Equal(out, data[1:101]) {
+				t.Fatalf("read outside the window: %d %v", n, err)
+			}
+			ra.Close()
+		})
+	}
 }
