@@ -12,19 +12,6 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
-// chunkListHead is the chunk list answer without its chunks, which are
-// streamed after it: a list is ~67 bytes of JSON per 4 MiB of image, and
-// the largest image's list need not be built in memory first.
-type chunkListHead struct {
-	Version     int    `json:"version"`
-	ImageID     string `json:"image_id"`
-	Size        int64  `json:"size"`
-	ChunkSize   int64  `json:"chunk_size"`
-	Algorithm   string `json:"algorithm"`
-	OSHashAlgo  string `json:"os_hash_algo"`
-	OSHashValue string `json:"os_hash_value"`
-}
-
 // chunkList serves GET /v2/images/{id}/cowdisk-chunks: the chunk list
 // recorded at upload, under the same rules as the image's data (a caller
 // that cannot download the image cannot read its list). An image without
@@ -40,12 +27,12 @@ func (s *Server) chunkList(w http.ResponseWriter, r *http.Request, p auth.Princi
 		img.OSHashValue == nil) {
 		err = fmt.Errorf("image %s has no chunk list: %w", img.ID, errs.ErrNotFound)
 	}
-	var head chunkListHead
+	var head chunks.List
 	var list []byte
 	if err == nil {
 		c, cerr := s.cfg.Catalog.Chunks(ctx, img.ID)
 		list, err = c.Digests, cerr
-		head = chunkListHead{Version: chunks.Version, ImageID: img.ID, Size: *img.Size, ChunkSize: c.ChunkSize,
+		head = chunks.List{Version: chunks.Version, ImageID: img.ID, Size: *img.Size, ChunkSize: c.ChunkSize,
 			Algorithm: chunks.Algorithm, OSHashAlgo: "sha512", OSHashValue: *img.OSHashValue}
 	}
 	if err != nil {
@@ -56,9 +43,11 @@ func (s *Server) chunkList(w http.ResponseWriter, r *http.Request, p auth.Princi
 	writeChunkList(w, head, list)
 }
 
-// writeChunkList writes head with "chunks" appended: the hex digests.
-func writeChunkList(w http.ResponseWriter, head chunkListHead, list []byte) {
-	b, _ := json.Marshal(head) // plain strings and numbers: cannot fail
+// writeChunkList writes head with "chunks" appended: the hex digests,
+// streamed (~67 bytes of JSON per 4 MiB of image), so the largest image's
+// list is never built in memory as strings.
+func writeChunkList(w http.ResponseWriter, head chunks.List, list []byte) {
+	b, _ := json.Marshal(head) // plain strings and numbers, no chunks: cannot fail
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(b[:len(b)-1])
 	bw.WriteString(`,"chunks":[`)

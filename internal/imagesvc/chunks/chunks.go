@@ -7,11 +7,11 @@
 package chunks
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"strconv"
+
+	"github.com/cowdisk/cowdisk/internal/zeros"
 )
 
 // Version 1 of the list: ChunkSize pieces, SHA-256 each, bound to sha512.
@@ -42,48 +42,32 @@ func Binding(size, chunkSize int64, osHashValue string, digests []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// List is the answer of GET /v2/images/{id}/cowdisk-chunks. Chunks is
+// left out of the JSON when nil so the service can stream the digests
+// after the rest; an empty image's list has "chunks":[].
+type List struct {
+	Version     int      `json:"version"`
+	ImageID     string   `json:"image_id"`
+	Size        int64    `json:"size"`
+	ChunkSize   int64    `json:"chunk_size"`
+	Algorithm   string   `json:"algorithm"`
+	OSHashAlgo  string   `json:"os_hash_algo"`
+	OSHashValue string   `json:"os_hash_value"`
+	Chunks      []string `json:"chunks,omitempty"`
+}
+
 // Count is how many chunks an image of size bytes has: ceil(size/chunkSize).
 func Count(size, chunkSize int64) int64 {
 	return (size + chunkSize - 1) / chunkSize
 }
 
-// zeros is compared against, never written: zero detection without a copy.
-var zeros = make([]byte, 64<<10)
-
-// isZero reports whether b holds only zero bytes. bytes.Equal runs the
-// runtime's vectorised memequal, many times faster than hashing.
-func isZero(b []byte) bool {
-	for len(b) > 0 {
-		n := min(len(b), len(zeros))
-		if !bytes.Equal(b[:n], zeros[:n]) {
-			return false
-		}
-		b = b[n:]
-	}
-	return true
-}
-
-// ZeroDigest is the raw SHA-256 of n zero bytes: what a chunk of n zeros
+// zeroDigest is the raw SHA-256 of n zero bytes: what a chunk of n zeros
 // is recorded as.
-func ZeroDigest(n int64) []byte {
-	if n == ChunkSize {
-		return bytes.Clone(fullZero[:])
-	}
-	return zeroDigest(n)
-}
-
 func zeroDigest(n int64) []byte {
 	h := sha256.New()
-	writeZeros(h, n)
+	zeros.Write(h, n)
 	return h.Sum(nil)
 }
 
+// fullZero is the digest of a whole zero chunk, computed once.
 var fullZero = [DigestSize]byte(zeroDigest(ChunkSize))
-
-func writeZeros(w io.Writer, n int64) {
-	for n > 0 {
-		k := min(n, int64(len(zeros)))
-		w.Write(zeros[:k])
-		n -= k
-	}
-}

@@ -3,6 +3,8 @@ package chunks
 import (
 	"crypto/sha256"
 	"hash"
+
+	"github.com/cowdisk/cowdisk/internal/zeros"
 )
 
 // Digester is an io.Writer that cuts the stream written to it into
@@ -46,9 +48,9 @@ func (d *Digester) Write(p []byte) (int, error) {
 
 // add takes a piece that fits in the current chunk.
 func (d *Digester) add(b []byte) {
-	if !d.hashing && !isZero(b) {
+	if !d.hashing && !zeros.All(b) {
 		d.hashing = true
-		writeZeros(d.h, d.pos)
+		zeros.Write(d.h, d.pos)
 	}
 	if d.hashing {
 		d.h.Write(b)

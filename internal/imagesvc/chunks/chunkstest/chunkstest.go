@@ -1,6 +1,6 @@
 // Package chunkstest states what an image's chunk list must be, computed
-// the slow obvious way straight from the spec (not with package chunks),
-// and checks the service's answers against it.
+// the slow obvious way straight from the spec (not with package chunks'
+// digester or binding), and checks the service's answers against it.
 package chunkstest
 
 import (
@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
 // ChunkSize is the spec's: 4 MiB.
@@ -47,28 +49,16 @@ func SHA512(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Answer is the chunk endpoint's JSON.
-type Answer struct {
-	Version     int      `json:"version"`
-	ImageID     string   `json:"image_id"`
-	Size        int64    `json:"size"`
-	ChunkSize   int64    `json:"chunk_size"`
-	Algorithm   string   `json:"algorithm"`
-	OSHashAlgo  string   `json:"os_hash_algo"`
-	OSHashValue string   `json:"os_hash_value"`
-	Chunks      []string `json:"chunks"`
-}
-
 // Check fails t unless body is the chunk list of image id holding data
 // and property is its binding.
 func Check(t testing.TB, id string, data []byte, property string, body []byte) {
 	t.Helper()
-	var got Answer
+	var got chunks.List
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatalf("chunk list of %s: %v: %.200s", id, err, body)
 	}
 	sh, list := SHA512(data), List(data)
-	want := Answer{Version: 1, ImageID: id, Size: int64(len(data)), ChunkSize: ChunkSize, Algorithm: "sha256",
+	want := chunks.List{Version: 1, ImageID: id, Size: int64(len(data)), ChunkSize: ChunkSize, Algorithm: "sha256",
 		OSHashAlgo: "sha512", OSHashValue: sh, Chunks: list}
 	if got.Version != want.Version || got.ImageID != want.ImageID || got.Size != want.Size ||
 		got.ChunkSize != want.ChunkSize || got.Algorithm != want.Algorithm || got.OSHashAlgo != want.OSHashAlgo ||
