@@ -120,6 +120,11 @@ func TestChunkPropertyReadOnly(t *testing.T) {
 			t.Fatalf("create naming the property: %d %s", code, body)
 		}
 	}
+	// The name in disguise is a reserved name, as every core field's is.
+	disguised := strings.Replace(create, "cowdisk_chunks_sha256", "COWDISK_ＣＨＵＮＫＳ_sha256", 1)
+	if code, body, _ := e.do(t, "POST", "/v2/images", tokAlice, "application/json", strings.NewReader(disguised)); code != 400 {
+		t.Fatalf("create naming the property in disguise: %d %s", code, body)
+	}
 	queued := e.mkImage(t, tokAlice, images.CreateOpts{})
 	id := e.mkImage(t, tokAlice, images.CreateOpts{})
 	data := []byte("data")
