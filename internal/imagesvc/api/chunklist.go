@@ -19,10 +19,7 @@ import (
 // before lists existed): 404, and the node downloads the whole stream.
 func (s *Server) chunkList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ctx := r.Context()
-	img, err := s.lookup(ctx, p, r.PathValue("id"))
-	if err == nil {
-		err = downloadable(img, p)
-	}
+	img, err := s.lookupData(ctx, p, r.PathValue("id"))
 	if err == nil && (!hasData(img) || img.Properties[chunks.Property] == "" || img.Size == nil ||
 		img.OSHashValue == nil) {
 		err = fmt.Errorf("image %s has no chunk list: %w", img.ID, errs.ErrNotFound)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -8,15 +9,23 @@ import (
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
 
-func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	ctx := r.Context()
-	img, err := s.lookup(ctx, p, r.PathValue("id"))
+// lookupData finds an image whose data p may read: the rules of the
+// download, which the chunk list follows too.
+func (s *Server) lookupData(ctx context.Context, p auth.Principal, id string) (catalog.Image, error) {
+	img, err := s.lookup(ctx, p, id)
 	if err == nil {
 		err = downloadable(img, p)
 	}
+	return img, err
+}
+
+func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	ctx := r.Context()
+	img, err := s.lookupData(ctx, p, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
