@@ -3,6 +3,7 @@ package rbdstore
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
@@ -36,12 +37,35 @@ type readahead struct {
 
 var _ store.Windowed = (*readahead)(nil)
 
+// fetch is one block being read or read. Its buffer is pooled: it goes
+// back when the last holder lets go (the window, the read in flight, and
+// each ReadAt copying out of it), so a reader never sees a reused buffer.
 type fetch struct {
 	done chan struct{}
 	from int64 // offset of buf[0] in the source
-	buf  []byte
+	buf  *[]byte
 	n    int
 	err  error
+	refs atomic.Int32
+}
+
+func (f *fetch) release(block int64) {
+	if f.refs.Add(-1) == 0 {
+		pool(block).Put(f.buf)
+	}
+}
+
+// bufPools hold read-ahead buffers by block size: without them every
+// download allocates, zeroes and later collects an object-sized buffer
+// per block, a tenth of a download's CPU.
+var bufPools sync.Map // int64 -> *sync.Pool
+
+func pool(block int64) *sync.Pool {
+	if p, ok := bufPools.Load(block); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := bufPools.LoadOrStore(block, &sync.Pool{New: func() any { b := make([]byte, block); return &b }})
+	return p.(*sync.Pool)
 }
 
 func newReadahead(src source, block, depth int) *readahead {
@@ -61,11 +85,18 @@ func (r *readahead) Size() int64 { return r.src.Size() }
 // Close waits for reads in flight: the source must not close under them.
 func (r *readahead) Close() error {
 	r.wg.Wait()
+	r.mu.Lock()
+	for k, f := range r.blocks {
+		delete(r.blocks, k)
+		f.release(r.block)
+	}
+	r.mu.Unlock()
 	return r.src.Close()
 }
 
-// get returns the fetch of block idx, starting it and, for sequential
-// access, the next depth-1 blocks; blocks outside the window are dropped.
+// get returns the fetch of block idx, held for the caller (who releases
+// it), starting it and, for sequential access, the next depth-1 blocks;
+// blocks outside the window are dropped.
 func (r *readahead) get(idx int64) *fetch {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -75,26 +106,31 @@ func (r *readahead) get(idx int64) *fetch {
 	}
 	r.last = idx
 	for k := range r.blocks {
-		if k < idx || k >= idx+r.depth {
+		if f := r.blocks[k]; k < idx || k >= idx+r.depth {
 			delete(r.blocks, k)
+			f.release(r.block)
 		}
 	}
 	nblocks := (r.hi + r.block - 1) / r.block
 	for k := idx; k < min(idx+ahead, nblocks); k++ {
 		if r.blocks[k] == nil {
 			from, to := max(k*r.block, r.lo), min((k+1)*r.block, r.hi)
-			f := &fetch{done: make(chan struct{}), from: from, buf: make([]byte, to-from)}
+			f := &fetch{done: make(chan struct{}), from: from, buf: pool(r.block).Get().(*[]byte)}
+			f.refs.Store(2) // the window's and the read's
 			r.blocks[k] = f
 			r.wg.Go(func() {
+				defer f.release(r.block)
 				defer close(f.done)
-				f.n, f.err = r.src.ReadAt(f.buf, from)
+				f.n, f.err = r.src.ReadAt((*f.buf)[:to-from], from)
 				if f.err == io.EOF {
 					f.err = nil
 				}
 			})
 		}
 	}
-	return r.blocks[idx]
+	f := r.blocks[idx]
+	f.refs.Add(1)
+	return f
 }
 
 // ReadAt implements io.ReaderAt.
@@ -108,21 +144,30 @@ func (r *readahead) ReadAt(p []byte, off int64) (int, error) {
 			n, err := r.direct(p, off)
 			return total + n, err
 		}
-		f := r.get(off / r.block)
-		<-f.done
-		if f.err != nil {
-			return total, f.err
+		n, err := r.copyOut(p, off)
+		if err != nil {
+			return total, err
 		}
-		start := int(off - f.from)
-		if start >= f.n {
-			return total, io.ErrUnexpectedEOF // the source was shorter than its Size
-		}
-		n := copy(p, f.buf[start:f.n])
 		total += n
 		p = p[n:]
 		off += int64(n)
 	}
 	return total, nil
+}
+
+// copyOut copies what the block holding off has from off on into p.
+func (r *readahead) copyOut(p []byte, off int64) (int, error) {
+	f := r.get(off / r.block)
+	defer f.release(r.block)
+	<-f.done
+	if f.err != nil {
+		return 0, f.err
+	}
+	start := int(off - f.from)
+	if start >= f.n {
+		return 0, io.ErrUnexpectedEOF // the source was shorter than its Size
+	}
+	return copy(p, (*f.buf)[start:f.n]), nil
 }
 
 // direct reads outside the window straight from the source.
