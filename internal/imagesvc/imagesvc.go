@@ -336,6 +336,7 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 		s.log.Error("rbd store", "err", err)
 		return false
 	}
+	s.addCloser(st) // closed before c: it holds open snapshots
 	var names []string
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
 		if names, err = st.Leftovers(ctx); err == nil {

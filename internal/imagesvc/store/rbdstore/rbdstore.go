@@ -63,8 +63,9 @@ type Config struct {
 
 // Store is an RBD pool of images.
 type Store struct {
-	c   *ceph.Cluster
-	cfg Config
+	c       *ceph.Cluster
+	cfg     Config
+	readers readers
 }
 
 var (
@@ -198,11 +199,20 @@ func (s *Store) Open(ctx context.Context, location string) (store.Object, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.c.OpenReader(ctx, l.Pool, l.Image, l.Snapshot)
+	r, err := s.readers.get(l.String(), func() (source, error) {
+		return s.c.OpenReader(ctx, l.Pool, l.Image, l.Snapshot)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("rbd store: %w", err)
 	}
 	return newReadahead(r, s.cfg.ChunkSize, 4), nil
+}
+
+// Close closes the snapshots kept open for readers; call it before the
+// cluster connection is closed. Open still works after it, unshared.
+func (s *Store) Close() error {
+	s.readers.close()
+	return nil
 }
 
 // Delete implements store.Store. Clones of the snapshot (disks) make it
@@ -215,6 +225,7 @@ func (s *Store) Delete(ctx context.Context, location string) error {
 	if err := s.refuseClones(ctx, l); err != nil {
 		return err
 	}
+	s.readers.evict(l.String()) // a shared open handle would keep the image busy
 	// Remove unprotects and removes the snapshots, then the image; it
 	// checks for clones again, so a clone made since the check above still
 	// stops it (ErrInUse), and a missing image is success.
