@@ -28,6 +28,11 @@ type ImportOptions struct {
 	// that verified the source already, like the provisioner importing a
 	// converted image, does not need it.
 	SkipHashes bool
+	// Tees each get every byte of the stream, in order, on a goroutine of
+	// their own beside the hashes, from the same buffers (no copy); Import
+	// returns after they have all consumed the last byte. Their Write must
+	// not fail and must not keep the slice.
+	Tees []io.Writer
 }
 
 // ImportResult describes an imported image. Written counts the bytes sent
@@ -147,13 +152,19 @@ func (im *importer) run(ctx context.Context, r io.Reader) (ImportResult, error) 
 	if !im.o.SkipHashes {
 		hs = []hash.Hash{md5.New(), sha512.New()}
 	}
+	// Each consumer of the stream has a goroutine of its own: md5 alone
+	// runs at ~700 MB/s per core, below what the cluster takes.
+	sinks := im.o.Tees
+	for _, h := range hs {
+		sinks = append(sinks, h)
+	}
 	work := make(chan *chunk, im.o.Workers)
-	hashes := make([]chan *chunk, len(hs))
+	hashes := make([]chan *chunk, len(sinks))
 	var wg sync.WaitGroup
 	for range im.o.Workers {
 		wg.Go(func() { im.writeLoop(ctx, work) })
 	}
-	for i, h := range hs {
+	for i, h := range sinks {
 		hashes[i] = make(chan *chunk, cap(im.free))
 		wg.Go(func() { im.hashLoop(h, hashes[i]) })
 	}
@@ -257,7 +268,7 @@ func (im *importer) writeLoop(ctx context.Context, work <-chan *chunk) {
 	}
 }
 
-func (im *importer) hashLoop(h hash.Hash, in <-chan *chunk) {
+func (im *importer) hashLoop(h io.Writer, in <-chan *chunk) {
 	for c := range in {
 		h.Write(c.buf[:c.n])
 		im.release(c)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"testing/iotest"
@@ -112,6 +114,30 @@ func TestImportSkipHashes(t *testing.T) {
 	removeAtEnd(t, c, images, name)
 	if res.MD5 != "" || res.SHA512 != "" || res.Size != mib {
 		t.Fatalf("result %+v, want no hashes", res)
+	}
+}
+
+// TestImportTees: every tee gets the whole stream in order, zeros
+// included (they are skipped only on the way to the cluster), with and
+// without the hashes.
+func TestImportTees(t *testing.T) {
+	ctx, c, images, _ := setup(t)
+	data := append(randomData(t, 3*mib+5), make([]byte, 4*mib)...)
+	data = append(data, randomData(t, mib)...)
+	for _, skip := range []bool{false, true} {
+		name := imageName(t, fmt.Sprint(skip))
+		a, b := sha256.New(), sha256.New()
+		res, err := c.Import(ctx, bytes.NewReader(data), -1, images, name,
+			ceph.ImportOptions{SkipHashes: skip, ChunkSize: mib, Tees: []io.Writer{a, b}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		removeAtEnd(t, c, images, name)
+		want := sha256.Sum256(data)
+		if !bytes.Equal(a.Sum(nil), want[:]) || !bytes.Equal(b.Sum(nil), want[:]) || res.Size != uint64(len(data)) ||
+			(res.MD5 == "") != skip {
+			t.Fatalf("skip hashes %v: tees saw other bytes than the stream's (result %+v)", skip, res)
+		}
 	}
 }
 

@@ -76,26 +76,6 @@ func TestParseMonDump(t *testing.T) {
 	}
 }
 
-func TestAllZero(t *testing.T) {
-	big := make([]byte, 3*len(zeroPage)+17)
-	for _, tc := range []struct {
-		name string
-		p    []byte
-		want bool
-	}{
-		{"empty", nil, true},
-		{"small zeros", make([]byte, 10), true},
-		{"big zeros", big, true},
-		{"last byte", append(slices.Clone(big[:len(big)-1]), 1), false},
-		{"first byte", append([]byte{1}, big...), false},
-		{"across pages", func() []byte { b := slices.Clone(big); b[len(zeroPage)+1] = 9; return b }(), false},
-	} {
-		if got := allZero(tc.p); got != tc.want {
-			t.Errorf("%s: allZero = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestRemoveOptionsDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want RemoveOptions

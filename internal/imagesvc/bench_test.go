@@ -73,3 +73,21 @@ func BenchmarkUploadVsRBDImport(b *testing.B) {
 	b.ReportMetric(mib/importTime[true].Seconds(), "ceph.Import-nohash-MiB/s")
 	b.ReportMetric(rbdTime.Seconds()/apiTime.Seconds(), "api/rbd-import")
 }
+
+// BenchmarkUploadRBD only uploads the bench image into RBD, so that a CPU
+// profile shows the upload's own split (md5, sha512, chunk SHA-256,
+// HTTP, librbd; the in-process client and the image's generation too):
+//
+//	go test -tags pacific -run XXX -bench 'UploadRBD$' -benchtime 3x -cpuprofile cpu.out ./internal/imagesvc/
+func BenchmarkUploadRBD(b *testing.B) {
+	path, size := benchFile(b)
+	s, _, _, _ := startRBD(b)
+	cl := benchClient(b, s)
+	ctx := context.Background()
+	var took time.Duration
+	b.ResetTimer()
+	for range b.N {
+		took += benchImage(b, cl, func(id string) error { return uploadFile(ctx, cl, id, path, size) })
+	}
+	b.ReportMetric(float64(size)*float64(b.N)/(1<<20)/took.Seconds(), "api-MiB/s")
+}

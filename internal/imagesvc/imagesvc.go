@@ -334,6 +334,7 @@ func (s *Service) connectRBD(ctx context.Context, cfg Config, p *pendingStore) b
 		s.log.Error("rbd store", "err", err)
 		return false
 	}
+	s.addCloser(st) // closed before c: it holds open snapshots
 	var names []string
 	if s.startupRetry(ctx, "listing the store's leftovers", func(ctx context.Context) (err error) {
 		names, err = st.Leftovers(ctx)

@@ -21,6 +21,7 @@ type pendingStore struct {
 var (
 	_ store.Store  = (*pendingStore)(nil)
 	_ store.Hasher = (*pendingStore)(nil)
+	_ store.Teeing = (*pendingStore)(nil)
 )
 
 func (p *pendingStore) ready(st *rbdstore.Store) { p.st.Store(st) }
@@ -44,6 +45,15 @@ func (p *pendingStore) Put(ctx context.Context, id string, r io.Reader, size int
 		return store.Result{}, err
 	}
 	return st.Put(ctx, id, r, size)
+}
+
+func (p *pendingStore) PutTee(ctx context.Context, id string, r io.Reader, size int64, tees []io.Writer) (
+	store.Result, error) {
+	st, err := p.get()
+	if err != nil {
+		return store.Result{}, err
+	}
+	return st.PutTee(ctx, id, r, size, tees)
 }
 
 func (p *pendingStore) Open(ctx context.Context, location string) (store.Object, error) {

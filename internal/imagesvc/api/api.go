@@ -90,6 +90,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /v2/images/{id}", s.authed(s.delete))
 	m.Handle("PUT /v2/images/{id}/file", s.authed(s.upload))
 	m.Handle("GET /v2/images/{id}/file", s.authed(s.download))
+	m.Handle("GET /v2/images/{id}/cowdisk-chunks", s.authed(s.chunkList))
 	m.Handle("GET /v2/info/stores", s.authed(s.stores))
 	m.Handle("POST /v2/images/{id}/members", s.authed(s.addMember))
 	m.Handle("GET /v2/images/{id}/members", s.authed(s.listMembers))

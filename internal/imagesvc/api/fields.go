@@ -10,6 +10,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
 // Accepted values. ami/ari/aki are left out on purpose: cowdisk boots whole
@@ -29,9 +30,11 @@ const (
 
 // readOnly fields are set by the service; Glance answers 403 to a client
 // that tries to set them, and so do we. No caller can set a location.
+// The chunk-list binding is a property only the upload sets: a node trusts
+// it as far as os_hash_value, so no caller may set or drop it either.
 var readOnly = []string{"status", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
 	"created_at", "updated_at", "self", "file", "schema", "locations", "direct_url", "deleted",
-	"deleted_at", "stores", "id"}
+	"deleted_at", "stores", "id", chunks.Property}
 
 // setField applies one client-supplied field to img. It is shared by create
 // and PATCH so both validate identically. raw is a JSON value.

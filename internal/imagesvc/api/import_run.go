@@ -44,7 +44,7 @@ type readCloser struct {
 func (s *Server) runImport(ctx context.Context, img catalog.Image, method, uri, task string) {
 	src, size, err := s.importSource(ctx, img.ID, method, uri)
 	var res store.Result
-	var sums [2]string
+	var sums digests
 	var vsize *int64
 	release := func() {}
 	if err == nil {
@@ -76,15 +76,14 @@ func (s *Server) runImport(ctx context.Context, img catalog.Image, method, uri, 
 
 // publishImport makes the imported image active, unless it was deleted or
 // its import taken over meanwhile; then the stored data is removed again.
-func (s *Server) publishImport(ctx context.Context, id, task string, res store.Result, sums [2]string,
+func (s *Server) publishImport(ctx context.Context, id, task string, res store.Result, sums digests,
 	vsize *int64) error {
 	_, err := s.cfg.Catalog.Update(ctx, id, func(i *catalog.Image) error {
 		if i.Status != statusImporting || i.Properties[propTask] != task {
 			return fmt.Errorf("image %s became %s during the import: %w", id, i.Status, errs.ErrConflict)
 		}
 		i.Status, i.Size, i.VirtualSize, i.UpdatedAt = catalog.StatusActive, &res.Size, vsize, now()
-		algo := "sha512"
-		i.Checksum, i.OSHashAlgo, i.OSHashValue = &sums[0], &algo, &sums[1]
+		sums.apply(i, res.Size)
 		i.Locations = []catalog.Location{{URL: res.Location, Metadata: res.Metadata}}
 		endTask(i, "")
 		return nil

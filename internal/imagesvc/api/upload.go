@@ -17,6 +17,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
+	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
 
@@ -117,8 +118,7 @@ func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, erro
 			}
 			i.Status, i.Size, i.VirtualSize, i.UpdatedAt = catalog.StatusActive, &res.Size, vsize, now()
 			i.Lease = catalog.Lease{}
-			algo := "sha512"
-			i.Checksum, i.OSHashAlgo, i.OSHashValue = &sums[0], &algo, &sums[1]
+			sums.apply(i, res.Size)
 			i.Locations = []catalog.Location{{URL: res.Location, Metadata: res.Metadata}}
 			return nil
 		})
@@ -138,24 +138,16 @@ func (s *Server) receive(r *http.Request, p auth.Principal) (catalog.Image, erro
 }
 
 // stream writes the body into the store and returns the stored result,
-// md5 and sha512 hex, and the virtual size. Data that fails a check after
-// it was stored is deleted again.
+// the digests of the data, and the virtual size. Data that fails a check
+// after it was stored is deleted again.
 func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, size int64) (
-	store.Result, [2]string, *int64, error) {
-	var sums [2]string
+	store.Result, digests, *int64, error) {
 	limit := &limitedBody{r: body, max: s.cfg.MaxImageSize}
 	if size >= 0 {
 		limit.max, limit.declared = size, true
 	}
 	insp := s.cfg.NewInspection()
-	md, sh := md5.New(), sha512.New()
-	h, selfHashing := s.cfg.Store.(store.Hasher)
-	selfHashing = selfHashing && h.HashesData()
-	sink := newParallelWriter(insp, md, sh)
-	if selfHashing {
-		sink = insp
-	}
-	res, err := s.cfg.Store.Put(ctx, img.ID, io.TeeReader(limit, sink), size)
+	res, sums, err := s.put(ctx, img.ID, limit, size, insp)
 	if err != nil {
 		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, uploadErr(err))
 	}
@@ -169,11 +161,35 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 		}
 		return res, sums, nil, fmt.Errorf("upload of image %s: %w", img.ID, err)
 	}
-	sums[0], sums[1] = hexSum(md), hexSum(sh)
-	if selfHashing {
-		sums[0], sums[1] = res.MD5, res.SHA512
-	}
 	return res, sums, vsize, nil
+}
+
+// put streams r through the inspection into the store and computes md5,
+// sha512 and the chunk list on the way, each on a goroutine of its own:
+// inside the store's pipeline when it has one (rbdstore), else beside each
+// write. A store that hashes but takes no tees (the staging area, whose
+// sums are dropped) gets no chunk list.
+func (s *Server) put(ctx context.Context, id string, r io.Reader, size int64, insp Inspection) (
+	store.Result, digests, error) {
+	dig := chunks.NewDigester(size)
+	src := io.TeeReader(r, insp)
+	var sums digests
+	if h, ok := s.cfg.Store.(store.Hasher); ok && h.HashesData() {
+		var res store.Result
+		var err error
+		if t, ok := s.cfg.Store.(store.Teeing); ok {
+			res, err = t.PutTee(ctx, id, src, size, []io.Writer{dig})
+			sums.chunks = digesterChunks(dig)
+		} else {
+			res, err = s.cfg.Store.Put(ctx, id, src, size)
+		}
+		sums.md5, sums.sha512 = res.MD5, res.SHA512
+		return res, sums, err
+	}
+	md, sh := md5.New(), sha512.New()
+	res, err := s.cfg.Store.Put(ctx, id, io.TeeReader(r, newParallelWriter(insp, md, sh, dig)), size)
+	sums.md5, sums.sha512, sums.chunks = hexSum(md), hexSum(sh), digesterChunks(dig)
+	return res, sums, err
 }
 
 // verdict is the inspection's judgement of the stored data. Empty data is

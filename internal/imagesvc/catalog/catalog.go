@@ -69,6 +69,18 @@ type Image struct {
 	// Version counts the record's updates; Update sets it, and a write
 	// whose version is stale is refused, never applied over a newer one.
 	Version int64
+	// Chunks is written, never read, by Update: an fn that sets it stores
+	// the image's chunk list in the same transaction as the record. Get
+	// and List leave it nil (a list can be megabytes); Catalog.Chunks
+	// reads it.
+	Chunks *Chunks
+}
+
+// Chunks is an image's chunk list (cowdisk's verified sparse transfer):
+// the chunk size and the raw SHA-256 of every chunk, in order.
+type Chunks struct {
+	ChunkSize int64
+	Digests   []byte
 }
 
 // Filter selects images for List. Empty strings do not filter.
@@ -167,6 +179,9 @@ type Catalog interface {
 	// transaction, so read-check-write sequences (status transitions) are
 	// atomic. fn's error aborts the update and is returned as is.
 	Update(ctx context.Context, id string, fn func(*Image) error) (Image, error)
+	// Chunks returns the chunk list stored with image id; errs.ErrNotFound
+	// if it has none. An update that marks the image deleted removes it.
+	Chunks(ctx context.Context, id string) (Chunks, error)
 	// Usage is the sum of the sizes of owner's images that are not
 	// deleted (Glance's user_storage_quota counts the same).
 	Usage(ctx context.Context, owner string) (int64, error)

@@ -57,6 +57,12 @@ var pgMigrations = []string{
 	`ALTER TABLE images ADD COLUMN prev_status TEXT NOT NULL DEFAULT '';
 	ALTER TABLE images ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 	ALTER TABLE images ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;`,
+	// Chunk lists (see Chunks), one row per image that has one.
+	`CREATE TABLE image_chunks (
+		image_id   TEXT COLLATE "C" PRIMARY KEY REFERENCES images(id),
+		chunk_size BIGINT NOT NULL,
+		digests    BYTEA NOT NULL
+	);`,
 }
 
 // PoolOptions bound the PostgreSQL connection pool. Zero fields take the

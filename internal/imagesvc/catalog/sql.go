@@ -153,6 +153,10 @@ func (s *SQLCatalog) update(ctx context.Context, id string, fn func(*Image) erro
 	if n == 0 {
 		return Image{}, fmt.Errorf("image %s changed under this update (version %d): %w", id, read, errs.ErrConflict)
 	}
+	if err := writeChunks(ctx, q, img); err != nil {
+		return Image{}, fmt.Errorf("update image %s: chunk list: %w", id, err)
+	}
+	img.Chunks = nil // written, not part of the record read back
 	if err := tx.Commit(); err != nil {
 		return Image{}, fmt.Errorf("update image %s: %w", id, err)
 	}

@@ -56,6 +56,12 @@ var migrations = []string{
 	`ALTER TABLE images ADD COLUMN prev_status TEXT NOT NULL DEFAULT '';
 	ALTER TABLE images ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 	ALTER TABLE images ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
+	// Chunk lists (see Chunks), one row per image that has one.
+	`CREATE TABLE image_chunks (
+		image_id   TEXT PRIMARY KEY REFERENCES images(id),
+		chunk_size INTEGER NOT NULL,
+		digests    BLOB NOT NULL
+	);`,
 }
 
 // OpenSQLite opens (creating if needed) the catalog file at path and brings

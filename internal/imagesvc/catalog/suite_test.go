@@ -88,6 +88,7 @@ var suite = map[string]func(t *testing.T, b backend){
 	"ConcurrentUpdates":   testConcurrentUpdates,
 	"TwoOpenersOneDB":     testTwoOpenersOneDB,
 	"LeaseRoundTrip":      testLeaseRoundTrip,
+	"Chunks":              func(t *testing.T, b backend) { testChunks(t, b.open) },
 }
 
 func TestSuite(t *testing.T) {

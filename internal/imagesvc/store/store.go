@@ -45,11 +45,27 @@ type Hasher interface {
 	HashesData() bool
 }
 
+// Teeing is implemented by stores whose write pipeline can hand the data,
+// in stream order, to more writers, each on a goroutine of its own beside
+// the store's own hashes (rbdstore: ceph.Import's buffers). The API gives
+// it the chunk digester this way, so no consumer of the stream waits for
+// another. PutTee is Put, returning once every tee has seen the last byte.
+type Teeing interface {
+	PutTee(ctx context.Context, id string, r io.Reader, size int64, tees []io.Writer) (Result, error)
+}
+
 // Object is stored data opened for reading.
 type Object interface {
 	io.ReaderAt
 	Size() int64
 	Close() error
+}
+
+// Windowed is implemented by objects that read ahead: Window tells them
+// the one byte range [lo, hi) a request will read, so they fetch nothing
+// beyond it. Reads outside the window must still work.
+type Windowed interface {
+	Window(lo, hi int64)
 }
 
 // InUseError says data cannot be removed because Count disks (clones)

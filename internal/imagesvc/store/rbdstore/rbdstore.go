@@ -63,13 +63,15 @@ type Config struct {
 
 // Store is an RBD pool of images.
 type Store struct {
-	c   *ceph.Cluster
-	cfg Config
+	c       *ceph.Cluster
+	cfg     Config
+	readers readers
 }
 
 var (
 	_ store.Store       = (*Store)(nil)
 	_ store.Hasher      = (*Store)(nil)
+	_ store.Teeing      = (*Store)(nil)
 	_ store.SlowSweeper = (*Store)(nil)
 )
 
@@ -138,11 +140,11 @@ func (s *Store) ID() string { return "rbd" }
 // HashesData implements store.Hasher: ceph.Import hashes while it writes.
 func (s *Store) HashesData() bool { return true }
 
-func (s *Store) options() ceph.ImportOptions {
+func (s *Store) options(tees []io.Writer) ceph.ImportOptions {
 	return ceph.ImportOptions{
 		ImageOptions: ceph.ImageOptions{Features: s.cfg.Features,
 			ObjectSizeOrder: bits.TrailingZeros(uint(s.cfg.ChunkSize))},
-		Workers: s.cfg.Workers, ChunkSize: s.cfg.WriteSize,
+		Workers: s.cfg.Workers, ChunkSize: s.cfg.WriteSize, Tees: tees,
 	}
 }
 
@@ -150,10 +152,15 @@ func (s *Store) options() ceph.ImportOptions {
 // name, published under id only when complete, then the snapshot. If the
 // snapshot fails the image is removed again.
 func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (store.Result, error) {
+	return s.PutTee(ctx, id, r, size, nil)
+}
+
+// PutTee implements store.Teeing: the tees run in ceph.Import's pipeline.
+func (s *Store) PutTee(ctx context.Context, id string, r io.Reader, size int64, tees []io.Writer) (store.Result, error) {
 	if err := s.removeSnapless(ctx, id); err != nil {
 		return store.Result{}, err
 	}
-	res, err := s.stage(ctx, id, r, size)
+	res, err := s.stage(ctx, id, r, size, tees)
 	if err != nil {
 		return store.Result{}, fmt.Errorf("rbd store: %w", err)
 	}
@@ -173,9 +180,9 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader, size int64) (st
 // stage imports r under a temporary name (swept after a crash by its image
 // id, recover.go) and publishes it as id; the catalog lets one upload at a
 // time claim id, so a plain rename is exact (ceph.Publish).
-func (s *Store) stage(ctx context.Context, id string, r io.Reader, size int64) (ceph.ImportResult, error) {
+func (s *Store) stage(ctx context.Context, id string, r io.Reader, size int64, tees []io.Writer) (ceph.ImportResult, error) {
 	tmp := ceph.TempName(id)
-	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, tmp, s.options())
+	res, err := s.c.Import(ctx, r, size, s.cfg.Pool, tmp, s.options(tees))
 	if err != nil {
 		return res, err
 	}
@@ -208,11 +215,20 @@ func (s *Store) Open(ctx context.Context, location string) (store.Object, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.c.OpenReader(ctx, l.Pool, l.Image, l.Snapshot)
+	r, err := s.readers.get(l.String(), func() (source, error) {
+		return s.c.OpenReader(ctx, l.Pool, l.Image, l.Snapshot)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("rbd store: %w", err)
 	}
 	return newReadahead(r, s.cfg.ChunkSize, 4), nil
+}
+
+// Close closes the snapshots kept open for readers; call it before the
+// cluster connection is closed. Open still works after it, unshared.
+func (s *Store) Close() error {
+	s.readers.close()
+	return nil
 }
 
 // Delete implements store.Store. Clones of the snapshot (disks) make it
@@ -225,6 +241,7 @@ func (s *Store) Delete(ctx context.Context, location string) error {
 	if err := s.refuseClones(ctx, l); err != nil {
 		return err
 	}
+	s.readers.evict(l.String()) // a shared open handle would keep the image busy
 	// Remove unprotects and removes the snapshots, then the image; it
 	// checks for clones again, so a clone made since the check above still
 	// stops it (ErrInUse), and a missing image is success.
