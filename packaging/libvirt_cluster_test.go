@@ -140,6 +140,11 @@ func (hv hypervisor) readParent(t *testing.T, vmsImage string, want []byte) {
 		t.Fatalf("rbd info vms/%s as client.libvirt: %v\n%s", vmsImage, err, out)
 	}
 	snap := info.Parent.Pool + "/" + info.Parent.Image + "@" + info.Parent.Snapshot
+	// As docs/operations.md says: QEMU alone cannot open it (its rbd driver
+	// opens read-write, and the watch that registers is a write).
+	if out, err := run(t, "qemu-img", "info", hv.qemuPath(snap)); err == nil || !strings.Contains(out, "Operation not permitted") {
+		t.Errorf("qemu-img info %s as client.libvirt: %v, want EPERM (update docs/operations.md section 3)\n%s", snap, err, out)
+	}
 	cmd := exec.Command("rbd", append(auth, "export", snap, "-")...)
 	var got, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &got, &stderr
