@@ -7,8 +7,10 @@
 #
 # Not part of `make test`: it needs root, systemd-nspawn (systemd-container)
 # and cgroups, and boots a whole system. It prints the walkthrough's output,
-# the units' state and their journal lines, and exits non-zero when a step
-# fails or the disk was not made by clone.
+# the units' state and their journal lines; then kills the node agent
+# (systemd must restart it) and runs the guide's tear-down sentence (purge
+# must keep the cowdisk user and /var/lib/cowdisk). It exits non-zero when a
+# step fails or a check does not hold; about 30-60 s.
 #
 # Isolation, so that nothing outlives the script and no host port is used:
 #  - the container's root is an overlay of / whose writable layer is a
@@ -120,9 +122,40 @@ inside systemctl show -p User -p ProtectSystem -p StateDirectory cowdisk-images 
 echo "== journal"
 inside journalctl -u cowdisk-images -u cowdisk-node --no-pager -n 30 -o short-iso
 [ "$status" = "active active " ] || { echo "FAIL: units not both active" >&2; fail=1; }
+inside journalctl -u cowdisk-node --no-pager -o cat | grep -q 'msg=request .*request_id=req-' ||
+  { echo "FAIL: no request line with its id in cowdisk-node's journal" >&2; fail=1; }
+echo "== systemd-analyze security"
+inside systemd-analyze security --no-pager cowdisk-images cowdisk-node | tail -n 3
+
+# Restart=on-failure is what --exit-when-replaced relies on (section 6).
+echo "== cowdisk-node killed by SIGKILL"
+inside systemctl kill --signal=KILL cowdisk-node
+i=0
+until [ "$(inside systemctl show -p NRestarts --value cowdisk-node)" -ge 1 ] &&
+  inside curl -sf 127.0.0.1:9393/readyz; do
+  i=$((i + 1))
+  [ $i -le 60 ] || { echo "FAIL: cowdisk-node not restarted and ready 60 s after SIGKILL" >&2; fail=1; break; }
+  sleep 1
+done
+echo
+
+# The guide's tear-down sentence, and its promise (section 1) that purging
+# the package keeps the cowdisk user and /var/lib/cowdisk.
+teardown=$(awk '/^## 8\./ {s = 1} s && /^Tear down: `/ {t = 1} t {print} t && /`\.$/ {exit}' "$guide" |
+  tr '\n' ' ' | sed 's/^Tear down: `//; s/`\. *$//')
+echo "== tear-down: $teardown"
+# apt purge asks "Do you want to continue? [Y/n]": the operator's answer.
+printf 'Y\n' | inside sh -euxc "cd '$repo' && $teardown" >"$work/teardown.out" 2>&1 ||
+  { fail=1; echo "FAIL: the tear-down stopped" >&2; }
+cat "$work/teardown.out"
+inside getent passwd cowdisk >/dev/null || { echo "FAIL: purge removed the cowdisk user" >&2; fail=1; }
+inside test -s /var/lib/cowdisk/imagesvc/catalog.db || { echo "FAIL: purge removed the catalog" >&2; fail=1; }
+! inside test -e /etc/cowdisk || { echo "FAIL: purge left /etc/cowdisk" >&2; fail=1; }
+inside systemctl cat cowdisk-node >/dev/null 2>&1 && { echo "FAIL: cowdisk-node.service still known" >&2; fail=1; }
+
 # disk create prints a table: the METHOD column of the row under its header.
 method=$(awk '$1 == "INSTANCE" { for (i = 1; i <= NF; i++) if ($i == "METHOD") col = i; next }
   col { print $col; exit }' "$work/walkthrough.out")
 [ "$method" = clone ] || { echo "FAIL: the disk was made by '$method', not clone" >&2; fail=1; }
-[ $fail = 0 ] && echo "PASS: the .deb's units ran under systemd; the disk was made by $method"
+[ $fail = 0 ] && echo "PASS: the .deb's units ran under systemd, the disk was made by $method, the agent restarted after SIGKILL, purge kept the data"
 exit $fail
