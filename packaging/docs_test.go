@@ -73,3 +73,20 @@ func runShell(t *testing.T, script string, env []string, args ...string) string 
 	}
 	return string(out)
 }
+
+// docCaps returns the caps that the guide's "ceph auth get-or-create
+// client.<user>" command gives, as the shell splits them.
+func docCaps(t *testing.T, user string) []string {
+	t.Helper()
+	prefix := "ceph auth get-or-create client." + user + " "
+	args, _, ok := strings.Cut(strings.TrimPrefix(docCommand(t, "3. Ceph users and caps", prefix), prefix), " -o ")
+	if !ok {
+		t.Fatalf("%s: the command for client.%s writes no keyring (-o)", operationsGuide, user)
+	}
+	out := runShell(t, `printf '%s\n' `+args, os.Environ())
+	caps := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(caps) < 2 || len(caps)%2 != 0 {
+		t.Fatalf("%s: caps of client.%s are not service/cap pairs: %q", operationsGuide, user, caps)
+	}
+	return caps
+}
