@@ -17,7 +17,7 @@ import (
 const secretHost = `
 drivers=$1/libvirt-drivers
 mkdir -p "$drivers"
-ln -sf /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_secret.so "$drivers/"
+ln -sf "$(dpkg -L libvirt-daemon | grep '/connection-driver/libvirt_driver_secret\.so$')" "$drivers/"
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=0755 tmpfs /etc/libvirt
 LIBVIRT_DRIVER_DIR=$drivers libvirtd --timeout 120 >"$1/libvirtd.log" 2>&1 &
