@@ -47,25 +47,52 @@ func TestLibvirtUserAsDocumented(t *testing.T) {
 	dir := t.TempDir()
 	admin := cleanEnv("CEPH_CONF="+dc.ConfPath, "CEPH_ARGS=--keyring "+dc.KeyringPath+" --connect-timeout 15")
 
-	create := docCommand(t, "3. Ceph users and caps", "ceph auth get-or-create client.libvirt")
-	runShell(t, strings.ReplaceAll(create, "/etc/ceph/", dir+"/"), admin)
-	hv := hypervisor{conf: dc.ConfPath, keyring: filepath.Join(dir, "ceph.client.libvirt.keyring")}
-	secret, value := defineSecretAsDocumented(t, dir, admin)
-	if key := strings.TrimSpace(runShell(t, "ceph auth get-key client.libvirt", admin)); value != key {
-		t.Fatalf("libvirt holds %q for secret %s, ceph's key of client.libvirt is %q", value, secret, key)
-	}
-
+	hv, secret := documentedLibvirtUser(t, dc, dir, admin)
 	images, node := startBoth(t, bin, map[string]string{"images": dc.ConfPath, "node": dc.ConfPath}, keyrings, false,
 		"COWDISK_NODE_RBD_USER=libvirt", "COWDISK_NODE_SECRET_UUID="+secret)
 	waitHealth(t, images, "/readyz", "ready", ready)
 	waitHealth(t, node, "/readyz", "ready", ready)
 	data := bytes.Repeat([]byte{0x5a}, 4<<20)
 	clear(data[1<<20:]) // 1 MiB of 0x5a, then zeros
+	imageID, inst := hv.clone(t, images, node, data)
+	checkDiskAuth(t, hv.disk, secret)
+	vmsImage := strings.TrimPrefix(hv.disk.Source.Network.Name, "vms/")
+
+	t.Run("qemu opens the clone read-write", func(t *testing.T) { hv.readWriteClone(t) })
+	t.Run("librbd reads the parent snapshot", func(t *testing.T) { hv.readParent(t, vmsImage, data) })
+	c := adminConn(t, dc)
+	t.Run("the images pool refuses every write", func(t *testing.T) { hv.refusedWrites(t, c, imageID) })
+	t.Run("libvirt validates the domain", func(t *testing.T) { validateDomain(t, dir, hv.xml, secret) })
+
+	call(t, "DELETE", node.base+"/v1/instances/"+inst+"/disks", nil, http.StatusNoContent, nil)
+	call(t, "DELETE", images.base+"/v2/images/"+imageID, nil, http.StatusNoContent, nil)
+	testcluster.AssertPoolClean(t, c, "vms")
+	testcluster.AssertPoolClean(t, c, "images")
+}
+
+// documentedLibvirtUser creates client.libvirt with the guide's command
+// (its keyring in dir, not /etc/ceph) and stores its key in libvirt with
+// the guide's steps; it returns the hypervisor's side and the secret UUID.
+func documentedLibvirtUser(t *testing.T, dc *devcluster.Cluster, dir string, admin []string) (*hypervisor, string) {
+	t.Helper()
+	create := docCommand(t, "3. Ceph users and caps", "ceph auth get-or-create client.libvirt")
+	runShell(t, strings.ReplaceAll(create, "/etc/ceph/", dir+"/"), admin)
+	secret, value := defineSecretAsDocumented(t, dir, admin)
+	if key := strings.TrimSpace(runShell(t, "ceph auth get-key client.libvirt", admin)); value != key {
+		t.Fatalf("libvirt holds %q for secret %s, ceph's key of client.libvirt is %q", value, secret, key)
+	}
+	return &hypervisor{conf: dc.ConfPath, keyring: filepath.Join(dir, "ceph.client.libvirt.keyring")}, secret
+}
+
+// clone uploads data as a raw image, has the agent make a disk of it (by
+// clone) and keeps the agent's <disk> XML for it.
+func (hv *hypervisor) clone(t *testing.T, images, node *server, data []byte) (imageID, inst string) {
+	t.Helper()
 	var img struct{ ID string }
 	call(t, "POST", images.base+"/v2/images", map[string]any{"name": "libvirt", "disk_format": "raw",
 		"container_format": "bare"}, http.StatusCreated, &img)
 	call(t, "PUT", images.base+"/v2/images/"+img.ID+"/file", data, http.StatusNoContent, nil)
-	inst := uuid.NewString()
+	inst = uuid.NewString()
 	var d struct{ Name, Method string }
 	call(t, "POST", node.base+"/v1/disks", map[string]any{"instance_id": inst, "image_id": img.ID},
 		http.StatusCreated, &d)
@@ -76,19 +103,7 @@ func TestLibvirtUserAsDocumented(t *testing.T) {
 	if err := hv.disk.Unmarshal(hv.xml); err != nil {
 		t.Fatalf("the agent's <disk>: %v\n%s", err, hv.xml)
 	}
-	checkDiskAuth(t, hv.disk, secret)
-	vmsImage := strings.TrimPrefix(hv.disk.Source.Network.Name, "vms/")
-
-	t.Run("qemu opens the clone read-write", func(t *testing.T) { hv.readWriteClone(t) })
-	t.Run("librbd reads the parent snapshot", func(t *testing.T) { hv.readParent(t, vmsImage, data) })
-	c := adminConn(t, dc)
-	t.Run("the images pool refuses every write", func(t *testing.T) { hv.refusedWrites(t, c, img.ID) })
-	t.Run("libvirt validates the domain", func(t *testing.T) { validateDomain(t, dir, hv.xml, secret) })
-
-	call(t, "DELETE", node.base+"/v1/instances/"+inst+"/disks", nil, http.StatusNoContent, nil)
-	call(t, "DELETE", images.base+"/v2/images/"+img.ID, nil, http.StatusNoContent, nil)
-	testcluster.AssertPoolClean(t, c, "vms")
-	testcluster.AssertPoolClean(t, c, "images")
+	return img.ID, inst
 }
 
 func checkDiskAuth(t *testing.T, disk libvirtxml.DomainDisk, secret string) {
@@ -107,7 +122,7 @@ func checkDiskAuth(t *testing.T, disk libvirtxml.DomainDisk, secret string) {
 // qemuPath is the disk as QEMU opens it from the XML: the source name, the
 // <auth> user and the <host> monitors, with the user's keyring (libvirt
 // passes the secret's value instead).
-func (hv hypervisor) qemuPath(name string) string {
+func (hv *hypervisor) qemuPath(name string) string {
 	var mons []string
 	for _, h := range hv.disk.Source.Network.Hosts {
 		mons = append(mons, h.Name+":"+h.Port)
@@ -119,7 +134,7 @@ func (hv hypervisor) qemuPath(name string) string {
 
 // readWriteClone: the clone's first MiB is the image's (read through to
 // the parent); a write lands and reads back.
-func (hv hypervisor) readWriteClone(t *testing.T) {
+func (hv *hypervisor) readWriteClone(t *testing.T) {
 	out, err := run(t, "qemu-io", "-f", "raw", "-c", "read -P 0x5a 0 1M", "-c", "write -P 0xc3 2M 64k",
 		"-c", "read -P 0xc3 2M 64k", hv.qemuPath(hv.disk.Source.Network.Name))
 	if err != nil || strings.Contains(out, "failed") || strings.Count(out, "read 1048576/1048576") != 1 ||
@@ -130,7 +145,7 @@ func (hv hypervisor) readWriteClone(t *testing.T) {
 
 // readParent: the parent snapshot that rbd info names, exported as
 // client.libvirt (a read-only open), is the uploaded image.
-func (hv hypervisor) readParent(t *testing.T, vmsImage string, want []byte) {
+func (hv *hypervisor) readParent(t *testing.T, vmsImage string, want []byte) {
 	auth := []string{"-c", hv.conf, "--id", "libvirt", "--keyring", hv.keyring}
 	out, err := run(t, "rbd", append(auth, "info", "--format", "json", "vms/"+vmsImage)...)
 	var info struct {
@@ -156,7 +171,7 @@ func (hv hypervisor) readParent(t *testing.T, vmsImage string, want []byte) {
 
 // refusedWrites: every way of writing the images pool fails with EPERM
 // and leaves the pool as it was.
-func (hv hypervisor) refusedWrites(t *testing.T, c *ceph.Cluster, imageID string) {
+func (hv *hypervisor) refusedWrites(t *testing.T, c *ceph.Cluster, imageID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	before, err := c.ListSnapshots(ctx, "images", imageID)
