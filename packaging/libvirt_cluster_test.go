@@ -35,11 +35,12 @@ type hypervisor struct {
 // agent hands out <disk> XML naming that user and secret. Then, as
 // client.libvirt, QEMU opens the agent's clone read-write at the address
 // the XML gives, librbd reads the parent snapshot, every write to the images
-// pool is refused, and libvirt's own tools accept the XML in a domain.
+// pool is refused, libvirt's own tools accept the XML in a domain, and a
+// domain libvirt starts on it reads and writes the disk with libvirt's secret.
 func TestLibvirtUserAsDocumented(t *testing.T) {
 	for prog, pkg := range map[string]string{"qemu-io": "qemu-utils", "qemu-img": "qemu-utils", "rbd": "ceph-common",
 		"libvirtd": "libvirt-daemon", "virsh": "libvirt-clients", "virt-xml-validate": "libvirt-clients",
-		"unshare": "util-linux"} {
+		"unshare": "util-linux", "setpriv": "util-linux", "qemu-system-x86_64": "qemu-system-x86"} {
 		need(t, prog, pkg)
 	}
 	bin := binary(t)
@@ -47,7 +48,7 @@ func TestLibvirtUserAsDocumented(t *testing.T) {
 	dir := t.TempDir()
 	admin := cleanEnv("CEPH_CONF="+dc.ConfPath, "CEPH_ARGS=--keyring "+dc.KeyringPath+" --connect-timeout 15")
 
-	hv, secret := documentedLibvirtUser(t, dc, dir, admin)
+	hv, secret, value := documentedLibvirtUser(t, dc, dir, admin)
 	images, node := startBoth(t, bin, map[string]string{"images": dc.ConfPath, "node": dc.ConfPath}, keyrings, false,
 		"COWDISK_NODE_RBD_USER=libvirt", "COWDISK_NODE_SECRET_UUID="+secret)
 	waitHealth(t, images, "/readyz", "ready", ready)
@@ -63,6 +64,7 @@ func TestLibvirtUserAsDocumented(t *testing.T) {
 	c := adminConn(t, dc)
 	t.Run("the images pool refuses every write", func(t *testing.T) { hv.refusedWrites(t, c, imageID) })
 	t.Run("libvirt validates the domain", func(t *testing.T) { validateDomain(t, dir, hv.xml, secret) })
+	t.Run("a libvirt domain runs on the disk", func(t *testing.T) { hv.domain(t, secret, value) })
 
 	call(t, "DELETE", node.base+"/v1/instances/"+inst+"/disks", nil, http.StatusNoContent, nil)
 	call(t, "DELETE", images.base+"/v2/images/"+imageID, nil, http.StatusNoContent, nil)
@@ -72,8 +74,9 @@ func TestLibvirtUserAsDocumented(t *testing.T) {
 
 // documentedLibvirtUser creates client.libvirt with the guide's command
 // (its keyring in dir, not /etc/ceph) and stores its key in libvirt with
-// the guide's steps; it returns the hypervisor's side and the secret UUID.
-func documentedLibvirtUser(t *testing.T, dc *devcluster.Cluster, dir string, admin []string) (*hypervisor, string) {
+// the guide's steps; it returns the hypervisor's side, the secret's UUID
+// and the key libvirt holds.
+func documentedLibvirtUser(t *testing.T, dc *devcluster.Cluster, dir string, admin []string) (*hypervisor, string, string) {
 	t.Helper()
 	create := docCommand(t, "3. Ceph users and caps", "ceph auth get-or-create client.libvirt")
 	runShell(t, strings.ReplaceAll(create, "/etc/ceph/", dir+"/"), admin)
@@ -81,7 +84,7 @@ func documentedLibvirtUser(t *testing.T, dc *devcluster.Cluster, dir string, adm
 	if key := strings.TrimSpace(runShell(t, "ceph auth get-key client.libvirt", admin)); value != key {
 		t.Fatalf("libvirt holds %q for secret %s, ceph's key of client.libvirt is %q", value, secret, key)
 	}
-	return &hypervisor{conf: dc.ConfPath, keyring: filepath.Join(dir, "ceph.client.libvirt.keyring")}, secret
+	return &hypervisor{conf: dc.ConfPath, keyring: filepath.Join(dir, "ceph.client.libvirt.keyring")}, secret, value
 }
 
 // clone uploads data as a raw image, has the agent make a disk of it (by
@@ -166,6 +169,27 @@ func (hv *hypervisor) readParent(t *testing.T, vmsImage string, want []byte) {
 	if err := cmd.Run(); err != nil || !bytes.Equal(got.Bytes(), want) {
 		t.Fatalf("rbd export %s as client.libvirt: %v, %d bytes (want the %d uploaded)\n%s",
 			snap, err, got.Len(), len(want), stderr.String())
+	}
+}
+
+// domain: QEMU, started by libvirt on the agent's XML, reads the image's
+// data through the clone and writes to it; QEMU's command line shows the
+// user and a key-secret (libvirt's secret), and the write is there for
+// client.libvirt outside.
+func (hv *hypervisor) domain(t *testing.T, secret, value string) {
+	log := runDomain(t, hv.xml, secret, value)
+	for _, want := range []string{`"driver":"rbd"`, `"user":"libvirt"`, `"key-secret":`,
+		"read 1048576/1048576 bytes at offset 0"} { // (QEMU logs no line for a write by qemu-io)
+		if !strings.Contains(log, want) {
+			t.Errorf("QEMU's log lacks %q", want)
+		}
+	}
+	if strings.Contains(log, "verification failed") || t.Failed() {
+		t.Fatalf("QEMU's log:\n%s", log)
+	}
+	out, err := run(t, "qemu-io", "-r", "-f", "raw", "-c", "read -P 0x99 3M 64k", hv.qemuPath(hv.disk.Source.Network.Name))
+	if err != nil || strings.Contains(out, "failed") {
+		t.Fatalf("the domain's write, read back as client.libvirt: %v\n%s", err, out)
 	}
 }
 
