@@ -59,6 +59,8 @@ VERSION ?= $(shell git describe --tags --always 2>/dev/null | sed 's/^v//; s/^\(
 package: build
 	@test -n "$(VERSION)" || { echo "VERSION is empty (not a git checkout?): make package VERSION=x.y.z"; exit 1; }
 	@test -e docs/operations.md
+	@# One .deb in bin/: the guide installs ./bin/cowdisk_*.deb, which two versions would break.
+	rm -f bin/cowdisk_*.deb
 	VERSION=$(VERSION) ARCH=$$(dpkg --print-architecture) $(GO) run $(NFPM) package -f packaging/nfpm.yaml -p deb -t bin/
 
 clean:

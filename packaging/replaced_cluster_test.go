@@ -85,8 +85,8 @@ func noFSID(t *testing.T, src string) string {
 
 // startBoth starts the image service (TOML config) and the node agent
 // (COWDISK_NODE_* only) as the documented Ceph users, checking every
-// half second with a 2 s bound.
-func startBoth(t *testing.T, bin string, confs, keyrings map[string]string, exitWhenReplaced bool) (images, node *server) {
+// half second with a 2 s bound. nodeEnv adds COWDISK_NODE_* settings.
+func startBoth(t *testing.T, bin string, confs, keyrings map[string]string, exitWhenReplaced bool, nodeEnv ...string) (images, node *server) {
 	t.Helper()
 	imagesAddr, nodeAddr := freeAddr(t), freeAddr(t)
 	cfgFile := filepath.Join(t.TempDir(), "images.toml")
@@ -104,15 +104,15 @@ exit-when-replaced = %t
 		t.Fatal(err)
 	}
 	images = startServer(t, bin, imagesAddr, cleanEnv(), "serve", "images", "--config", cfgFile)
-	node = startServer(t, bin, nodeAddr, cleanEnv(
-		"COWDISK_NODE_LISTEN="+nodeAddr, // ignored before: the agent bound :9393
-		"COWDISK_NODE_IMAGE_SERVICE=http://"+imagesAddr,
-		"COWDISK_NODE_CEPH_CONF="+confs["node"],
+	node = startServer(t, bin, nodeAddr, cleanEnv(append([]string{
+		"COWDISK_NODE_LISTEN=" + nodeAddr, // ignored before: the agent bound :9393
+		"COWDISK_NODE_IMAGE_SERVICE=http://" + imagesAddr,
+		"COWDISK_NODE_CEPH_CONF=" + confs["node"],
 		"COWDISK_NODE_CEPH_USER=cinder",
-		"COWDISK_NODE_CEPH_KEYRING="+keyrings["cinder"],
+		"COWDISK_NODE_CEPH_KEYRING=" + keyrings["cinder"],
 		"COWDISK_NODE_HEALTH_INTERVAL=500ms",
 		"COWDISK_NODE_HEALTH_TIMEOUT=2s",
 		fmt.Sprintf("COWDISK_NODE_EXIT_WHEN_REPLACED=%t", exitWhenReplaced),
-	), "serve", "node")
+	}, nodeEnv...)...), "serve", "node")
 	return images, node
 }

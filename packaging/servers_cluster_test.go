@@ -20,13 +20,9 @@ import (
 	"github.com/cowdisk/cowdisk/internal/testmode"
 )
 
-// cephUsers are the Ceph users docs/operations.md tells an operator to
-// create, with the same caps; the test runs the servers as them.
-var cephUsers = map[string][]string{
-	"glance": {"mon", "profile rbd", "osd", "profile rbd pool=images", "mgr", "profile rbd pool=images"},
-	"cinder": {"mon", "profile rbd", "osd", "profile rbd pool=vms, profile rbd-read-only pool=images",
-		"mgr", "profile rbd pool=vms"},
-}
+// serverUsers are the Ceph users of the two servers; their caps are read
+// from the commands docs/operations.md gives the operator (docCaps).
+var serverUsers = []string{"glance", "cinder"}
 
 // bootCluster boots a dev cluster of this test's own (the test pauses its
 // daemons; a shared one must never be touched) and the documented users,
@@ -56,7 +52,8 @@ func bootCluster(t *testing.T, reuse map[string]string) (*devcluster.Cluster, ma
 	})
 	keyrings := map[string]string{}
 	keyDir := t.TempDir() // outlives the cluster's directory (TestReplacedClusterAnswers)
-	for user, caps := range cephUsers {
+	for _, user := range serverUsers {
+		caps := docCaps(t, user)
 		kr, verb := filepath.Join(keyDir, "ceph.client."+user+".keyring"), []string{"get-or-create", "-o"}
 		if reuse != nil {
 			kr, verb = reuse[user], []string{"add", "-i"}
