@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime/debug"
@@ -95,6 +96,9 @@ func memChild(t *testing.T, url, id string, max uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The image service is another process: its keep-alive connection
+	// would outlive the test and fail the child's leak check.
+	defer http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	plan, err := provisioner.PlanMemory(max, 0, 0)
 	if err != nil {
 		t.Fatal(err)
