@@ -7,7 +7,7 @@ BIN := bin/cowdisk
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 LDFLAGS := -X github.com/cowdisk/cowdisk/internal/buildinfo.commit=$(COMMIT)
 
-.PHONY: all deps build test test-unit fuzz demo demo-replicas bench test-faults test-interop package clean
+.PHONY: all deps build test test-unit fuzz demo demo-replicas bench test-faults test-interop test-systemd package clean
 
 all: build
 
@@ -50,6 +50,12 @@ test-faults: build
 # cowdisk (internal/interop/..., build tag interop). `make test` runs them too.
 test-interop: build
 	scripts/test-interop.sh
+
+# The .deb and both units under a real systemd (a throwaway nspawn container
+# of this machine's tree), as docs/operations.md section 8 says. `make test`
+# runs it too.
+test-systemd: build package
+	scripts/test-systemd.sh
 
 # The .deb (bin/cowdisk_<version>_<arch>.deb): binary, systemd units,
 # example configs, operations guide, alert rules and dashboard. nfpm is

@@ -5,8 +5,9 @@
 #
 #   make build package && sudo scripts/test-systemd.sh
 #
-# Not part of `make test`: it needs root, systemd-nspawn (systemd-container)
-# and cgroups, and boots a whole system. It prints the walkthrough's output,
+# `make test` runs it last (scripts/test.sh); it needs root, systemd-nspawn
+# (systemd-container, installed by scripts/install-test-deps) and cgroups,
+# and boots a whole system. It prints the walkthrough's output,
 # the units' state and their journal lines; then kills the node agent
 # (systemd must restart it) and runs the guide's tear-down sentence (purge
 # must keep the cowdisk user and /var/lib/cowdisk). It exits non-zero when a

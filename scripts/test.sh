@@ -18,3 +18,7 @@ go test -tags "$tags" -count=1 -timeout 30m ./...
 scripts/test-interop.sh
 scripts/fuzz-short.sh
 scripts/test-faults.sh
+# The .deb under a real systemd (PID 1 of a throwaway nspawn container of
+# this machine's tree), as docs/operations.md section 8 tells an operator.
+make package
+scripts/test-systemd.sh
