@@ -81,7 +81,7 @@ func (c *Cluster) withImage(ctx context.Context, pool, name, snap string, readOn
 		if err != nil {
 			return err
 		}
-		defer img.Close()
+		defer closeImage(imageKey(pool, name), img)
 		return fn(img)
 	})
 }
@@ -89,13 +89,14 @@ func (c *Cluster) withImage(ctx context.Context, pool, name, snap string, readOn
 func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rbd.Image, error) {
 	var img *rbd.Image
 	var err error
-	openMu.Lock()
+	key := imageKey(pool, name)
+	release := gate.enter(key)
 	if readOnly {
 		img, err = rbd.OpenImageReadOnly(io, name, snapOrNone(snap))
 	} else {
 		img, err = rbd.OpenImage(io, name, snapOrNone(snap))
 	}
-	openMu.Unlock()
+	release()
 	if err != nil {
 		what := imageSpec(pool, name)
 		if snap != "" {
@@ -103,6 +104,7 @@ func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rb
 		}
 		return nil, translate(err, "open", what)
 	}
+	gate.learnOpened(key, img)
 	return img, nil
 }
 
@@ -140,7 +142,7 @@ func (c *Cluster) Exists(ctx context.Context, pool, name, snap string) (bool, er
 			return err
 		}
 		found = true
-		return img.Close()
+		return closeImage(imageKey(pool, name), img)
 	})
 	return found, err
 }
@@ -220,6 +222,7 @@ func (c *Cluster) CreateImage(ctx context.Context, pool, name string, size uint6
 			return translate(err, "options for", imageSpec(pool, name))
 		}
 		defer ro.Destroy()
+		gate.forget(imageKey(pool, name))
 		return translate(rbd.CreateImage(io, name, size, ro), "create", imageSpec(pool, name))
 	})
 }
@@ -245,6 +248,7 @@ func (c *Cluster) Resize(ctx context.Context, pool, name string, size uint64, al
 
 // Rename renames pool/from to pool/to; ErrExists if to is taken.
 func (c *Cluster) Rename(ctx context.Context, pool, from, to string) error {
+	gate.forget(imageKey(pool, from), imageKey(pool, to))
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
 		err := rbd.GetImage(io, from).Rename(to)
 		return translate(err, "rename to "+to, imageSpec(pool, from))

@@ -31,7 +31,7 @@ func (c *Cluster) OpenReader(ctx context.Context, pool, name, snap string) (*Ima
 	}
 	size, err := img.GetSize()
 	if err != nil {
-		_ = img.Close()
+		_ = closeImage(imageKey(pool, name), img)
 		io.Destroy()
 		return nil, translate(err, "size of", imageSpec(pool, name))
 	}
@@ -72,7 +72,7 @@ func (r *ImageReader) Read(p []byte) (int, error) {
 
 // Close releases the image and its I/O context.
 func (r *ImageReader) Close() error {
-	err := r.img.Close()
+	err := closeImage(imageKey(r.pool, r.name), r.img)
 	r.io.Destroy()
 	return translate(err, "close", imageSpec(r.pool, r.name))
 }

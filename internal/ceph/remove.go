@@ -83,24 +83,24 @@ func (c *Cluster) Remove(ctx context.Context, pool, name string, o RemoveOptions
 // header (a create or clone cut short by a crash leaves the name listed, but
 // opening it says ENOENT) and drops the id object and directory entry.
 func removeOnce(io *rados.IOContext, pool, name string) error {
-	err := rbd.RemoveImage(io, name)
+	err := removeImage(io, pool, name)
 	if !errno(err, syscall.ENOTEMPTY) {
 		return err
 	}
-	openMu.Lock()
+	release := gate.enter(imageKey(pool, name))
 	img, err := rbd.OpenImage(io, name, rbd.NoSnapshot)
-	openMu.Unlock()
+	release()
 	if err != nil {
 		return err
 	}
 	err = removeSnapshots(img, pool, name)
-	if cerr := img.Close(); err == nil {
+	if cerr := closeImage(imageKey(pool, name), img); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	return rbd.RemoveImage(io, name)
+	return removeImage(io, pool, name)
 }
 
 // removeSnapshots first checks every snapshot for children, so that an

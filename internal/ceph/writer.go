@@ -189,11 +189,11 @@ func (w *ImageWriter) close() error {
 		return nil
 	}
 	w.closed = true
-	return translate(w.img.Close(), "close", w.spec())
+	return translate(closeImage(imageKey(w.pool, w.tmp), w.img), "close", w.spec())
 }
 
 func (w *ImageWriter) removeTemp() error {
-	err := rbd.RemoveImage(w.io, w.tmp)
+	err := removeImage(w.io, w.pool, w.tmp)
 	if isNotFound(err) {
 		return nil
 	}
