@@ -30,13 +30,15 @@ const (
 	recordTTL = 30 * time.Second
 	// maxRecords bounds the cache; a full cache drops its oldest entry.
 	maxRecords = 1024
-	// racyWindow: Glance gives updated_at in whole seconds, so two changes
-	// within one second can leave the same stamp. A record changed less
-	// than this long before it was read is not cached (git's "racily
-	// clean" rule); the margin also covers that much clock skew between
-	// the node and the image service.
-	racyWindow = 2 * time.Second
 )
+
+// racyWindow: Glance gives updated_at in whole seconds, so two changes
+// within one second can leave the same stamp. A record changed less than
+// this long before it was read is not cached (git's "racily clean" rule);
+// the margin also covers that much clock skew between the node and the
+// image service. A variable so that a test can show what the stamp alone
+// catches.
+var racyWindow = 2 * time.Second
 
 // stamp is what must match between the caller's fresh read and a cached
 // record. updated_at alone would do against an honest service with a fine
