@@ -41,6 +41,14 @@ func (c *Cluster) OpenReader(ctx context.Context, pool, name, snap string) (*Ima
 // Size is the image size in bytes.
 func (r *ImageReader) Size() int64 { return r.size }
 
+// Info is Stat of the image as opened (at its snapshot, if one was named),
+// read from the open image: a caller that reads and stats an image needs
+// one open, not two.
+func (r *ImageReader) Info() (ImageInfo, error) {
+	info := ImageInfo{Pool: r.pool, Name: r.name}
+	return info, translate(statImage(r.img, &info), "stat", imageSpec(r.pool, r.name))
+}
+
 // ReadAt follows io.ReaderAt: a short read at the end returns io.EOF.
 func (r *ImageReader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
