@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
@@ -36,7 +37,7 @@ func newRBDFixture(t *testing.T, mod func(*RBDConfig)) rbdFixture {
 	}
 	// The fake cluster holds no bytes to inspect; the cluster tests check
 	// clone sources (TestHostileRawLabelOnQCOW2).
-	b.checkSource = func(context.Context, ceph.SnapRef, Image) error { return nil }
+	b.probe = probeWith(b, func(context.Context, ceph.SnapRef, Image) error { return nil })
 	f.b = b
 	return f
 }
@@ -278,5 +279,21 @@ func TestReapRetriesBusyBeforeTrash(t *testing.T) {
 	}
 	if !slices.Contains(f.c.calls, "trash vms/i3_disk.tmp-n1-cc") || slices.Contains(f.c.calls, "trash vms/i1_disk.tmp-n1-aa") {
 		t.Fatalf("calls %v: want only i3 trashed", f.c.calls)
+	}
+}
+
+// probeWith is probeSource on the fake cluster: existence and facts from
+// the fake's records, the inspection's verdict from check.
+func probeWith(b *RBD, check func(context.Context, ceph.SnapRef, Image) error) func(context.Context, ceph.SnapRef, Image) (sourceProbe, error) {
+	return func(ctx context.Context, ref ceph.SnapRef, img Image) (sourceProbe, error) {
+		ok, err := b.c.Exists(ctx, ref.Pool, ref.Image, ref.Snap)
+		if err != nil || !ok {
+			return sourceProbe{}, cmp.Or(err, errs.ErrNotFound)
+		}
+		if err := check(ctx, ref, img); err != nil {
+			return sourceProbe{refused: err}, nil
+		}
+		f, err := b.parentFacts(ctx, ref)
+		return sourceProbe{facts: f}, err
 	}
 }
