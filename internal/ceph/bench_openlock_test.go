@@ -1,14 +1,12 @@
 package ceph_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/bench/load"
 	"github.com/cowdisk/cowdisk/internal/ceph"
-	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
 // BenchmarkOpenLock measures what serializing every open and clone costs:
@@ -20,17 +18,7 @@ import (
 //
 //	go test -tags pacific -run '^$' -bench OpenLock -benchtime 1x ./internal/ceph
 func BenchmarkOpenLock(b *testing.B) {
-	c := testcluster.Connect(b)
-	images, vms := testcluster.Pools(b, "cephbench")
-	ctx := context.Background()
-	if _, err := c.Import(ctx, bytes.NewReader(randomData(b, 64*mib)), 64*mib, images, "lockbase", ceph.ImportOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = c.Remove(ctx, images, "lockbase", ceph.RemoveOptions{Retries: -1}) })
-	if err := c.CreateSnapshot(ctx, images, "lockbase", "snap"); err != nil {
-		b.Fatal(err)
-	}
-	parent := ceph.SnapRef{Pool: images, Image: "lockbase", Snap: "snap"}
+	c, parent, vms := benchParent(b, "lockbase")
 	for b.Loop() {
 		for _, conc := range []int{8, 32} {
 			best := map[bool]float64{}
