@@ -248,9 +248,11 @@ func (c *Cluster) Resize(ctx context.Context, pool, name string, size uint64, al
 
 // Rename renames pool/from to pool/to; ErrExists if to is taken.
 func (c *Cluster) Rename(ctx context.Context, pool, from, to string) error {
-	gate.forget(imageKey(pool, from), imageKey(pool, to))
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
 		err := rbd.GetImage(io, from).Rename(to)
+		if err == nil {
+			gate.renamed(imageKey(pool, from), imageKey(pool, to))
+		}
 		return translate(err, "rename to "+to, imageSpec(pool, from))
 	})
 }

@@ -161,6 +161,18 @@ func (g *openGate) learn(key string, features uint64) {
 	g.safe[key] = g.clock()
 }
 
+// renamed moves what is known of from to to: the image keeps its features.
+func (g *openGate) renamed(from, to string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	at, ok := g.safe[from]
+	delete(g.safe, from)
+	delete(g.safe, to)
+	if ok {
+		g.safe[to] = at
+	}
+}
+
 // forget drops what is known of images whose names are removed, renamed
 // or made anew: the next image under the name may have other features.
 func (g *openGate) forget(keys ...string) {

@@ -143,6 +143,9 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 	}
 	if err == nil {
 		err = translate(rbd.GetImage(w.io, w.tmp).Rename(w.name), "rename to "+w.name, w.spec())
+		if err == nil {
+			gate.renamed(imageKey(w.pool, w.tmp), imageKey(w.pool, w.name))
+		}
 	}
 	if err != nil && Stalled(err) {
 		w.c.background(func() {
