@@ -74,29 +74,24 @@ func (o ImageOptions) rbdOptions(clone bool) (*rbd.ImageOptions, error) {
 	return ro, nil
 }
 
-// withImage opens pool/name (at snap, if not empty) and runs fn on it.
+// withImage opens pool/name (at snap, if not empty) and runs fn on it. On
+// an image not known safe fn runs under the gate too (see openMu).
 func (c *Cluster) withImage(ctx context.Context, pool, name, snap string, readOnly bool, fn func(*rbd.Image) error) error {
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
+		key := imageKey(pool, name)
 		img, err := openImage(io, pool, name, snap, readOnly)
 		if err != nil {
 			return err
 		}
-		defer closeImage(imageKey(pool, name), img)
+		defer closeImage(key, img)
+		defer gate.enter(key)() // released before the close takes it again
 		return fn(img)
 	})
 }
 
 func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rbd.Image, error) {
-	var img *rbd.Image
-	var err error
 	key := imageKey(pool, name)
-	release := gate.enter(key)
-	if readOnly {
-		img, err = rbd.OpenImageReadOnly(io, name, snapOrNone(snap))
-	} else {
-		img, err = rbd.OpenImage(io, name, snapOrNone(snap))
-	}
-	release()
+	img, err := openGated(io, key, name, snap, readOnly)
 	if err != nil {
 		what := imageSpec(pool, name)
 		if snap != "" {
@@ -106,6 +101,19 @@ func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rb
 	}
 	gate.learnOpened(key, img)
 	return img, nil
+}
+
+// openGated opens name under the gate. An image not known safe that does
+// not exist is answered without librbd (absent).
+func openGated(io *rados.IOContext, key, name, snap string, readOnly bool) (*rbd.Image, error) {
+	if !gate.knownSafe([]string{key}) && absent(io, name) {
+		return nil, rados.ErrNotFound
+	}
+	defer gate.enter(key)()
+	if readOnly {
+		return rbd.OpenImageReadOnly(io, name, snapOrNone(snap))
+	}
+	return rbd.OpenImage(io, name, snapOrNone(snap))
 }
 
 func snapOrNone(snap string) string {
@@ -222,8 +230,13 @@ func (c *Cluster) CreateImage(ctx context.Context, pool, name string, size uint6
 			return translate(err, "options for", imageSpec(pool, name))
 		}
 		defer ro.Destroy()
-		gate.forget(imageKey(pool, name))
-		return translate(rbd.CreateImage(io, name, size, ro), "create", imageSpec(pool, name))
+		key := imageKey(pool, name)
+		gate.forget(key)
+		err = rbd.CreateImage(io, name, size, ro)
+		if err == nil {
+			gate.learn(key, o.withDefaults().Features)
+		}
+		return translate(err, "create", imageSpec(pool, name))
 	})
 }
 

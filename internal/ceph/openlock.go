@@ -3,6 +3,7 @@ package ceph
 import (
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ceph/go-ceph/rados"
@@ -28,7 +29,10 @@ import (
 // each clone held it for the whole rbd_clone3. Images with layering only
 // (cowdisk's default, and the dev cluster's) do not start the lock and
 // object-map machinery that crashed, so their calls go free once their
-// features are known (openGate). I/O on open images is never serialized.
+// features are known (openGate). Calls on open images not known safe
+// (withImage's, ImageReader's and ImageWriter's) are gated too: with only
+// opens, closes, clones and removes gated, the storm aborted once in about
+// 19 runs.
 var openMu sync.Mutex
 
 // riskyFeatures are the features whose concurrent opens crashed librbd 16
@@ -123,6 +127,21 @@ func (g *openGate) learnClone(child, parent string, features uint64) {
 		return
 	}
 	g.learn(child, features)
+}
+
+// absent tells, without librbd, that no image name exists in io: neither
+// its format-2 id object nor a format-1 header, the two objects librbd's
+// open looks for. An image not known safe is opened under openMu, and the
+// common such open is of a disk that does not exist yet (the repeat check
+// of every create): with these two stats it neither waits for the lock
+// nor holds it. Any other answer leaves the decision to the open.
+func absent(io *rados.IOContext, name string) bool {
+	for _, oid := range []string{"rbd_id." + name, name + ".rbd"} {
+		if _, err := io.Stat(oid); !errno(err, syscall.ENOENT) {
+			return false
+		}
+	}
+	return true
 }
 
 // removeImage is rbd_remove under the gate: librbd opens and closes the

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ceph/go-ceph/rbd"
 
 	"github.com/cowdisk/cowdisk/internal/ceph"
+	"github.com/cowdisk/cowdisk/internal/errs"
 )
 
 // parallelOps is how many goroutines clone and open at once in the open
@@ -107,4 +109,26 @@ func cloneAndOpen(ctx context.Context, c *ceph.Cluster, parent ceph.SnapRef, poo
 	buf := make([]byte, 4096)
 	_, err = r.ReadAt(buf, 0)
 	return errors.Join(err, r.Close())
+}
+
+// An image that does not exist is answered without librbd and without the
+// open lock (the repeat check of every create opens such a name), as not
+// found, the same as librbd says it.
+func TestOpenOfMissingImageUnserialized(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	name := imageName(t, "")
+	before := ceph.SerializedOpens()
+	if ok, err := c.Exists(ctx, vms, name, ""); ok || err != nil {
+		t.Fatalf("Exists of a missing image: %v %v", ok, err)
+	}
+	if _, err := c.Stat(ctx, vms, name); !errors.Is(err, errs.ErrNotFound) || !strings.Contains(err.Error(), vms+"/"+name) {
+		t.Fatalf("Stat of a missing image: %v, want not found naming it", err)
+	}
+	newImage(t, ctx, c, vms, name, mib) // made here with layering: known, opened freely
+	if _, err := c.Stat(ctx, vms, name); err != nil {
+		t.Fatalf("Stat once it exists: %v", err)
+	}
+	if n := ceph.SerializedOpens() - before; n != 0 {
+		t.Errorf("%d opens took the open lock, want none", n)
+	}
 }

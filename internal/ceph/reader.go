@@ -58,7 +58,9 @@ func (r *ImageReader) ReadAt(p []byte, off int64) (int, error) {
 	if rest := r.size - off; int64(len(p)) > rest {
 		want = p[:rest]
 	}
+	release := gate.enter(imageKey(r.pool, r.name)) // see openMu
 	n, err := r.img.ReadAt(want, off)
+	release()
 	if err != nil && err != io.EOF {
 		return n, translate(err, "read", imageSpec(r.pool, r.name))
 	}
