@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -15,22 +16,53 @@ import (
 	"github.com/cowdisk/cowdisk/internal/tlsconf/tlstest"
 )
 
-// viewSource is one view of a hostile or honest image service.
+// viewSource is one view of a hostile or honest image service. The agent
+// reads the caller's and the service's views at once, so it is locked.
 type viewSource struct {
+	mu    sync.Mutex
 	img   provisioner.Image
 	err   error
 	calls int
 }
 
 func (v *viewSource) Image(context.Context, string) (provisioner.Image, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.calls++
 	return v.img, v.err
 }
 
 func (v *viewSource) Download(context.Context, string) (io.ReadCloser, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.calls++
 	return io.NopCloser(strings.NewReader("data")), v.err
 }
+
+func (v *viewSource) set(img provisioner.Image, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.img, v.err = img, err
+}
+
+func (v *viewSource) count() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.calls
+}
+
+// read is whether a view must be read: the service's view is read
+// alongside the caller's, so when the caller's answer fails the service's
+// may or may not have been read by then.
+type read int
+
+const (
+	never read = iota
+	always
+	maybe
+)
+
+func (r read) ok(calls int) bool { return r == maybe || (r == always) == (calls > 0) }
 
 func TestCallerSource(t *testing.T) {
 	asked := provisioner.Image{ID: "img1", Status: "active"}
@@ -38,24 +70,24 @@ func TestCallerSource(t *testing.T) {
 	for _, tc := range []struct {
 		name                string
 		token               string
-		caller, service     viewSource
+		caller, service     *viewSource
 		wantCode            int // agent status of the error; 0: success
-		callerUsed, svcUsed bool
+		callerUsed, svcUsed read
 	}{
-		{"visible to the caller", "t", viewSource{img: asked}, viewSource{img: asked}, 0, true, true},
-		{"caller may not see it (404)", "t", viewSource{err: errs.ErrNotFound}, viewSource{img: asked}, 404, true, false},
-		{"caller may not see it (403)", "t", viewSource{err: errs.ErrPermission}, viewSource{img: asked}, 404, true, false},
-		{"caller's view is another image", "t", viewSource{img: other}, viewSource{img: asked}, 502, true, false},
-		{"service's view is another image", "t", viewSource{img: asked}, viewSource{img: other}, 502, true, true},
-		{"image service down for the caller", "t", viewSource{err: errs.ErrUnavailable}, viewSource{img: asked}, 502, true, false},
-		{"no caller token: service view only", "", viewSource{err: errs.ErrNotFound}, viewSource{img: asked}, 0, false, true},
+		{"visible to the caller", "t", &viewSource{img: asked}, &viewSource{img: asked}, 0, always, always},
+		{"caller may not see it (404)", "t", &viewSource{err: errs.ErrNotFound}, &viewSource{img: asked}, 404, always, maybe},
+		{"caller may not see it (403)", "t", &viewSource{err: errs.ErrPermission}, &viewSource{img: asked}, 404, always, maybe},
+		{"caller's view is another image", "t", &viewSource{img: other}, &viewSource{img: asked}, 502, always, maybe},
+		{"service's view is another image", "t", &viewSource{img: asked}, &viewSource{img: other}, 502, always, always},
+		{"image service down for the caller", "t", &viewSource{err: errs.ErrUnavailable}, &viewSource{img: asked}, 502, always, maybe},
+		{"no caller token: service view only", "", &viewSource{err: errs.ErrNotFound}, &viewSource{img: asked}, 0, never, always},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := CallerSource{Service: &tc.service, AsCaller: func(token string) (provisioner.ImageSource, error) {
+			s := CallerSource{Service: tc.service, AsCaller: func(token string) (provisioner.ImageSource, error) {
 				if token != tc.token {
 					t.Errorf("caller token %q, want %q", token, tc.token)
 				}
-				return &tc.caller, nil
+				return tc.caller, nil
 			}}
 			ctx := withCaller(context.Background(), caller{p: auth.Principal{Project: "p"}, token: tc.token})
 			img, err := s.Image(ctx, "img1")
@@ -71,8 +103,8 @@ func TestCallerSource(t *testing.T) {
 			if code != tc.wantCode {
 				t.Fatalf("%v: status %d, want %d", err, code, tc.wantCode)
 			}
-			if (tc.caller.calls > 0) != tc.callerUsed || (tc.service.calls > 0) != tc.svcUsed {
-				t.Fatalf("caller view read %d times, service view %d times", tc.caller.calls, tc.service.calls)
+			if !tc.callerUsed.ok(tc.caller.count()) || !tc.svcUsed.ok(tc.service.count()) {
+				t.Fatalf("caller view read %d times, service view %d times", tc.caller.count(), tc.service.count())
 			}
 		})
 	}

@@ -25,20 +25,28 @@ import (
 
 const benchClones = 50
 
-// BenchmarkCloneLatency clones one snapshot benchClones times, one after
-// the other, and reports the p50 and p99 of ceph.Clone.
-func BenchmarkCloneLatency(b *testing.B) {
+// benchParent imports 64 MiB of random data as name in the bench's images
+// pool and snapshots it (removed at the end); it returns the connection,
+// the snapshot and the vms pool.
+func benchParent(b *testing.B, name string) (*ceph.Cluster, ceph.SnapRef, string) {
 	c := testcluster.Connect(b)
 	images, vms := testcluster.Pools(b, "cephbench")
 	ctx := context.Background()
-	if _, err := c.Import(ctx, bytes.NewReader(randomData(b, 64*mib)), 64*mib, images, "base", ceph.ImportOptions{}); err != nil {
+	if _, err := c.Import(ctx, bytes.NewReader(randomData(b, 64*mib)), 64*mib, images, name, ceph.ImportOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	if err := c.CreateSnapshot(ctx, images, "base", "snap"); err != nil {
+	b.Cleanup(func() { _ = c.Remove(ctx, images, name, ceph.RemoveOptions{Retries: -1}) })
+	if err := c.CreateSnapshot(ctx, images, name, "snap"); err != nil {
 		b.Fatal(err)
 	}
-	parent := ceph.SnapRef{Pool: images, Image: "base", Snap: "snap"}
-	b.Cleanup(func() { _ = c.Remove(ctx, images, "base", ceph.RemoveOptions{Retries: -1}) })
+	return c, ceph.SnapRef{Pool: images, Image: name, Snap: "snap"}, vms
+}
+
+// BenchmarkCloneLatency clones one snapshot benchClones times, one after
+// the other, and reports the p50 and p99 of ceph.Clone.
+func BenchmarkCloneLatency(b *testing.B) {
+	c, parent, vms := benchParent(b, "base")
+	ctx := context.Background()
 	var ms []float64
 	for b.Loop() {
 		for i := range benchClones {

@@ -36,13 +36,13 @@ func (c *Cluster) Clone(ctx context.Context, parent SnapRef, pool, name string, 
 	defer cio.Destroy()
 
 	what := fmt.Sprintf("%s from %s", imageSpec(pool, name), parent)
-	err = clone(pio, parent, cio, name, o, 2)
+	err = clone(pio, parent, cio, pool, name, o, 2)
 	if errno(err, syscall.EOPNOTSUPP) || errno(err, syscall.ENOSYS) {
-		err = cloneV1(pio, parent, cio, name, o)
+		err = cloneV1(pio, parent, cio, pool, name, o)
 	}
 	if err != nil {
 		if mayLeaveChild(err) {
-			removeStrayChild(cio, parent, name)
+			removeStrayChild(cio, parent, pool, name)
 		}
 		return translate(err, "clone", what)
 	}
@@ -53,7 +53,7 @@ func (c *Cluster) Clone(ctx context.Context, parent SnapRef, pool, name string, 
 	return nil
 }
 
-func clone(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name string, o ImageOptions, format uint64) error {
+func clone(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, pool, name string, o ImageOptions, format uint64) error {
 	ro, err := o.rbdOptions(true)
 	if err != nil {
 		return err
@@ -62,16 +62,22 @@ func clone(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name stri
 	if err := ro.SetUint64(rbd.ImageOptionCloneFormat, format); err != nil {
 		return err
 	}
-	openMu.Lock()
-	defer openMu.Unlock()
-	return rbd.CloneImage(pio, parent.Image, parent.Snap, cio, name, ro)
+	child, pkey := imageKey(pool, name), imageKey(parent.Pool, parent.Image)
+	gate.forget(child)
+	release := gate.enterClone(pkey, o.withDefaults().Features)
+	err = rbd.CloneImage(pio, parent.Image, parent.Snap, cio, name, ro)
+	release()
+	if err == nil {
+		gate.learnClone(child, pkey, o.withDefaults().Features)
+	}
+	return err
 }
 
 // cloneV1 is the fallback for clusters without clone format 2.
-func cloneV1(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name string, o ImageOptions) error {
-	openMu.Lock()
+func cloneV1(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, pool, name string, o ImageOptions) error {
+	release := gate.enter(imageKey(parent.Pool, parent.Image))
 	img, err := rbd.OpenImage(pio, parent.Image, rbd.NoSnapshot)
-	openMu.Unlock()
+	release()
 	if err != nil {
 		return err
 	}
@@ -80,13 +86,13 @@ func cloneV1(pio *rados.IOContext, parent SnapRef, cio *rados.IOContext, name st
 	if err == nil && !on {
 		err = s.Protect()
 	}
-	if cerr := img.Close(); err == nil {
+	if cerr := closeImage(imageKey(parent.Pool, parent.Image), img); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	return clone(pio, parent, cio, name, o, 1)
+	return clone(pio, parent, cio, pool, name, o, 1)
 }
 
 // mayLeaveChild tells the errors after which librbd may have created the
@@ -103,21 +109,21 @@ func mayLeaveChild(err error) bool {
 // removeStrayChild removes name after a failed clone, but only if it is a
 // clone of parent: librbd may leave a half-made child behind on a timeout,
 // while an image with another parent (or none) belongs to someone else.
-func removeStrayChild(cio *rados.IOContext, parent SnapRef, name string) {
-	openMu.Lock()
+func removeStrayChild(cio *rados.IOContext, parent SnapRef, pool, name string) {
+	release := gate.lock() // a half-made child: its features are not known
 	img, err := rbd.OpenImageReadOnly(cio, name, rbd.NoSnapshot)
-	openMu.Unlock()
+	release()
 	if err != nil {
 		return
 	}
 	p, err := img.GetParent()
-	_ = img.Close()
+	_ = closeImage(imageKey(pool, name), img)
 	if err != nil || p.Image.ImageName != parent.Image || p.Snap.SnapName != parent.Snap || p.Image.PoolName != parent.Pool {
 		return
 	}
-	_ = rbd.RemoveImage(cio, name)
+	_ = removeImage(cio, pool, name)
 }
 
 func removeChild(cio *rados.IOContext, pool, name string) error {
-	return translate(rbd.RemoveImage(cio, name), "remove new clone", imageSpec(pool, name))
+	return translate(removeImage(cio, pool, name), "remove new clone", imageSpec(pool, name))
 }

@@ -41,7 +41,7 @@ func TestCloneV1Fallback(t *testing.T) {
 
 	parent := SnapRef{Pool: pool, Image: "v1parent", Snap: "snap"}
 	err = c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		return cloneV1(io, parent, io, "v1child", ImageOptions{})
+		return cloneV1(io, parent, io, pool, "v1child", ImageOptions{})
 	})
 	must(t, err)
 	info, err := c.Stat(ctx, pool, "v1child")

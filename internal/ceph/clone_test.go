@@ -57,6 +57,25 @@ func TestCloneReadBack(t *testing.T) {
 	if d, err := c.CloneDepth(ctx, vms, child); err != nil || d != 1 {
 		t.Fatalf("CloneDepth = %d, %v", d, err)
 	}
+	readerInfoIsStat(t, ctx, c, info)
+}
+
+// readerInfoIsStat: an open reader's Info says what Stat says.
+func readerInfoIsStat(t *testing.T, ctx context.Context, c *ceph.Cluster, want ceph.ImageInfo) {
+	t.Helper()
+	r, err := c.OpenReader(ctx, want.Pool, want.Name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := r.Info()
+	if err != nil || got.Parent == nil || *got.Parent != *want.Parent {
+		t.Fatalf("reader Info = %+v, %v; Stat = %+v", got, err, want)
+	}
+	got.Parent, want.Parent = nil, nil
+	if got != want {
+		t.Fatalf("reader Info = %+v; Stat = %+v", got, want)
+	}
 }
 
 func TestCloneFailuresLeaveNothing(t *testing.T) {

@@ -69,3 +69,13 @@ func Registered(cfg Config) bool {
 
 // Background runs fn as the handle's background cleanup (discard.go).
 func (c *Cluster) Background(fn func()) { c.background(fn) }
+
+// SerializeAllOpens makes every open and clone take the open lock, the rule
+// before openGate, so a benchmark can compare; the func restores it.
+func SerializeAllOpens() func() {
+	old := gate.all.Swap(true)
+	return func() { gate.all.Store(old) }
+}
+
+// SerializedOpens counts the opens and clones that took the open lock.
+func SerializedOpens() int64 { return gate.serialized.Load() }

@@ -74,28 +74,24 @@ func (o ImageOptions) rbdOptions(clone bool) (*rbd.ImageOptions, error) {
 	return ro, nil
 }
 
-// withImage opens pool/name (at snap, if not empty) and runs fn on it.
+// withImage opens pool/name (at snap, if not empty) and runs fn on it. On
+// an image not known safe fn runs under the gate too (see openMu).
 func (c *Cluster) withImage(ctx context.Context, pool, name, snap string, readOnly bool, fn func(*rbd.Image) error) error {
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
+		key := imageKey(pool, name)
 		img, err := openImage(io, pool, name, snap, readOnly)
 		if err != nil {
 			return err
 		}
-		defer img.Close()
+		defer closeImage(key, img)
+		defer gate.enter(key)() // released before the close takes it again
 		return fn(img)
 	})
 }
 
 func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rbd.Image, error) {
-	var img *rbd.Image
-	var err error
-	openMu.Lock()
-	if readOnly {
-		img, err = rbd.OpenImageReadOnly(io, name, snapOrNone(snap))
-	} else {
-		img, err = rbd.OpenImage(io, name, snapOrNone(snap))
-	}
-	openMu.Unlock()
+	key := imageKey(pool, name)
+	img, err := openGated(io, key, name, snap, readOnly)
 	if err != nil {
 		what := imageSpec(pool, name)
 		if snap != "" {
@@ -103,7 +99,21 @@ func openImage(io *rados.IOContext, pool, name, snap string, readOnly bool) (*rb
 		}
 		return nil, translate(err, "open", what)
 	}
+	gate.learnOpened(key, img)
 	return img, nil
+}
+
+// openGated opens name under the gate. An image not known safe that does
+// not exist is answered without librbd (absent).
+func openGated(io *rados.IOContext, key, name, snap string, readOnly bool) (*rbd.Image, error) {
+	if !gate.knownSafe([]string{key}) && absent(io, name) {
+		return nil, rados.ErrNotFound
+	}
+	defer gate.enter(key)()
+	if readOnly {
+		return rbd.OpenImageReadOnly(io, name, snapOrNone(snap))
+	}
+	return rbd.OpenImage(io, name, snapOrNone(snap))
 }
 
 func snapOrNone(snap string) string {
@@ -140,7 +150,7 @@ func (c *Cluster) Exists(ctx context.Context, pool, name, snap string) (bool, er
 			return err
 		}
 		found = true
-		return img.Close()
+		return closeImage(imageKey(pool, name), img)
 	})
 	return found, err
 }
@@ -220,7 +230,13 @@ func (c *Cluster) CreateImage(ctx context.Context, pool, name string, size uint6
 			return translate(err, "options for", imageSpec(pool, name))
 		}
 		defer ro.Destroy()
-		return translate(rbd.CreateImage(io, name, size, ro), "create", imageSpec(pool, name))
+		key := imageKey(pool, name)
+		gate.forget(key)
+		err = rbd.CreateImage(io, name, size, ro)
+		if err == nil {
+			gate.learn(key, o.withDefaults().Features)
+		}
+		return translate(err, "create", imageSpec(pool, name))
 	})
 }
 
@@ -247,6 +263,9 @@ func (c *Cluster) Resize(ctx context.Context, pool, name string, size uint64, al
 func (c *Cluster) Rename(ctx context.Context, pool, from, to string) error {
 	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
 		err := rbd.GetImage(io, from).Rename(to)
+		if err == nil {
+			gate.renamed(imageKey(pool, from), imageKey(pool, to))
+		}
 		return translate(err, "rename to "+to, imageSpec(pool, from))
 	})
 }

@@ -31,7 +31,7 @@ func (c *Cluster) OpenReader(ctx context.Context, pool, name, snap string) (*Ima
 	}
 	size, err := img.GetSize()
 	if err != nil {
-		_ = img.Close()
+		_ = closeImage(imageKey(pool, name), img)
 		io.Destroy()
 		return nil, translate(err, "size of", imageSpec(pool, name))
 	}
@@ -40,6 +40,14 @@ func (c *Cluster) OpenReader(ctx context.Context, pool, name, snap string) (*Ima
 
 // Size is the image size in bytes.
 func (r *ImageReader) Size() int64 { return r.size }
+
+// Info is Stat of the image as opened (at its snapshot, if one was named),
+// read from the open image: a caller that reads and stats an image needs
+// one open, not two.
+func (r *ImageReader) Info() (ImageInfo, error) {
+	info := ImageInfo{Pool: r.pool, Name: r.name}
+	return info, translate(statImage(r.img, &info), "stat", imageSpec(r.pool, r.name))
+}
 
 // ReadAt follows io.ReaderAt: a short read at the end returns io.EOF.
 func (r *ImageReader) ReadAt(p []byte, off int64) (int, error) {
@@ -50,7 +58,9 @@ func (r *ImageReader) ReadAt(p []byte, off int64) (int, error) {
 	if rest := r.size - off; int64(len(p)) > rest {
 		want = p[:rest]
 	}
+	release := gate.enter(imageKey(r.pool, r.name)) // see openMu
 	n, err := r.img.ReadAt(want, off)
+	release()
 	if err != nil && err != io.EOF {
 		return n, translate(err, "read", imageSpec(r.pool, r.name))
 	}
@@ -72,7 +82,7 @@ func (r *ImageReader) Read(p []byte) (int, error) {
 
 // Close releases the image and its I/O context.
 func (r *ImageReader) Close() error {
-	err := r.img.Close()
+	err := closeImage(imageKey(r.pool, r.name), r.img)
 	r.io.Destroy()
 	return translate(err, "close", imageSpec(r.pool, r.name))
 }

@@ -92,24 +92,24 @@ func (c *Cluster) Remove(ctx context.Context, pool, name string, o RemoveOptions
 // header (a create or clone cut short by a crash leaves the name listed, but
 // opening it says ENOENT) and drops the id object and directory entry.
 func removeOnce(io *rados.IOContext, pool, name string) error {
-	err := rbd.RemoveImage(io, name)
+	err := removeImage(io, pool, name)
 	if !errno(err, syscall.ENOTEMPTY) {
 		return err
 	}
-	openMu.Lock()
+	release := gate.enter(imageKey(pool, name))
 	img, err := rbd.OpenImage(io, name, rbd.NoSnapshot)
-	openMu.Unlock()
+	release()
 	if err != nil {
 		return err
 	}
 	err = removeSnapshots(img, pool, name)
-	if cerr := img.Close(); err == nil {
+	if cerr := closeImage(imageKey(pool, name), img); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	return rbd.RemoveImage(io, name)
+	return removeImage(io, pool, name)
 }
 
 // removeSnapshots first checks every snapshot for children, so that an
@@ -150,7 +150,12 @@ func refuseChildren(img *rbd.Image, pool, name, snap string) error {
 
 // trashBusy moves a still-busy image to the trash, the last resort.
 func trashBusy(io *rados.IOContext, pool, name string, busy error) error {
-	if err := rbd.GetImage(io, name).Trash(0); err != nil {
+	key := imageKey(pool, name)
+	release := gate.enter(key) // librbd opens the image to move it
+	err := rbd.GetImage(io, name).Trash(0)
+	release()
+	gate.forget(key)
+	if err != nil {
 		return errors.Join(translate(busy, "remove", imageSpec(pool, name)), translate(err, "move to trash", imageSpec(pool, name)))
 	}
 	slog.Warn("ceph: image still busy after retries, moved to trash", "pool", pool, "image", name)
@@ -202,7 +207,10 @@ func (c *Cluster) purgeTrash(ctx context.Context, pool string, match func(TrashE
 				return errors.Join(append(all, err)...)
 			}
 			// force: ignore the deferment time; we put it there ourselves.
-			if err := rbd.TrashRemove(io, e.ID, true); err != nil && !isNotFound(err) {
+			release := gate.lock() // librbd opens the image; its features are not known here
+			err := rbd.TrashRemove(io, e.ID, true)
+			release()
+			if err != nil && !isNotFound(err) {
 				all = append(all, translate(err, "purge from trash", imageSpec(pool, e.Name)+" (id "+e.ID+")"))
 			}
 		}

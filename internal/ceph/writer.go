@@ -79,7 +79,9 @@ func (w *ImageWriter) WriteAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("ceph: write [%d,+%d) past the end (%d) of %s: %w", off, len(p), w.size, w.spec(), errs.ErrInvalid)
 	}
 	for _, r := range runs {
+		release := gate.enter(imageKey(w.pool, w.name)) // see openMu
 		n, err := w.img.WriteAt(p[r.start:r.end], off+int64(r.start))
+		release()
 		w.written.Add(uint64(n))
 		if err != nil {
 			return r.start + n, translate(err, fmt.Sprintf("write %d bytes at %d to", r.end-r.start, off+int64(r.start)), w.spec())
@@ -105,7 +107,10 @@ func (w *ImageWriter) resize(size uint64, shrink bool) error {
 	if size == w.size || (size < w.size && !shrink) {
 		return nil
 	}
-	if err := w.img.Resize(size); err != nil {
+	release := gate.enter(imageKey(w.pool, w.name))
+	err := w.img.Resize(size)
+	release()
+	if err != nil {
 		return translate(err, fmt.Sprintf("resize to %d bytes", size), w.spec())
 	}
 	w.size = size
@@ -120,7 +125,9 @@ func (w *ImageWriter) Commit(ctx context.Context) error {
 	}
 	err := ctx.Err()
 	if err == nil {
+		release := gate.enter(imageKey(w.pool, w.name))
 		err = translate(w.img.Flush(), "flush", w.spec())
+		release()
 	}
 	if err != nil && Stalled(err) {
 		// The cluster is not answering: closing the handle may flush
@@ -174,11 +181,11 @@ func (w *ImageWriter) close() error {
 		return nil
 	}
 	w.closed = true
-	return translate(w.img.Close(), "close", w.spec())
+	return translate(closeImage(imageKey(w.pool, w.name), w.img), "close", w.spec())
 }
 
 func (w *ImageWriter) removeImage() error {
-	err := rbd.RemoveImage(w.io, w.name)
+	err := removeImage(w.io, w.pool, w.name)
 	if isNotFound(err) {
 		return nil
 	}

@@ -97,7 +97,7 @@ type Update struct {
 
 // Options tune New.
 type Options struct {
-	HTTPClient *http.Client // default: http.DefaultClient's transport, no overall timeout
+	HTTPClient *http.Client // default: Pooled(nil): the default transport keeping more idle connections, no overall timeout
 	UserAgent  string
 	// MaxRecord bounds one image record read by Get (0: DefaultMaxRecord).
 	MaxRecord int64
@@ -113,7 +113,7 @@ func New(endpoint, token string, o Options) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &gophercloud.ProviderClient{}
+	pc := &gophercloud.ProviderClient{HTTPClient: *pooled}
 	if o.HTTPClient != nil {
 		pc.HTTPClient = *o.HTTPClient
 	}
@@ -124,6 +124,40 @@ func New(endpoint, token string, o Options) (Client, error) {
 	pc.SetToken(token)
 	return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
 		ResourceBase: base + "v2/", Type: "image"}}, nil
+}
+
+// IdleConnsPerHost is how many idle connections to the image service a
+// client keeps: a node makes up to 32 disks at once and each reads the
+// image record (twice with caller tokens). net/http's default keeps 2, so
+// in a boot storm nearly every read dialled a new connection and left one
+// in TIME_WAIT.
+const IdleConnsPerHost = 64
+
+// pooled is the client New and NewKeystone use when Options has none.
+var pooled = Pooled(nil)
+
+// Pooled returns a client like hc (nil: http.DefaultClient) whose transport
+// keeps IdleConnsPerHost idle connections per host. The transport is a
+// clone when hc's is an *http.Transport (hc is not changed); another kind
+// of transport is kept as it is. Make it once and share it: the pool
+// belongs to the transport.
+func Pooled(hc *http.Client) *http.Client {
+	out := &http.Client{}
+	if hc != nil {
+		*out = *hc
+	}
+	rt := out.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	if t, ok := rt.(*http.Transport); ok {
+		t = t.Clone()
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, IdleConnsPerHost)
+		t.MaxIdleConns = max(t.MaxIdleConns, 4*IdleConnsPerHost)
+		rt = t
+	}
+	out.Transport = rt
+	return out
 }
 
 // normalize turns "http://h:9292", ".../v2" or ".../v2/" into "http://h:9292/".

@@ -36,6 +36,7 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 	if err != nil {
 		return nil, fmt.Errorf("keystone %s: %v: %w", ao.IdentityEndpoint, err, errs.ErrInvalid)
 	}
+	pc.HTTPClient = *pooled
 	if o.HTTPClient != nil {
 		pc.HTTPClient = *o.HTTPClient
 	}

@@ -86,6 +86,9 @@ type Data interface {
 type ImageReader interface {
 	io.ReaderAt
 	Size() int64
+	// Info stats the open image, so a check that reads it needs no second
+	// open to learn its size and parent.
+	Info() (ceph.ImageInfo, error)
 	Close() error
 }
 

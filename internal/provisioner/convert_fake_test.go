@@ -78,12 +78,12 @@ func TestFakeConvertsQCOW2(t *testing.T) {
 	}
 }
 
-// checkCloneSource reads the snapshot's bytes through OpenReader: on the
+// probeSource reads the snapshot's bytes through OpenReader: on the
 // fake, a qcow2 behind a raw label is refused before any clone is made.
 func TestFakeCloneSourceInspected(t *testing.T) {
 	qcow, _ := provtest.QemuImage(t, "qcow2", 4*mib)
 	f := newRBDFixture(t, nil)
-	f.b.checkSource = f.b.checkCloneSource
+	f.b.probe = f.b.probeSource
 	const id = "c0000000-0000-4000-8000-000000000002"
 	f.cloneable(id, uint64(len(qcow)))
 	f.c.images["images/"+id].data = qcow

@@ -20,14 +20,24 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	if err := validateOwner(req.Owner); err != nil {
 		return Image{}, Disk{}, false, err
 	}
+	// The repeat check (a cluster call) and the image record (an HTTP
+	// call) are independent: they run at once, and a repeat drops the
+	// record. Bounds come before the image service is asked anything.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sizeErr := bounds.checkSize("disk "+diskImageName(req.InstanceID, req.Name), req.SizeBytes)
+	var record <-chan lookupResult
+	if sizeErr == nil {
+		record = startLookup(ctx, src, req.ImageID, bounds)
+	}
 	if d, err := existing(ctx, get, *req); !errors.Is(err, errs.ErrNotFound) {
 		return Image{}, d, true, err
 	}
-	// Bounds before the image service is asked anything.
-	if err := bounds.checkSize("disk "+diskImageName(req.InstanceID, req.Name), req.SizeBytes); err != nil {
-		return Image{}, Disk{}, false, err
+	if sizeErr != nil {
+		return Image{}, Disk{}, false, sizeErr
 	}
-	if img, err = lookupBounded(ctx, src, req.ImageID, bounds); err != nil {
+	r := <-record
+	if img, err = r.img, r.err; err != nil {
 		return Image{}, Disk{}, false, err
 	}
 	if err := bounds.checkImage(img); err != nil {
@@ -35,6 +45,21 @@ func begin(ctx context.Context, get func(ctx context.Context, instanceID, name s
 	}
 	_, err = diskSize(*req, knownVirtualSize(img))
 	return img, Disk{}, false, err
+}
+
+type lookupResult struct {
+	img Image
+	err error
+}
+
+// startLookup runs lookupBounded in its own goroutine; it ends with ctx.
+func startLookup(ctx context.Context, src ImageSource, id string, bounds Bounds) <-chan lookupResult {
+	ch := make(chan lookupResult, 1) // never blocks: the caller may not wait
+	go func() {
+		img, err := lookupBounded(ctx, src, id, bounds)
+		ch <- lookupResult{img, err}
+	}()
+	return ch
 }
 
 // sameDisk is the idempotence rule: the same disk from the same image (and

@@ -145,6 +145,13 @@ func (s *imageService) uploadFrom(t testing.TB, format string, data io.Reader, s
 
 func (e *clusterEnv) backend(t testing.TB, src provisioner.ImageSource, mod func(*provisioner.RBDConfig)) *provisioner.RBD {
 	t.Helper()
+	return e.backendOn(t, provisioner.Ceph(e.c), src, mod)
+}
+
+// backendOn is backend over c, a view of the dev cluster (e.g. one that
+// counts calls).
+func (e *clusterEnv) backendOn(t testing.TB, c provisioner.Cluster, src provisioner.ImageSource, mod func(*provisioner.RBDConfig)) *provisioner.RBD {
+	t.Helper()
 	cfg := provisioner.RBDConfig{ImagesPool: e.imagesPool, VMsPool: e.vmsPool, Node: "t1", TempDir: t.TempDir()}
 	if mod != nil {
 		mod(&cfg)
@@ -153,7 +160,7 @@ func (e *clusterEnv) backend(t testing.TB, src provisioner.ImageSource, mod func
 	if os.Getenv("COWDISK_TEST_LOG") != "" {
 		logTo = os.Stderr
 	}
-	b, err := provisioner.NewRBD(provisioner.Ceph(e.c), src, cfg, slog.New(slog.NewTextHandler(logTo, nil)))
+	b, err := provisioner.NewRBD(c, src, cfg, slog.New(slog.NewTextHandler(logTo, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

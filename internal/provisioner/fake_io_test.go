@@ -21,6 +21,7 @@ func (f *fakeCluster) OpenReader(_ context.Context, pool, name, snap string) (Im
 	if err != nil {
 		return nil, err
 	}
+	info := ceph.ImageInfo{Pool: pool, Name: name, Size: img.size, Parent: img.parent}
 	if img.parent != nil && img.data == nil {
 		if p, err := f.get(img.parent.Pool, img.parent.Image); err == nil {
 			img = p // an unwritten clone reads its parent
@@ -28,12 +29,16 @@ func (f *fakeCluster) OpenReader(_ context.Context, pool, name, snap string) (Im
 	}
 	data := make([]byte, img.size)
 	copy(data, img.data)
-	return fakeReader{bytes.NewReader(data)}, nil
+	return fakeReader{bytes.NewReader(data), info}, nil
 }
 
-type fakeReader struct{ *bytes.Reader }
+type fakeReader struct {
+	*bytes.Reader
+	info ceph.ImageInfo
+}
 
-func (fakeReader) Close() error { return nil }
+func (fakeReader) Close() error                    { return nil }
+func (r fakeReader) Info() (ceph.ImageInfo, error) { return r.info, nil }
 
 // OpenWriter stages a size-byte image under a temporary name, as the real
 // writer does, so a failed conversion that leaves it behind shows up in

@@ -24,7 +24,7 @@ func (s ClientSource) Image(ctx context.Context, id string) (Image, error) {
 
 func fromClient(img imageclient.Image) Image {
 	out := Image{ID: img.ID, Status: img.Status, DiskFormat: img.DiskFormat, Size: img.Size, VirtualSize: img.VirtualSize,
-		Checksum: img.Checksum, HashAlgo: img.OSHashAlgo, HashValue: img.OSHashValue}
+		Checksum: img.Checksum, HashAlgo: img.OSHashAlgo, HashValue: img.OSHashValue, UpdatedAt: img.UpdatedAt}
 	for _, l := range img.Locations {
 		out.Locations = append(out.Locations, l.URL)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
@@ -22,6 +23,9 @@ type Image struct {
 	HashValue   string // os_hash_value
 	// Locations in the order to try: the image's locations, then direct_url.
 	Locations []string
+	// UpdatedAt moves with every change of the image (status, data,
+	// locations); the agent keys its record cache on it.
+	UpdatedAt time.Time
 }
 
 // ImageSource is the image service as the provisioner uses it (satisfied by

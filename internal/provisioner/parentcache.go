@@ -1,7 +1,6 @@
 package provisioner
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -26,7 +25,7 @@ const parentTTL = time.Minute
 
 // parentCache caches parentFacts per snapshot and image data. Only a
 // snapshot whose source passed inspection is cached, so a cached entry also
-// stands for that check and for the snapshot's existence (cachedOpener). A
+// stands for that check and for the snapshot's existence (prober). A
 // snapshot removed since makes the clone fail with errs.ErrNotFound; Create
 // then decides again without the cache, so the fallback applies as it
 // would have without it.
@@ -100,18 +99,4 @@ func (c *parentCache) has(ref ceph.SnapRef) bool {
 		}
 	}
 	return false
-}
-
-// cachedOpener answers Exists from the cache for a snapshot already checked,
-// so the decision opens the parent only on the first clone of a snapshot.
-type cachedOpener struct {
-	snapOpener
-	cache *parentCache
-}
-
-func (o cachedOpener) Exists(ctx context.Context, pool, name, snap string) (bool, error) {
-	if o.cache.has(ceph.SnapRef{Pool: pool, Image: name, Snap: snap}) {
-		return true, nil
-	}
-	return o.snapOpener.Exists(ctx, pool, name, snap)
 }

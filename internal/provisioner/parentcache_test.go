@@ -55,13 +55,13 @@ func TestCloneReusesCheckedParent(t *testing.T) {
 	const id = "11111111-1111-4111-8111-111111111111"
 	f.cloneable(id, 8*mib)
 	inspected, refuse := 0, true
-	f.b.checkSource = func(context.Context, ceph.SnapRef, Image) error {
+	f.b.probe = probeWith(f.b, func(context.Context, ceph.SnapRef, Image) error {
 		inspected++
 		if refuse {
 			return errs.ErrRefused
 		}
 		return nil
-	}
+	})
 	ctx := context.Background()
 	create := func(inst string) error {
 		_, err := f.b.Create(ctx, Request{InstanceID: inst, ImageID: id})

@@ -99,9 +99,9 @@ type RBD struct {
 	// shorten them.
 	reapRetries  int
 	reapInterval time.Duration
-	// checkSource is checkCloneSource; unit tests on the fake cluster,
-	// which holds no bytes, replace it.
-	checkSource func(ctx context.Context, ref ceph.SnapRef, img Image) error
+	// probe is probeSource; unit tests on the fake cluster, which holds
+	// no bytes, replace it.
+	probe func(ctx context.Context, ref ceph.SnapRef, img Image) (sourceProbe, error)
 }
 
 // NewRBD makes the RBD backend.
@@ -113,7 +113,7 @@ func NewRBD(c Cluster, images ImageSource, cfg RBDConfig, log *slog.Logger) (*RB
 		log = slog.Default()
 	}
 	b := &RBD{c: c, images: images, cfg: cfg, fetches: newSlots(cfg.MaxFetches), log: log.With("backend", "rbd", "pool", cfg.VMsPool)}
-	b.checkSource = b.checkCloneSource
+	b.probe = b.probeSource
 	return b, nil
 }
 
@@ -135,9 +135,9 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 		return d, err
 	}
 	mark(ctx, StepLookup)
-	d, method, reasons, err := b.make(ctx, img, req, cachedOpener{b.c, &b.parents})
+	d, method, reasons, err := b.make(ctx, img, req, true)
 	if errors.Is(err, errStaleParent) { // the cached snapshot is gone: decide afresh
-		d, method, reasons, err = b.make(ctx, img, req, b.c)
+		d, method, reasons, err = b.make(ctx, img, req, false)
 	}
 	if err != nil {
 		return Disk{}, err
@@ -151,14 +151,15 @@ func (b *RBD) Create(ctx context.Context, req Request) (Disk, error) {
 	return d, nil
 }
 
-// make decides how to make the disk (opening snapshots through opener) and
-// makes it.
-func (b *RBD) make(ctx context.Context, img Image, req Request, opener snapOpener) (d Disk, method Method, reasons []string, err error) {
-	parent, reasons, ok := chooseLocation(ctx, opener, b.cfg.Allow, img, b.log)
+// make decides how to make the disk (with the parent cache, when cached)
+// and makes it.
+func (b *RBD) make(ctx context.Context, img Image, req Request, cached bool) (d Disk, method Method, reasons []string, err error) {
+	p := &prober{b: b, img: img, cached: cached}
+	parent, reasons, ok := chooseLocation(ctx, p, b.cfg.Allow, img, b.log)
 	method = MethodClone
 	switch {
 	case ok:
-		d, err = b.cloneChecked(ctx, parent, img, req)
+		d, err = b.cloneChecked(ctx, parent, img, req, p)
 	case b.cfg.NeverDownload:
 		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
 	default:
@@ -184,31 +185,6 @@ func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (
 	return b.cloneFrom(ctx, parent, f, req)
 }
 
-// cloneChecked clones an image's own snapshot: inspected and stat'ed on its
-// first clone, from the cache after (parentcache.go).
-func (b *RBD) cloneChecked(ctx context.Context, parent ceph.SnapRef, img Image, req Request) (Disk, error) {
-	key := keyOf(parent, img)
-	f, ok := b.parents.get(key)
-	if !ok {
-		if err := b.checkSource(ctx, parent, img); err != nil {
-			return Disk{}, err
-		}
-		var err error
-		if f, err = b.parentFacts(ctx, parent); err != nil {
-			return Disk{}, err
-		}
-		b.parents.put(key, f)
-	}
-	d, err := b.cloneFrom(ctx, parent, f, req)
-	if err != nil {
-		b.parents.drop(key) // the snapshot may be gone: look again next time
-	}
-	if ok && errors.Is(err, errs.ErrNotFound) {
-		err = fmt.Errorf("%w: %w", errStaleParent, err)
-	}
-	return d, err
-}
-
 // errStaleParent: a clone from cached facts found its parent gone; Create
 // then decides again without the cache (the fallback may apply now).
 var errStaleParent = errors.New("cached clone parent is gone")
@@ -220,6 +196,12 @@ func (b *RBD) parentFacts(ctx context.Context, parent ceph.SnapRef) (parentFacts
 	if err != nil {
 		return parentFacts{}, err
 	}
+	return b.factsOf(ctx, parent, info)
+}
+
+// factsOf makes parentFacts from the parent's stat.
+func (b *RBD) factsOf(ctx context.Context, parent ceph.SnapRef, info ceph.ImageInfo) (parentFacts, error) {
+	var err error
 	f := parentFacts{size: info.Size, depth: 1}
 	if info.Parent != nil {
 		if f.depth, err = b.c.CloneDepth(ctx, parent.Pool, parent.Image); err != nil {

@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
@@ -35,7 +36,7 @@ func newRBDFixture(t *testing.T, mod func(*RBDConfig)) rbdFixture {
 	}
 	// The fake cluster holds no bytes to inspect; the cluster tests check
 	// clone sources (TestHostileRawLabelOnQCOW2).
-	b.checkSource = func(context.Context, ceph.SnapRef, Image) error { return nil }
+	b.probe = probeWith(b, func(context.Context, ceph.SnapRef, Image) error { return nil })
 	f.b = b
 	return f
 }
@@ -257,5 +258,21 @@ func TestReapTakesOnlyRecordedNames(t *testing.T) {
 	}
 	if got := f.c.names("vms"); slices.Contains(got, mine) || len(got) != 4 {
 		t.Fatalf("left %v", got)
+	}
+}
+
+// probeWith is probeSource on the fake cluster: existence and facts from
+// the fake's records, the inspection's verdict from check.
+func probeWith(b *RBD, check func(context.Context, ceph.SnapRef, Image) error) func(context.Context, ceph.SnapRef, Image) (sourceProbe, error) {
+	return func(ctx context.Context, ref ceph.SnapRef, img Image) (sourceProbe, error) {
+		ok, err := b.c.Exists(ctx, ref.Pool, ref.Image, ref.Snap)
+		if err != nil || !ok {
+			return sourceProbe{}, cmp.Or(err, errs.ErrNotFound)
+		}
+		if err := check(ctx, ref, img); err != nil {
+			return sourceProbe{refused: err}, nil
+		}
+		f, err := b.parentFacts(ctx, ref)
+		return sourceProbe{facts: f}, err
 	}
 }

@@ -115,6 +115,9 @@ func runNode(ctx context.Context, o nodeOptions) error {
 	if err != nil {
 		return fmt.Errorf("--cacert: %w", err)
 	}
+	if hc != nil { // one pool of connections for the agent's and its callers' reads
+		hc = imageclient.Pooled(hc)
+	}
 	// Image records are read as the caller and locations with the agent's
 	// own credentials (--token or Keystone); see agent.CallerSource.
 	ico := imageclient.Options{HTTPClient: hc, MaxRecord: o.limits.maxRecord.bytes()}
