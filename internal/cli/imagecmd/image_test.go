@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestImageCommands(t *testing.T) {
 		"--min-disk", "2"); err != nil || !strings.Contains(out, "debian-13") || strings.Contains(out, "os_distro") {
 		t.Fatalf("update: %v %s", err, out)
 	}
-	if out, _, err = run(t, url, "show", img.ID); err != nil || !strings.Contains(out, "min_disk          2") {
+	if out, _, err = run(t, url, "show", img.ID); err != nil || !regexp.MustCompile(`(?m)^min_disk +2$`).MatchString(out) {
 		t.Fatalf("show: %v %s", err, out)
 	}
 	dst := filepath.Join(dir, "back.raw")
