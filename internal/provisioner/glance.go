@@ -2,7 +2,11 @@ package provisioner
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"slices"
+
+	"github.com/cowdisk/cowdisk/internal/errs"
 
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 )
@@ -24,7 +28,8 @@ func (s ClientSource) Image(ctx context.Context, id string) (Image, error) {
 
 func fromClient(img imageclient.Image) Image {
 	out := Image{ID: img.ID, Status: img.Status, DiskFormat: img.DiskFormat, Size: img.Size, VirtualSize: img.VirtualSize,
-		Checksum: img.Checksum, HashAlgo: img.OSHashAlgo, HashValue: img.OSHashValue}
+		Checksum: img.Checksum, HashAlgo: img.OSHashAlgo, HashValue: img.OSHashValue,
+		ChunksBinding: img.Properties[imageclient.ChunksProperty]}
 	for _, l := range img.Locations {
 		out.Locations = append(out.Locations, l.URL)
 	}
@@ -32,4 +37,23 @@ func fromClient(img imageclient.Image) Image {
 		out.Locations = append(out.Locations, img.DirectURL)
 	}
 	return out
+}
+
+// Chunks and ReadRange serve the verified sparse transfer when the client
+// can (cowdisk's can); otherwise there is no list, and the provisioner
+// uses the whole-stream download.
+func (s ClientSource) Chunks(ctx context.Context, id string, max int64) (imageclient.ChunkList, error) {
+	cr, ok := s.Client.(imageclient.ChunkReader)
+	if !ok {
+		return imageclient.ChunkList{}, fmt.Errorf("image %s: the client reads no chunk lists: %w", id, errs.ErrNotFound)
+	}
+	return cr.Chunks(ctx, id, max)
+}
+
+func (s ClientSource) ReadRange(ctx context.Context, id string, off, n int64) (io.ReadCloser, error) {
+	cr, ok := s.Client.(imageclient.ChunkReader)
+	if !ok {
+		return nil, fmt.Errorf("image %s: the client reads no ranges: %w", id, errs.ErrNotFound)
+	}
+	return cr.ReadRange(ctx, id, off, n)
 }

@@ -16,6 +16,10 @@ import (
 // temporary name). Size, hash and format are verified before anything is
 // converted, and name is removed on any failure. It returns the virtual size.
 //
+//   - an image whose record binds a chunk list (cowdisk's image service)
+//     comes by the verified sparse transfer (sparse.go): only its data
+//     chunks, by range, each checked before it is written; a qcow2 is
+//     converted straight from the service, no local file.
 //   - raw goes straight into RBD with the parallel thin import: no local file.
 //   - anything else needs random access to the source, so it lands in a
 //     local temporary file (always removed) and is converted from there
@@ -29,6 +33,22 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 	}
 	defer b.fetches.release()
 	start := time.Now()
+	size, sparse, err := b.fetchSparse(ctx, img, name)
+	if !sparse {
+		size, err = b.fetchStream(ctx, img, name)
+	}
+	if err != nil {
+		b.cleanup(ctx, name, err)
+		return 0, err
+	}
+	b.log.InfoContext(ctx, "image fetched to raw", "image_id", img.ID, "format", img.DiskFormat, "sparse", sparse,
+		"virtual_size", size, "took", time.Since(start))
+	return size, nil
+}
+
+// fetchStream is the whole-stream download: any Glance, any image.
+func (b *RBD) fetchStream(ctx context.Context, img Image, name string) (uint64, error) {
+	start := time.Now()
 	dl, err := startDownload(ctx, b.images, img, b.cfg.Limits, &b.stats, b.cfg.Bounds)
 	if err != nil {
 		return 0, err
@@ -40,13 +60,11 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 	} else {
 		size, err = b.convertViaFile(ctx, dl, name)
 	}
-	if err != nil {
-		b.cleanup(ctx, name, err)
-		return 0, err
+	if err == nil {
+		b.log.DebugContext(ctx, "image downloaded", "image_id", img.ID, "bytes", dl.n,
+			"fetch", dl.verified.Sub(start), "convert", time.Since(dl.verified))
 	}
-	b.log.InfoContext(ctx, "image fetched to raw", "image_id", img.ID, "format", img.DiskFormat, "bytes", dl.n,
-		"virtual_size", size, "fetch", dl.verified.Sub(start), "convert", time.Since(dl.verified))
-	return size, nil
+	return size, err
 }
 
 // importVerified imports the stream as is; the result only counts once the

@@ -1,0 +1,152 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/cowdisk/cowdisk/internal/convert"
+	"github.com/cowdisk/cowdisk/internal/errs"
+	"github.com/cowdisk/cowdisk/internal/imageclient"
+	"github.com/cowdisk/cowdisk/internal/imageformat"
+)
+
+// Tuning of the sparse transfer.
+const (
+	// sparseWorkers ranged reads run at once for a raw image.
+	sparseWorkers = 6
+	// sparseCacheChunks are kept by the qcow2 reader: one per conversion
+	// worker being read, plus the metadata (header, L1, refcount, L2
+	// tables) it returns to.
+	sparseCacheChunks = 2*convert.DefaultWorkers + 4
+)
+
+// fetchSparse fetches img into name by the verified sparse transfer when
+// the record binds a chunk list and the service serves it; ok is false
+// (nothing done) when the whole-stream download must be used instead.
+func (b *RBD) fetchSparse(ctx context.Context, img Image, name string) (size uint64, ok bool, err error) {
+	src, isChunked := b.images.(imageclient.ChunkReader)
+	if img.ChunksBinding == "" || !isChunked || !sparseFormat(img.DiskFormat) {
+		return 0, false, nil
+	}
+	ctx, stall, stop := transferContext(ctx, img.ID, b.cfg.Bounds)
+	defer stop()
+	list, err := src.Chunks(ctx, img.ID, maxChunkListBytes(img.Size))
+	if errors.Is(err, errs.ErrNotFound) {
+		// Another Glance (or no list for this image): the standard download.
+		b.log.InfoContext(ctx, "no chunk list, whole-stream download", "image_id", img.ID)
+		return 0, false, nil
+	}
+	if err != nil {
+		if errors.Is(err, errs.ErrRefused) {
+			return 0, true, fmt.Errorf("image %s: %w: %w", img.ID, errs.ErrChecksum, boundErr(ctx, err))
+		}
+		return 0, true, imageServiceErr(boundErr(ctx, err))
+	}
+	plan, err := checkChunkList(img, list)
+	if err != nil {
+		return 0, true, err
+	}
+	b.stats.Downloads.Add(1)
+	b.stats.BytesToDownload.Add(img.Size)
+	f := newChunkFetcher(ctx, src, plan, stall, &b.stats)
+	size, err = b.sparseToRBD(ctx, img, f, name)
+	return size, true, boundErr(ctx, err)
+}
+
+// sparseFormat: raw is written chunk by chunk, qcow2 converted through
+// random access; other formats need qemu-img and a local file, so they
+// keep the whole-stream download.
+func sparseFormat(f string) bool { return isRawFormat(f) || f == "qcow2" }
+
+// sparseToRBD inspects the image through its verified chunks (refusing
+// format lies, backing and data files, huge virtual sizes before anything
+// is written), then writes it into a new RBD image name.
+func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name string) (uint64, error) {
+	ra := newChunkReaderAt(f, sparseCacheChunks)
+	info, err := imageformat.InspectReaderAt(ra, f.plan.size, b.cfg.Limits)
+	if err == nil {
+		err = imageformat.Check(info, img.DiskFormat)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("image %s: %w", img.ID, err)
+	}
+	size := info.VirtualSize
+	if isRawFormat(img.DiskFormat) {
+		size = uint64(f.plan.size)
+		return size, b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
+			return writeChunks(ctx, f, ra, w)
+		})
+	}
+	limit := b.cfg.Bounds.expansionLimit(f.plan.size)
+	return size, b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
+		bw := &boundedWriterAt{w: w, limit: limit, what: "image " + img.ID}
+		return convert.QCOW2ToRaw(ctx, ra, bw, b.cfg.Convert)
+	})
+}
+
+// writeChunks writes every data chunk of a raw image into w, sparseWorkers
+// ranged reads at a time, each chunk verified before it is written. Chunks
+// the inspector already fetched are taken from ra.
+func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt) (uint64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range f.plan.count() {
+			if f.plan.zero[i] {
+				continue
+			}
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	sums := make([]uint64, sparseWorkers)
+	for k := range sparseWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, f.plan.chunkSize)
+			for i := range next {
+				n, err := writeChunk(f, ra, w, i, buf)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				sums[k] += n
+			}
+		}()
+	}
+	wg.Wait()
+	var total uint64
+	for _, s := range sums {
+		total += s
+	}
+	if err := context.Cause(ctx); err != nil {
+		return total, err
+	}
+	return total, nil
+}
+
+// writeChunk fetches (or takes from ra), verifies and writes chunk i.
+func writeChunk(f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, i int, buf []byte) (uint64, error) {
+	data, ok := ra.peek(i)
+	if !ok {
+		var err error
+		if data, err = f.fetch(i, buf); err != nil {
+			return 0, err
+		}
+	}
+	off, _ := f.plan.span(i)
+	if _, err := w.WriteAt(data, off); err != nil {
+		return 0, err
+	}
+	return uint64(len(data)), nil
+}
