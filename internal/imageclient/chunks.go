@@ -104,8 +104,8 @@ func checkRange(resp *http.Response, off, n int64) error {
 	return nil
 }
 
-// exactBody yields exactly left bytes: fewer is io.ErrUnexpectedEOF, a
-// byte more is refused.
+// exactBody yields exactly left bytes; fewer is an error, not io.EOF.
+// (Net/http itself stops at the Content-Length checked above.)
 type exactBody struct {
 	rc   io.ReadCloser
 	left int64
@@ -114,10 +114,6 @@ type exactBody struct {
 
 func (e *exactBody) Read(p []byte) (int, error) {
 	if e.left == 0 {
-		var one [1]byte
-		if n, _ := e.rc.Read(one[:]); n > 0 {
-			return 0, fmt.Errorf("read %s: more bytes than asked for: %w", e.what, errs.ErrRefused)
-		}
 		return 0, io.EOF
 	}
 	if int64(len(p)) > e.left {

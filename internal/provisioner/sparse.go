@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/cowdisk/cowdisk/internal/convert"
@@ -70,8 +71,11 @@ func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name 
 	if err == nil {
 		err = imageformat.Check(info, img.DiskFormat)
 	}
+	if err != nil && !strings.Contains(err.Error(), img.ID) {
+		err = fmt.Errorf("image %s: %w", img.ID, err)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("image %s: %w", img.ID, err)
+		return 0, err
 	}
 	size := info.VirtualSize
 	if isRawFormat(img.DiskFormat) {

@@ -47,7 +47,7 @@ func (f *chunkFetcher) fetch(i int, buf []byte) ([]byte, error) {
 }
 
 // read fills buf with the bytes at off; each read that brings data resets
-// the stall watchdog.
+// the stall watchdog. Errors name the image through the client's message.
 func (f *chunkFetcher) read(i int, off int64, buf []byte) error {
 	body, err := f.src.ReadRange(f.ctx, f.plan.id, off, int64(len(buf)))
 	if err == nil {
@@ -60,9 +60,9 @@ func (f *chunkFetcher) read(i int, off int64, buf []byte) error {
 	err = boundErr(f.ctx, err)
 	if errors.Is(err, errs.ErrRefused) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// The service answered, wrongly: the image as served is refused.
-		return fmt.Errorf("image %s: chunk %d: %w: %w", f.plan.id, i, errs.ErrChecksum, ensureRefused(err))
+		return fmt.Errorf("chunk %d: %w: %w", i, errs.ErrChecksum, ensureRefused(err))
 	}
-	return imageServiceErr(fmt.Errorf("image %s: chunk %d: %w", f.plan.id, i, err))
+	return imageServiceErr(fmt.Errorf("chunk %d: %w", i, err))
 }
 
 func ensureRefused(err error) error {
