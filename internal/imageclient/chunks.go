@@ -133,3 +133,23 @@ func (e *exactBody) Read(p []byte) (int, error) {
 }
 
 func (e *exactBody) Close() error { return e.rc.Close() }
+
+// AsChunkReader is v's ChunkReader, or one that has no lists (every call
+// errs.ErrNotFound, so callers fall back to the whole-stream download)
+// when v is a client or source that cannot read them.
+func AsChunkReader(v any) ChunkReader {
+	if cr, ok := v.(ChunkReader); ok {
+		return cr
+	}
+	return noChunks{}
+}
+
+type noChunks struct{}
+
+func (noChunks) Chunks(_ context.Context, id string, _ int64) (ChunkList, error) {
+	return ChunkList{}, fmt.Errorf("image %s: no chunk lists through this client: %w", id, errs.ErrNotFound)
+}
+
+func (noChunks) ReadRange(_ context.Context, id string, _, _ int64) (io.ReadCloser, error) {
+	return nil, fmt.Errorf("image %s: no ranged reads through this client: %w", id, errs.ErrNotFound)
+}

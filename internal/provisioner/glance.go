@@ -2,11 +2,8 @@ package provisioner
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"slices"
-
-	"github.com/cowdisk/cowdisk/internal/errs"
 
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 )
@@ -43,17 +40,9 @@ func fromClient(img imageclient.Image) Image {
 // can (cowdisk's can); otherwise there is no list, and the provisioner
 // uses the whole-stream download.
 func (s ClientSource) Chunks(ctx context.Context, id string, max int64) (imageclient.ChunkList, error) {
-	cr, ok := s.Client.(imageclient.ChunkReader)
-	if !ok {
-		return imageclient.ChunkList{}, fmt.Errorf("image %s: the client reads no chunk lists: %w", id, errs.ErrNotFound)
-	}
-	return cr.Chunks(ctx, id, max)
+	return imageclient.AsChunkReader(s.Client).Chunks(ctx, id, max)
 }
 
 func (s ClientSource) ReadRange(ctx context.Context, id string, off, n int64) (io.ReadCloser, error) {
-	cr, ok := s.Client.(imageclient.ChunkReader)
-	if !ok {
-		return nil, fmt.Errorf("image %s: the client reads no ranges: %w", id, errs.ErrNotFound)
-	}
-	return cr.ReadRange(ctx, id, off, n)
+	return imageclient.AsChunkReader(s.Client).ReadRange(ctx, id, off, n)
 }
