@@ -64,8 +64,8 @@ func readFile(t testing.TB, path string) []byte {
 // 40%-data image (COWDISK_BENCH_SPARSE_MIB, default 256) into RBD: raw by
 // the sparse transfer, by the whole-stream download and by `rbd import` of
 // the local file; qcow2 by the sparse transfer (ReaderAt, no staging file)
-// and by the whole-stream download (staging file). Medians of 3,
-// interleaved; CPU is this process's (the node: agent code and librbd).
+// and by the whole-stream download (staging file). Medians of
+// COWDISK_BENCH_REPS (default 3), interleaved; CPU is this process's (the node: agent code and librbd).
 //
 // Run: go test -tags pacific -run '^$' -bench SparseFallback -benchtime 1x ./internal/provisioner
 func BenchmarkSparseFallback(b *testing.B) {
@@ -73,6 +73,10 @@ func BenchmarkSparseFallback(b *testing.B) {
 	mibs := 256
 	if v, err := strconv.Atoi(os.Getenv("COWDISK_BENCH_SPARSE_MIB")); err == nil && v > 0 {
 		mibs = v
+	}
+	reps := 3
+	if v, err := strconv.Atoi(os.Getenv("COWDISK_BENCH_REPS")); err == nil && v > 0 {
+		reps = v
 	}
 	dir := b.TempDir()
 	rawPath := filepath.Join(dir, "img.raw")
@@ -93,7 +97,7 @@ func BenchmarkSparseFallback(b *testing.B) {
 	ids := map[string]string{"raw sparse": benchRawSparse, "raw whole-stream": benchRawWhole,
 		"qcow2 sparse": benchQcowSparse, "qcow2 staging": benchQcowWhole}
 	for b.Loop() {
-		for rep := range 3 {
+		for rep := range reps {
 			for _, p := range paths {
 				wall, cpu := time.Duration(0), 0.0
 				if p == "rbd import" {

@@ -55,7 +55,9 @@ func (r *chunkReaderAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // chunk returns chunk i, from the cache or fetched (errors are kept: the
-// transfer fails on the first).
+// transfer fails on the first). A miss also starts fetching the next data
+// chunk: go-qcow2reader reads the file mostly in order, so the next ranged
+// read overlaps with the conversion of this chunk instead of following it.
 func (r *chunkReaderAt) chunk(i int) ([]byte, error) {
 	if r.f.plan.zero[i] {
 		return r.f.fetch(i, nil)
@@ -68,16 +70,34 @@ func (r *chunkReaderAt) chunk(i int) ([]byte, error) {
 		<-c.ready
 		return c.data, c.err
 	}
-	c = &cachedChunk{ready: make(chan struct{})}
+	c = r.start(i)
+	next := r.start(i + 1)
+	r.mu.Unlock()
+	if next != nil {
+		go r.load(i+1, next)
+	}
+	r.load(i, c)
+	return c.data, c.err
+}
+
+// start registers a fetch of data chunk i that is not cached yet (nil when
+// there is nothing to fetch); the caller then loads it. r.mu is held.
+func (r *chunkReaderAt) start(i int) *cachedChunk {
+	if i >= r.f.plan.count() || r.f.plan.zero[i] || r.cache[i] != nil {
+		return nil
+	}
+	c := &cachedChunk{ready: make(chan struct{})}
 	r.cache[i] = c
 	r.order = append(r.order, i)
 	r.evict()
-	r.mu.Unlock()
-	// Evicted buffers are left to the collector, not pooled: a reader may
-	// still be copying out of one.
+	return c
+}
+
+// load fetches chunk i into c. Evicted buffers are left to the collector,
+// not pooled: a reader may still be copying out of one.
+func (r *chunkReaderAt) load(i int, c *cachedChunk) {
 	c.data, c.err = r.f.fetch(i, make([]byte, r.f.plan.chunkSize))
 	close(c.ready)
-	return c.data, c.err
 }
 
 // peek returns chunk i if it is cached and fetched, without fetching.
