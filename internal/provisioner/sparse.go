@@ -14,15 +14,30 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imageformat"
 )
 
-// Tuning of the sparse transfer.
+// Tuning of the sparse transfer. Buffers are whole chunks, and the list
+// may name chunks up to 64 MiB, so both the parallel reads and the cache
+// are bounded in bytes as well as in count.
 const (
-	// sparseWorkers ranged reads run at once for a raw image.
-	sparseWorkers = 6
-	// sparseCacheChunks are kept by the qcow2 reader: one per conversion
-	// worker being read, plus the metadata (header, L1, refcount, L2
-	// tables) it returns to.
+	// sparseWorkers ranged reads run at once for a raw image, each with a
+	// chunk buffer, within sparseBufferBytes.
+	sparseWorkers     = 6
+	sparseBufferBytes = 48 << 20
+	// sparseCacheChunks are kept by the qcow2 reader, within
+	// sparseCacheBytes: one per conversion worker being read and one read
+	// ahead of each, plus the metadata (header, L1, refcount, L2 tables)
+	// it returns to. At least sparseMinCache, or reading ahead would evict
+	// the chunk being read.
 	sparseCacheChunks = 2*convert.DefaultWorkers + 4
+	sparseCacheBytes  = 48 << 20
+	sparseMinCache    = 3
 )
+
+// sparseBounds are the workers and cached chunks for chunks of size bytes.
+func sparseBounds(chunkSize int64) (workers, cached int) {
+	workers = int(max(1, min(sparseWorkers, sparseBufferBytes/chunkSize)))
+	cached = int(max(sparseMinCache, min(sparseCacheChunks, sparseCacheBytes/chunkSize)))
+	return workers, cached
+}
 
 // fetchSparse fetches img into name by the verified sparse transfer when
 // the record binds a chunk list and the service serves it; ok is false
@@ -51,7 +66,7 @@ func (b *RBD) fetchSparse(ctx context.Context, img Image, name string) (size uin
 		return 0, true, err
 	}
 	b.stats.Downloads.Add(1)
-	b.stats.BytesToDownload.Add(img.Size)
+	b.stats.BytesToDownload.Add(plan.dataBytes())
 	f := newChunkFetcher(ctx, src, plan, stall, &b.stats)
 	size, err = b.sparseToRBD(ctx, img, f, name)
 	return size, true, boundErr(ctx, err)
@@ -66,7 +81,8 @@ func sparseFormat(f string) bool { return isRawFormat(f) || f == "qcow2" }
 // format lies, backing and data files, huge virtual sizes before anything
 // is written), then writes it into a new RBD image name.
 func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name string) (uint64, error) {
-	ra := newChunkReaderAt(f, sparseCacheChunks)
+	workers, cached := sparseBounds(f.plan.chunkSize)
+	ra := newChunkReaderAt(f, cached)
 	info, err := imageformat.InspectReaderAt(ra, f.plan.size, b.cfg.Limits)
 	if err == nil {
 		err = imageformat.Check(info, img.DiskFormat)
@@ -81,7 +97,7 @@ func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name 
 	if isRawFormat(img.DiskFormat) {
 		size = uint64(f.plan.size)
 		return size, b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
-			return writeChunks(ctx, f, ra, w)
+			return writeChunks(ctx, f, ra, w, workers)
 		})
 	}
 	limit := b.cfg.Bounds.expansionLimit(f.plan.size)
@@ -91,10 +107,10 @@ func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name 
 	})
 }
 
-// writeChunks writes every data chunk of a raw image into w, sparseWorkers
+// writeChunks writes every data chunk of a raw image into w, workers
 // ranged reads at a time, each chunk verified before it is written. Chunks
 // the inspector already fetched are taken from ra.
-func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt) (uint64, error) {
+func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, workers int) (uint64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
@@ -112,8 +128,8 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 		}
 	}()
 	var wg sync.WaitGroup
-	sums := make([]uint64, sparseWorkers)
-	for k := range sparseWorkers {
+	sums := make([]uint64, workers)
+	for k := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

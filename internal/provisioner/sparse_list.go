@@ -117,6 +117,18 @@ func (p *chunkPlan) binding(osHashValue string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// dataBytes is what the transfer reads: the bytes of the non-zero chunks.
+func (p *chunkPlan) dataBytes() int64 {
+	var n int64
+	for i, z := range p.zero {
+		if !z {
+			_, k := p.span(i)
+			n += int64(k)
+		}
+	}
+	return n
+}
+
 func (p *chunkPlan) lastLen() int {
 	_, n := p.span(p.count() - 1)
 	return n

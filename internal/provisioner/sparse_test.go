@@ -59,20 +59,30 @@ func dataBytes(data []byte) int64 {
 // the image; nothing comes by the whole-stream download.
 func TestSparseRaw(t *testing.T) {
 	e := newClusterEnv(t)
-	data := sparseData(11*chunkSize + 12345) // a short last chunk, which holds data
-	s := newChunkService(t)
-	s.serve(askedID, "raw", data, nil)
-	b := e.backend(t, s.source(t), nil)
-	d, err := b.Create(context.Background(), provisioner.Request{InstanceID: "sp-raw", ImageID: askedID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := e.readDisk(t, d.Pool, d.Image)
-	if len(got) < len(data) || !bytes.Equal(got[:len(data)], data) || !bytes.Equal(got[len(data):], make([]byte, len(got)-len(data))) {
-		t.Fatalf("disk (%d bytes) differs from the image (%d bytes)", len(got), len(data))
-	}
-	if w, rb, want := s.wholes.Load(), s.rangeBytes.Load(), dataBytes(data); w != 0 || rb != want {
-		t.Fatalf("%d whole downloads and %d bytes by range; want 0 and the %d bytes of data chunks", w, rb, want)
+	for _, c := range []struct {
+		name string
+		size int
+	}{
+		{"short last chunk of data", 11*chunkSize + 12345},
+		{"short last chunk of zeros", 12*chunkSize + 5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := sparseData(c.size)
+			s := newChunkService(t)
+			s.serve(askedID, "raw", data, nil)
+			b := e.backend(t, s.source(t), nil)
+			d, err := b.Create(context.Background(), provisioner.Request{InstanceID: "sp-raw", ImageID: askedID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := e.readDisk(t, d.Pool, d.Image)
+			if len(got) < len(data) || !bytes.Equal(got[:len(data)], data) || !bytes.Equal(got[len(data):], make([]byte, len(got)-len(data))) {
+				t.Fatalf("disk (%d bytes) differs from the image (%d bytes)", len(got), len(data))
+			}
+			if w, rb, want := s.wholes.Load(), s.rangeBytes.Load(), dataBytes(data); w != 0 || rb != want {
+				t.Fatalf("%d whole downloads and %d bytes by range; want 0 and the %d bytes of data chunks", w, rb, want)
+			}
+		})
 	}
 }
 
