@@ -173,6 +173,7 @@ func TestSparseHostile(t *testing.T) {
 	data := sparseData(6*chunkSize + 777)
 	backed := qemuBacked(t)
 	qcow, _ := qcow2Of(t, sparseData(chunkSize), false)
+	huge := qemuCreate(t, "qcow2", "32T")
 	n := int64(chunkSize)
 	partial := func(body func(data []byte, a, b int64) ([]byte, int)) func(http.ResponseWriter, *http.Request, []byte) {
 		return func(w http.ResponseWriter, r *http.Request, data []byte) {
@@ -226,6 +227,8 @@ func TestSparseHostile(t *testing.T) {
 		}, "cut short"},
 		{"raw that is a qcow2", "raw", qcow, nil, "but the image is qcow2"},
 		{"qcow2 with a backing file", "qcow2", backed, nil, "backing"},
+		{"qcow2 of 32 TiB", "qcow2", huge, nil, "virtual size"},
+		{"qcow2 decompression bomb", "qcow2", bomb(t), nil, "max-expansion"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -264,6 +267,13 @@ func refused(t *testing.T, e *clusterEnv, s *chunkService, want string, mod ...f
 	}
 	t.Logf("refused: %s", body)
 	testcluster.AssertPoolClean(t, e.c, e.vmsPool)
+}
+
+// qemuCreate is an empty image of format and size made by qemu-img.
+func qemuCreate(t *testing.T, format, size string) []byte {
+	out := filepath.Join(t.TempDir(), "img")
+	provtest.Run(t, "qemu-img", "create", "-q", "-f", format, out, size)
+	return provtest.Read(t, out)
 }
 
 // qemuBacked is a qcow2 whose header names a backing file.
