@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cowdisk/cowdisk/internal/convert"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -68,8 +69,14 @@ func (b *RBD) fetchSparse(ctx context.Context, img Image, name string) (size uin
 	b.stats.Downloads.Add(1)
 	b.stats.BytesToDownload.Add(plan.dataBytes())
 	f := newChunkFetcher(ctx, src, plan, stall, &b.stats)
+	start := time.Now()
 	size, err = b.sparseToRBD(ctx, img, f, name)
-	return size, true, boundErr(ctx, err)
+	if err != nil {
+		return 0, true, boundErr(ctx, err)
+	}
+	b.log.InfoContext(ctx, "image fetched to raw by sparse transfer", "image_id", img.ID, "format", img.DiskFormat,
+		"chunks", plan.count(), "data_bytes", plan.dataBytes(), "virtual_size", size, "took", time.Since(start))
+	return size, true, nil
 }
 
 // sparseFormat: raw is written chunk by chunk, qcow2 converted through

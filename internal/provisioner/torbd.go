@@ -32,7 +32,6 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 		return 0, err
 	}
 	defer b.fetches.release()
-	start := time.Now()
 	size, sparse, err := b.fetchSparse(ctx, img, name)
 	if !sparse {
 		size, err = b.fetchStream(ctx, img, name)
@@ -41,8 +40,6 @@ func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, err
 		b.cleanup(ctx, name, err)
 		return 0, err
 	}
-	b.log.InfoContext(ctx, "image fetched to raw", "image_id", img.ID, "format", img.DiskFormat, "sparse", sparse,
-		"virtual_size", size, "took", time.Since(start))
 	return size, nil
 }
 
@@ -61,8 +58,8 @@ func (b *RBD) fetchStream(ctx context.Context, img Image, name string) (uint64, 
 		size, err = b.convertViaFile(ctx, dl, name)
 	}
 	if err == nil {
-		b.log.DebugContext(ctx, "image downloaded", "image_id", img.ID, "bytes", dl.n,
-			"fetch", dl.verified.Sub(start), "convert", time.Since(dl.verified))
+		b.log.InfoContext(ctx, "image fetched to raw", "image_id", img.ID, "format", img.DiskFormat, "bytes", dl.n,
+			"virtual_size", size, "fetch", dl.verified.Sub(start), "convert", time.Since(dl.verified))
 	}
 	return size, err
 }
