@@ -48,35 +48,44 @@ func (b *RBD) fetchSparse(ctx context.Context, img Image, name string) (size uin
 	if img.ChunksBinding == "" || !isChunked || !sparseFormat(img.DiskFormat) {
 		return 0, false, nil
 	}
+	// The stall timeout bounds the list's arrival too: the watchdog is
+	// reset only by chunk data.
 	ctx, stall, stop := transferContext(ctx, img.ID, b.cfg.Bounds)
 	defer stop()
-	list, err := src.Chunks(ctx, img.ID, maxChunkListBytes(img.Size))
-	if errors.Is(err, errs.ErrNotFound) {
-		// Another Glance (or no list for this image): the standard download.
-		b.log.InfoContext(ctx, "no chunk list, whole-stream download", "image_id", img.ID)
-		return 0, false, nil
-	}
-	if err != nil {
-		if errors.Is(err, errs.ErrRefused) {
-			return 0, true, fmt.Errorf("image %s: %w: %w", img.ID, errs.ErrChecksum, boundErr(ctx, err))
+	plan, err := fetchPlan(ctx, src, img)
+	if plan == nil || err != nil {
+		if err == nil {
+			b.log.InfoContext(ctx, "no chunk list, whole-stream download", "image_id", img.ID)
 		}
-		return 0, true, imageServiceErr(boundErr(ctx, err))
-	}
-	plan, err := checkChunkList(img, list)
-	if err != nil {
-		return 0, true, err
+		return 0, err != nil, err
 	}
 	b.stats.Downloads.Add(1)
 	b.stats.BytesToDownload.Add(plan.dataBytes())
-	f := newChunkFetcher(ctx, src, plan, stall, &b.stats)
 	start := time.Now()
-	size, err = b.sparseToRBD(ctx, img, f, name)
+	size, err = b.sparseToRBD(ctx, img, newChunkFetcher(ctx, src, plan, stall, &b.stats), name)
 	if err != nil {
 		return 0, true, boundErr(ctx, err)
 	}
 	b.log.InfoContext(ctx, "image fetched to raw by sparse transfer", "image_id", img.ID, "format", img.DiskFormat,
 		"chunks", plan.count(), "data_bytes", plan.dataBytes(), "virtual_size", size, "took", time.Since(start))
 	return size, true, nil
+}
+
+// fetchPlan reads img's chunk list and checks it against the record. A
+// service without one (another Glance: 404) gives neither plan nor error.
+func fetchPlan(ctx context.Context, src imageclient.ChunkReader, img Image) (*chunkPlan, error) {
+	list, err := src.Chunks(ctx, img.ID, maxChunkListBytes(img.Size))
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return nil, nil
+	case err != nil && ctx.Err() != nil: // a bound ended it: say which
+		return nil, boundErr(ctx, err)
+	case errors.Is(err, errs.ErrRefused): // an answer no honest service sends
+		return nil, fmt.Errorf("image %s: %w: %w", img.ID, errs.ErrChecksum, err)
+	case err != nil:
+		return nil, imageServiceErr(err)
+	}
+	return checkChunkList(img, list)
 }
 
 // sparseFormat: raw is written chunk by chunk, qcow2 converted through

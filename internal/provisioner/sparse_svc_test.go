@@ -38,6 +38,8 @@ type servedImage struct {
 	list   imageclient.ChunkList
 	data   []byte // what /file serves
 	noList bool   // the list endpoint answers 404 (another Glance)
+	// stallList sends half the list and waits for the node to hang up.
+	stallList bool
 	// answerRange, when set, answers ranged reads instead of ServeContent.
 	answerRange func(w http.ResponseWriter, r *http.Request, data []byte)
 }
@@ -112,7 +114,14 @@ func (s *chunkService) chunks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(si.list)
+	b, _ := json.Marshal(si.list)
+	if !si.stallList {
+		_, _ = w.Write(b)
+		return
+	}
+	_, _ = w.Write(b[:len(b)/2])
+	w.(http.Flusher).Flush()
+	<-r.Context().Done()
 }
 
 func (s *chunkService) file(w http.ResponseWriter, r *http.Request) {

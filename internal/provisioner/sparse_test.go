@@ -237,18 +237,27 @@ func TestSparseHostile(t *testing.T) {
 			refused(t, e, s, c.want)
 		})
 	}
-	t.Run("slow range", func(t *testing.T) {
-		s := newChunkService(t)
-		s.serve(askedID, "raw", data, func(si *servedImage) {
+	stalls := []struct {
+		name string
+		mod  func(*servedImage)
+	}{
+		{"slow range", func(si *servedImage) {
 			si.answerRange = func(w http.ResponseWriter, r *http.Request, data []byte) {
 				a, b := parseRange(r)
 				answerPartial(w, r, a, b, len(data), data[a:a+4096], int(b-a+1))
 				w.(http.Flusher).Flush()
 				<-r.Context().Done()
 			}
+		}},
+		{"list never finished", func(si *servedImage) { si.stallList = true }},
+	}
+	for _, c := range stalls {
+		t.Run(c.name, func(t *testing.T) {
+			s := newChunkService(t)
+			s.serve(askedID, "raw", data, c.mod)
+			refused(t, e, s, "download-stall-timeout", func(c *provisioner.RBDConfig) { c.Bounds.StallTimeout = time.Second })
 		})
-		refused(t, e, s, "download-stall-timeout", func(c *provisioner.RBDConfig) { c.Bounds.StallTimeout = time.Second })
-	})
+	}
 }
 
 // refused creates a disk of askedID from s through the agent and expects a
