@@ -173,8 +173,10 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 
 // writeChunk fetches (or takes from ra), verifies and writes chunk i.
 func writeChunk(f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, i int, buf []byte) (uint64, error) {
-	data, ok := ra.peek(i)
-	if !ok {
+	data, done, ok := ra.peek(i)
+	if ok {
+		defer done()
+	} else {
 		var err error
 		if data, err = f.fetch(i, buf); err != nil {
 			return 0, err

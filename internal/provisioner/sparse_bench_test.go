@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -80,9 +82,7 @@ func BenchmarkSparseFallback(b *testing.B) {
 	}
 	dir := b.TempDir()
 	rawPath := filepath.Join(dir, "img.raw")
-	if err := os.WriteFile(rawPath, sparseData(mibs*mib), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	writeSparseFile(b, rawPath, mibs*mib) // never whole in this process: its peak RSS is the node's
 	runCmd(b, "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", rawPath, filepath.Join(dir, "img.qcow2"))
 	url := startChunkService(b, dir)
 	c, err := imageclient.New(url, "", imageclient.Options{})
@@ -91,7 +91,7 @@ func BenchmarkSparseFallback(b *testing.B) {
 	}
 	be := e.backend(b, provisioner.ClientSource{Client: c}, nil)
 	ctx := context.Background()
-	type result struct{ wall, cpu []float64 }
+	type result struct{ wall, cpu, hwm []float64 }
 	res := map[string]*result{}
 	paths := []string{"raw sparse", "raw whole-stream", "rbd import", "qcow2 sparse", "qcow2 staging"}
 	ids := map[string]string{"raw sparse": benchRawSparse, "raw whole-stream": benchRawWhole,
@@ -100,6 +100,7 @@ func BenchmarkSparseFallback(b *testing.B) {
 		for rep := range reps {
 			for _, p := range paths {
 				wall, cpu := time.Duration(0), 0.0
+				resetPeakRSS(b)
 				if p == "rbd import" {
 					wall, cpu = rbdImport(b, e, rawPath, fmt.Sprintf("imp%d", rep))
 				} else {
@@ -110,13 +111,15 @@ func BenchmarkSparseFallback(b *testing.B) {
 				}
 				res[p].wall = append(res[p].wall, wall.Seconds())
 				res[p].cpu = append(res[p].cpu, cpu)
+				res[p].hwm = append(res[p].hwm, peakRSSMiB(b))
 			}
 		}
 	}
 	gib := float64(mibs) / 1024
 	for _, p := range paths {
 		w, c := median(res[p].wall), median(res[p].cpu)
-		b.Logf("%-17s median %5.2fs min %5.2fs  cpu %5.2fs = %5.2f s/GiB", p, w, slices.Min(res[p].wall), c, c/gib)
+		b.Logf("%-17s median %5.2fs min %5.2fs  cpu %5.2fs = %5.2f s/GiB  peak RSS %4.0f MiB", p, w, slices.Min(res[p].wall),
+			c, c/gib, slices.Max(res[p].hwm))
 	}
 	// Medians and minimums: on a shared machine the minimum is the run
 	// least disturbed by others.
@@ -193,4 +196,43 @@ func startChunkService(b *testing.B, dir string) string {
 	}
 	b.Fatal("the helper image service did not start within a minute")
 	return ""
+}
+
+func writeSparseFile(b *testing.B, path string, size int) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := writeSparseData(f, size); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// resetPeakRSS returns freed memory to the system and resets VmHWM to the
+// current RSS (Linux: "5" to clear_refs).
+func resetPeakRSS(b *testing.B) {
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// peakRSSMiB is VmHWM in MiB.
+func peakRSSMiB(b *testing.B) float64 {
+	st, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(st), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }

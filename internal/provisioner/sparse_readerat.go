@@ -11,19 +11,29 @@ import (
 // format inspector and go-qcow2reader read the image straight from the
 // image service, no local copy. Callers reading the same chunk at once
 // share one fetch.
+//
+// Chunk buffers are reused, not left to the collector (which would let the
+// heap grow to twice the cache between collections): a buffer goes back to
+// the free list once its chunk is evicted and nobody still reads it.
 type chunkReaderAt struct {
 	f   *chunkFetcher
 	max int // chunks kept
 
 	mu    sync.Mutex
 	cache map[int]*cachedChunk
-	order []int // least recently used first
+	order []int    // least recently used first
+	free  [][]byte // buffers of evicted chunks nobody reads
 }
 
 type cachedChunk struct {
 	ready chan struct{}
 	data  []byte
 	err   error
+	buf   []byte
+	// refs counts the loader and the readers holding data; evicted says
+	// the cache let go of it. Both under chunkReaderAt.mu.
+	refs    int
+	evicted bool
 }
 
 func newChunkReaderAt(f *chunkFetcher, max int) *chunkReaderAt {
@@ -40,11 +50,13 @@ func (r *chunkReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) && off < r.f.plan.size {
 		i := int(off / r.f.plan.chunkSize)
-		data, err := r.chunk(i)
+		data, done, err := r.chunk(i)
 		if err != nil {
+			done()
 			return n, err
 		}
 		k := copy(p[n:], data[off-int64(i)*r.f.plan.chunkSize:])
+		done()
 		n += k
 		off += int64(k)
 	}
@@ -55,64 +67,94 @@ func (r *chunkReaderAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // chunk returns chunk i, from the cache or fetched (errors are kept: the
-// transfer fails on the first). A miss also starts fetching the next data
-// chunk: go-qcow2reader reads the file mostly in order, so the next ranged
-// read overlaps with the conversion of this chunk instead of following it.
-func (r *chunkReaderAt) chunk(i int) ([]byte, error) {
+// transfer fails on the first), and done, to call once data is no longer
+// read. A miss also starts fetching the next data chunk: go-qcow2reader
+// reads the file mostly in order, so the next ranged read overlaps with the
+// conversion of this chunk instead of following it.
+func (r *chunkReaderAt) chunk(i int) (data []byte, done func(), err error) {
 	if r.f.plan.zero[i] {
-		return r.f.fetch(i, nil)
+		data, err = r.f.fetch(i, nil)
+		return data, func() {}, err
 	}
 	r.mu.Lock()
-	c, ok := r.cache[i]
-	if ok {
+	c, hit := r.cache[i]
+	if hit {
 		r.touch(i)
-		r.mu.Unlock()
-		<-c.ready
-		return c.data, c.err
+	} else {
+		c = r.start(i)
 	}
-	c = r.start(i)
+	c.refs++
 	next := r.start(i + 1)
 	r.mu.Unlock()
 	if next != nil {
 		go r.load(i+1, next)
 	}
-	r.load(i, c)
-	return c.data, c.err
+	if !hit {
+		r.load(i, c)
+	}
+	<-c.ready
+	return c.data, func() { r.release(c) }, c.err
 }
 
 // start registers a fetch of data chunk i that is not cached yet (nil when
-// there is nothing to fetch); the caller then loads it. r.mu is held.
+// there is nothing to fetch), held by its loader. r.mu is held.
 func (r *chunkReaderAt) start(i int) *cachedChunk {
 	if i >= r.f.plan.count() || r.f.plan.zero[i] || r.cache[i] != nil {
 		return nil
 	}
-	c := &cachedChunk{ready: make(chan struct{})}
+	c := &cachedChunk{ready: make(chan struct{}), refs: 1}
+	if n := len(r.free); n > 0 {
+		c.buf, r.free = r.free[n-1], r.free[:n-1]
+	} else {
+		c.buf = make([]byte, r.f.plan.chunkSize)
+	}
 	r.cache[i] = c
 	r.order = append(r.order, i)
 	r.evict()
 	return c
 }
 
-// load fetches chunk i into c. Evicted buffers are left to the collector,
-// not pooled: a reader may still be copying out of one.
+// load fetches chunk i into c and drops the loader's hold.
 func (r *chunkReaderAt) load(i int, c *cachedChunk) {
-	c.data, c.err = r.f.fetch(i, make([]byte, r.f.plan.chunkSize))
+	c.data, c.err = r.f.fetch(i, c.buf)
 	close(c.ready)
+	r.release(c)
 }
 
-// peek returns chunk i if it is cached and fetched, without fetching.
-func (r *chunkReaderAt) peek(i int) ([]byte, bool) {
+// release drops one hold on c; the last one of an evicted chunk frees its
+// buffer.
+func (r *chunkReaderAt) release(c *cachedChunk) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	c.refs--
+	r.recycle(c)
+}
+
+func (r *chunkReaderAt) recycle(c *cachedChunk) {
+	if c.evicted && c.refs == 0 && c.buf != nil {
+		r.free = append(r.free, c.buf)
+		c.buf, c.data = nil, nil
+	}
+}
+
+// peek returns chunk i and done if it is cached and fetched, without
+// fetching.
+func (r *chunkReaderAt) peek(i int) ([]byte, func(), bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c, ok := r.cache[i]
-	r.mu.Unlock()
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	select {
 	case <-c.ready:
-		return c.data, c.err == nil
+		if c.err != nil {
+			return nil, nil, false
+		}
+		c.refs++
+		return c.data, func() { r.release(c) }, true
 	default:
-		return nil, false
+		return nil, nil, false
 	}
 }
 
@@ -122,10 +164,14 @@ func (r *chunkReaderAt) touch(i int) {
 	}
 }
 
-// evict drops the least recently used chunks over max.
+// evict drops the least recently used chunks over max; their buffers are
+// reused once nobody reads them. r.mu is held.
 func (r *chunkReaderAt) evict() {
 	for len(r.order) > r.max {
+		c := r.cache[r.order[0]]
 		delete(r.cache, r.order[0])
 		r.order = r.order[1:]
+		c.evicted = true
+		r.recycle(c)
 	}
 }

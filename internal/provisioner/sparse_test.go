@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -27,19 +28,31 @@ func sha512Hex(b []byte) string {
 // sparseData is a raw image of size bytes whose chunks 0, 1, 5, 6, ... (two
 // of every five, 40%) hold random bytes and the rest are zeros.
 func sparseData(size int) []byte {
-	data := make([]byte, size)
+	var buf bytes.Buffer
+	_ = writeSparseData(&buf, size)
+	return buf.Bytes()
+}
+
+// writeSparseData writes sparseData(size) to w a chunk at a time.
+func writeSparseData(w io.Writer, size int) error {
 	r := rand.New(rand.NewPCG(1, 2))
+	chunk := make([]byte, chunkSize)
 	for off := 0; off < size; off += chunkSize {
+		c := chunk[:min(chunkSize, size-off)]
+		clear(c)
 		if (off/chunkSize)%5 < 2 {
-			for i := off; i < min(off+chunkSize, size); i += 8 {
+			for i := 0; i < len(c); i += 8 {
 				v := r.Uint64()
-				for k := 0; k < 8 && i+k < size; k++ {
-					data[i+k] = byte(v >> (8 * k))
+				for k := 0; k < 8 && i+k < len(c); k++ {
+					c[i+k] = byte(v >> (8 * k))
 				}
 			}
 		}
+		if _, err := w.Write(c); err != nil {
+			return err
+		}
 	}
-	return data
+	return nil
 }
 
 // dataBytes is what the honest sparse transfer of data fetches: its
