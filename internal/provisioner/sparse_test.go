@@ -187,6 +187,7 @@ func TestSparseHostile(t *testing.T) {
 	backed := qemuBacked(t)
 	qcow, _ := qcow2Of(t, sparseData(chunkSize), false)
 	huge := qemuCreate(t, "qcow2", "32T")
+	withDataFile := qemuCreate(t, "qcow2", "4M", "-o", "data_file="+filepath.Join(t.TempDir(), "data.raw"))
 	n := int64(chunkSize)
 	partial := func(body func(data []byte, a, b int64) ([]byte, int)) func(http.ResponseWriter, *http.Request, []byte) {
 		return func(w http.ResponseWriter, r *http.Request, data []byte) {
@@ -241,6 +242,7 @@ func TestSparseHostile(t *testing.T) {
 		{"raw that is a qcow2", "raw", qcow, nil, "but the image is qcow2"},
 		{"qcow2 with a backing file", "qcow2", backed, nil, "backing"},
 		{"qcow2 of 32 TiB", "qcow2", huge, nil, "virtual size"},
+		{"qcow2 with a data file", "qcow2", withDataFile, nil, "data file"},
 		{"qcow2 decompression bomb", "qcow2", bomb(t), nil, "max-expansion"},
 	}
 	for _, c := range cases {
@@ -277,11 +279,13 @@ func TestSparseHostile(t *testing.T) {
 // 422 whose message has want, and a clean pool.
 func refused(t *testing.T, e *clusterEnv, s *chunkService, want string, mod ...func(*provisioner.RBDConfig)) {
 	t.Helper()
-	var m func(*provisioner.RBDConfig)
-	if len(mod) > 0 {
-		m = mod[0]
-	}
-	b := e.backend(t, s.source(t), m)
+	tmp := t.TempDir()
+	b := e.backend(t, s.source(t), func(c *provisioner.RBDConfig) {
+		c.TempDir = tmp
+		for _, m := range mod {
+			m(c)
+		}
+	})
 	url, _ := nodeAgent(t, b)
 	code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("hostile", askedID, ""))
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, want) || !strings.Contains(body, askedID) {
@@ -289,12 +293,15 @@ func refused(t *testing.T, e *clusterEnv, s *chunkService, want string, mod ...f
 	}
 	t.Logf("refused: %s", body)
 	testcluster.AssertPoolClean(t, e.c, e.vmsPool)
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Fatalf("temporary directory not empty: %v %v", left, err)
+	}
 }
 
 // qemuCreate is an empty image of format and size made by qemu-img.
-func qemuCreate(t *testing.T, format, size string) []byte {
+func qemuCreate(t *testing.T, format, size string, opts ...string) []byte {
 	out := filepath.Join(t.TempDir(), "img")
-	provtest.Run(t, "qemu-img", "create", "-q", "-f", format, out, size)
+	provtest.Run(t, "qemu-img", append(append([]string{"create", "-q", "-f", format}, opts...), out, size)...)
 	return provtest.Read(t, out)
 }
 
