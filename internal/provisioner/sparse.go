@@ -151,7 +151,7 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 			defer wg.Done()
 			buf := make([]byte, f.plan.chunkSize)
 			for i := range next {
-				n, err := writeChunk(f, ra, w, i, buf)
+				n, err := writeChunk(ctx, f, ra, w, i, buf)
 				if err != nil {
 					cancel(err)
 					return
@@ -172,13 +172,14 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 }
 
 // writeChunk fetches (or takes from ra), verifies and writes chunk i.
-func writeChunk(f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, i int, buf []byte) (uint64, error) {
+// A failed worker cancels ctx, which ends the others' reads at once.
+func writeChunk(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, i int, buf []byte) (uint64, error) {
 	data, done, ok := ra.peek(i)
 	if ok {
 		defer done()
 	} else {
 		var err error
-		if data, err = f.fetch(i, buf); err != nil {
+		if data, err = f.fetch(ctx, i, buf); err != nil {
 			return 0, err
 		}
 	}

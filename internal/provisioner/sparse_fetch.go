@@ -29,14 +29,14 @@ func newChunkFetcher(ctx context.Context, src imageclient.ChunkReader, plan *chu
 
 // fetch returns chunk i, verified: the shared zero buffer for a zero chunk
 // (nothing is fetched), otherwise buf (at least a chunk long) filled by one
-// ranged read.
-func (f *chunkFetcher) fetch(i int, buf []byte) ([]byte, error) {
+// ranged read within ctx (the transfer's, or one of its children).
+func (f *chunkFetcher) fetch(ctx context.Context, i int, buf []byte) ([]byte, error) {
 	off, n := f.plan.span(i)
 	if f.plan.zero[i] {
 		return f.zeros[:n], nil
 	}
 	buf = buf[:n]
-	if err := f.read(i, off, buf); err != nil {
+	if err := f.read(ctx, i, off, buf); err != nil {
 		return nil, err
 	}
 	if sha256.Sum256(buf) != f.plan.digests[i] {
@@ -48,8 +48,8 @@ func (f *chunkFetcher) fetch(i int, buf []byte) ([]byte, error) {
 
 // read fills buf with the bytes at off; each read that brings data resets
 // the stall watchdog. Errors name the image through the client's message.
-func (f *chunkFetcher) read(i int, off int64, buf []byte) error {
-	body, err := f.src.ReadRange(f.ctx, f.plan.id, off, int64(len(buf)))
+func (f *chunkFetcher) read(ctx context.Context, i int, off int64, buf []byte) error {
+	body, err := f.src.ReadRange(ctx, f.plan.id, off, int64(len(buf)))
 	if err == nil {
 		_, err = io.ReadFull(progressReader{r: body, f: f}, buf)
 		body.Close()
@@ -57,7 +57,7 @@ func (f *chunkFetcher) read(i int, off int64, buf []byte) error {
 	if err == nil {
 		return nil
 	}
-	err = boundErr(f.ctx, err)
+	err = boundErr(ctx, err)
 	if errors.Is(err, errs.ErrRefused) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// The service answered, wrongly: the image as served is refused.
 		return fmt.Errorf("chunk %d: %w: %w", i, errs.ErrChecksum, ensureRefused(err))

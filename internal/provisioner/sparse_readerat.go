@@ -73,7 +73,7 @@ func (r *chunkReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // conversion of this chunk instead of following it.
 func (r *chunkReaderAt) chunk(i int) (data []byte, done func(), err error) {
 	if r.f.plan.zero[i] {
-		data, err = r.f.fetch(i, nil)
+		data, err = r.f.fetch(r.f.ctx, i, nil)
 		return data, func() {}, err
 	}
 	r.mu.Lock()
@@ -116,7 +116,7 @@ func (r *chunkReaderAt) start(i int) *cachedChunk {
 
 // load fetches chunk i into c and drops the loader's hold.
 func (r *chunkReaderAt) load(i int, c *cachedChunk) {
-	c.data, c.err = r.f.fetch(i, c.buf)
+	c.data, c.err = r.f.fetch(r.f.ctx, i, c.buf)
 	close(c.ready)
 	r.release(c)
 }

@@ -186,6 +186,7 @@ func TestSparseHostile(t *testing.T) {
 	data := sparseData(6*chunkSize + 777)
 	backed := qemuBacked(t)
 	qcow, _ := qcow2Of(t, sparseData(chunkSize), false)
+	bigQcow, _ := qcow2Of(t, sparseData(16*chunkSize), false)
 	huge := qemuCreate(t, "qcow2", "32T")
 	withDataFile := qemuCreate(t, "qcow2", "4M", "-o", "data_file="+filepath.Join(t.TempDir(), "data.raw"))
 	n := int64(chunkSize)
@@ -244,6 +245,14 @@ func TestSparseHostile(t *testing.T) {
 		{"qcow2 of 32 TiB", "qcow2", huge, nil, "virtual size"},
 		{"qcow2 with a data file", "qcow2", withDataFile, nil, "data file"},
 		{"qcow2 decompression bomb", "qcow2", bomb(t), nil, "max-expansion"},
+		{"qcow2 chunk with wrong bytes, read at the tail", "qcow2", qcow, func(si *servedImage) {
+			si.data = bytes.Clone(qcow)
+			si.data[len(qcow)-10] ^= 1
+		}, "chunk 1 (bytes 4194304-4521983) does not match its SHA-256"},
+		{"qcow2 chunk with wrong bytes, read converting", "qcow2", bigQcow, func(si *servedImage) {
+			si.data = bytes.Clone(bigQcow)
+			si.data[2*chunkSize+100] ^= 1
+		}, "chunk 2 (bytes 8388608-12582911) does not match its SHA-256"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
