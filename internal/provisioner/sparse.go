@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -40,35 +41,59 @@ func sparseBounds(chunkSize int64) (workers, cached int) {
 	return workers, cached
 }
 
-// fetchSparse fetches img into name by the verified sparse transfer when
-// the record binds a chunk list and the service serves it; ok is false
-// (nothing done) when the whole-stream download must be used instead.
-func (b *RBD) fetchSparse(ctx context.Context, img Image, name string) (size uint64, ok bool, err error) {
-	src, isChunked := b.images.(imageclient.ChunkReader)
+// sparseEnv is what the transfer needs from the backend running it.
+type sparseEnv struct {
+	src     ImageSource
+	limits  imageformat.Limits
+	bounds  Bounds
+	convert convert.Options
+	stats   *Stats
+	log     *slog.Logger
+}
+
+// sparseTarget receives the raw image: it makes a new target of size bytes
+// that reads as zeros, runs conv into it, and keeps it only if conv
+// succeeds (nothing is left otherwise).
+type sparseTarget func(size uint64, conv func(io.WriterAt) (uint64, error)) error
+
+// fetchSparse fetches img into a target by the verified sparse transfer
+// when the record binds a chunk list and the service serves it; ok is
+// false (nothing done) when the whole-stream download must be used instead.
+func fetchSparse(ctx context.Context, e sparseEnv, img Image, target sparseTarget) (size uint64, ok bool, err error) {
+	src, isChunked := e.src.(imageclient.ChunkReader)
 	if img.ChunksBinding == "" || !isChunked || !sparseFormat(img.DiskFormat) {
 		return 0, false, nil
 	}
 	// The stall timeout bounds the list's arrival too: the watchdog is
 	// reset only by chunk data.
-	ctx, stall, stop := transferContext(ctx, img.ID, b.cfg.Bounds)
+	ctx, stall, stop := transferContext(ctx, img.ID, e.bounds)
 	defer stop()
 	plan, err := fetchPlan(ctx, src, img)
 	if plan == nil || err != nil {
 		if err == nil {
-			b.log.InfoContext(ctx, "no chunk list, whole-stream download", "image_id", img.ID)
+			e.log.InfoContext(ctx, "no chunk list, whole-stream download", "image_id", img.ID)
 		}
 		return 0, err != nil, err
 	}
-	b.stats.Downloads.Add(1)
-	b.stats.BytesToDownload.Add(plan.dataBytes())
+	e.stats.Downloads.Add(1)
+	e.stats.BytesToDownload.Add(plan.dataBytes())
 	start := time.Now()
-	size, err = b.sparseToRBD(ctx, img, newChunkFetcher(ctx, src, plan, stall, &b.stats), name)
+	size, err = e.toRaw(ctx, img, newChunkFetcher(ctx, src, plan, stall, e.stats), target)
 	if err != nil {
 		return 0, true, boundErr(ctx, err)
 	}
-	b.log.InfoContext(ctx, "image fetched to raw by sparse transfer", "image_id", img.ID, "format", img.DiskFormat,
+	e.log.InfoContext(ctx, "image fetched to raw by sparse transfer", "image_id", img.ID, "format", img.DiskFormat,
 		"chunks", plan.count(), "data_bytes", plan.dataBytes(), "virtual_size", size, "took", time.Since(start))
 	return size, true, nil
+}
+
+// fetchSparse is the sparse transfer into RBD image name (a temporary
+// name; fetchRaw removes it on failure).
+func (b *RBD) fetchSparse(ctx context.Context, img Image, name string) (uint64, bool, error) {
+	e := sparseEnv{src: b.images, limits: b.cfg.Limits, bounds: b.cfg.Bounds, convert: b.cfg.Convert, stats: &b.stats, log: b.log}
+	return fetchSparse(ctx, e, img, func(size uint64, conv func(io.WriterAt) (uint64, error)) error {
+		return b.writeRaw(ctx, name, size, conv)
+	})
 }
 
 // fetchPlan reads img's chunk list and checks it against the record. A
@@ -93,13 +118,13 @@ func fetchPlan(ctx context.Context, src imageclient.ChunkReader, img Image) (*ch
 // keep the whole-stream download.
 func sparseFormat(f string) bool { return isRawFormat(f) || f == "qcow2" }
 
-// sparseToRBD inspects the image through its verified chunks (refusing
-// format lies, backing and data files, huge virtual sizes before anything
-// is written), then writes it into a new RBD image name.
-func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name string) (uint64, error) {
+// toRaw inspects the image through its verified chunks (refusing format
+// lies, backing and data files, huge virtual sizes before anything is
+// written), then writes it as raw into target and returns its size.
+func (e sparseEnv) toRaw(ctx context.Context, img Image, f *chunkFetcher, target sparseTarget) (uint64, error) {
 	workers, cached := sparseBounds(f.plan.chunkSize)
 	ra := newChunkReaderAt(f, cached)
-	info, err := imageformat.InspectReaderAt(ra, f.plan.size, b.cfg.Limits)
+	info, err := imageformat.InspectReaderAt(ra, f.plan.size, e.limits)
 	if err == nil {
 		err = imageformat.Check(info, img.DiskFormat)
 	}
@@ -109,17 +134,16 @@ func (b *RBD) sparseToRBD(ctx context.Context, img Image, f *chunkFetcher, name 
 	if err != nil {
 		return 0, err
 	}
-	size := info.VirtualSize
 	if isRawFormat(img.DiskFormat) {
-		size = uint64(f.plan.size)
-		return size, b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
+		size := uint64(f.plan.size)
+		return size, target(size, func(w io.WriterAt) (uint64, error) {
 			return writeChunks(ctx, f, ra, w, workers)
 		})
 	}
-	limit := b.cfg.Bounds.expansionLimit(f.plan.size)
-	return size, b.writeRaw(ctx, name, size, func(w io.WriterAt) (uint64, error) {
+	limit := e.bounds.expansionLimit(f.plan.size)
+	return info.VirtualSize, target(info.VirtualSize, func(w io.WriterAt) (uint64, error) {
 		bw := &boundedWriterAt{w: w, limit: limit, what: "image " + img.ID}
-		return convert.QCOW2ToRaw(ctx, ra, bw, b.cfg.Convert)
+		return convert.QCOW2ToRaw(ctx, ra, bw, e.convert)
 	})
 }
 
