@@ -149,7 +149,7 @@ func (e sparseEnv) toRaw(ctx context.Context, img Image, f *chunkFetcher, target
 
 // writeChunks writes every data chunk of a raw image into w, workers
 // ranged reads at a time, each chunk verified before it is written. Chunks
-// the inspector already fetched are taken from ra.
+// the inspector fetched (or is reading ahead) are taken from ra.
 func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, workers int) (uint64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -198,7 +198,7 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 // writeChunk fetches (or takes from ra), verifies and writes chunk i.
 // A failed worker cancels ctx, which ends the others' reads at once.
 func writeChunk(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.WriterAt, i int, buf []byte) (uint64, error) {
-	data, done, ok := ra.peek(i)
+	data, done, ok := ra.cached(ctx, i)
 	if ok {
 		defer done()
 	} else {

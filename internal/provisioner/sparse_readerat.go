@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"context"
 	"io"
 	"slices"
 	"sync"
@@ -137,25 +138,28 @@ func (r *chunkReaderAt) recycle(c *cachedChunk) {
 	}
 }
 
-// peek returns chunk i and done if it is cached and fetched, without
-// fetching.
-func (r *chunkReaderAt) peek(i int) ([]byte, func(), bool) {
+// cached returns chunk i and done if it is in the cache, waiting (within
+// ctx) for a fetch under way rather than fetching it again; ok is false
+// when it is not cached, its fetch failed, or ctx ended.
+func (r *chunkReaderAt) cached(ctx context.Context, i int) (data []byte, done func(), ok bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, ok := r.cache[i]
-	if !ok {
+	c, hit := r.cache[i]
+	if hit {
+		c.refs++
+	}
+	r.mu.Unlock()
+	if !hit {
 		return nil, nil, false
 	}
 	select {
 	case <-c.ready:
-		if c.err != nil {
-			return nil, nil, false
+		if c.err == nil {
+			return c.data, func() { r.release(c) }, true
 		}
-		c.refs++
-		return c.data, func() { r.release(c) }, true
-	default:
-		return nil, nil, false
+	case <-ctx.Done():
 	}
+	r.release(c)
+	return nil, nil, false
 }
 
 func (r *chunkReaderAt) touch(i int) {
