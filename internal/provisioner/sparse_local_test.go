@@ -55,21 +55,29 @@ func TestSparseLocal(t *testing.T) {
 				si.data = bytes.Clone(c.img)
 				si.data[c.at] ^= 1
 			})
-			dir := t.TempDir()
-			l, err := provisioner.NewLocal(s.source(t), provisioner.LocalConfig{Dir: dir}, discardLog())
-			if err != nil {
-				t.Fatal(err)
-			}
-			url, _ := nodeAgent(t, l)
-			code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("lie", askedID, ""))
-			if code != http.StatusUnprocessableEntity || !strings.Contains(body, "does not match its SHA-256") {
-				t.Fatalf("%s: %d %s; want 422, a chunk not matching its SHA-256", c.format, code, body)
-			}
-			for _, sub := range []string{"bases", "disks"} {
-				if left, _ := os.ReadDir(filepath.Join(dir, sub)); len(left) != 0 {
-					t.Fatalf("%s: %s not empty: %v", c.format, sub, left)
-				}
-			}
+			refusedLocal(t, s.source(t), "does not match its SHA-256")
 		}
 	})
+}
+
+// refusedLocal creates a disk of askedID from src on a new local backend,
+// through the agent, and expects a 422 whose message has want, with no
+// base or disk file left.
+func refusedLocal(t *testing.T, src provisioner.ImageSource, want string) {
+	t.Helper()
+	dir := t.TempDir()
+	l, err := provisioner.NewLocal(src, provisioner.LocalConfig{Dir: dir}, discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _ := nodeAgent(t, l)
+	code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("refused", askedID, ""))
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+		t.Fatalf("%d %s; want 422 saying %q", code, body, want)
+	}
+	for _, sub := range []string{"bases", "disks"} {
+		if left, _ := os.ReadDir(filepath.Join(dir, sub)); len(left) != 0 {
+			t.Fatalf("%s not empty: %v", sub, left)
+		}
+	}
 }
