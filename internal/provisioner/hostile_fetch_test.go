@@ -50,19 +50,7 @@ func TestHostileExpansionBombLocal(t *testing.T) {
 	data := bomb(t)
 	h := newHostileService(t)
 	h.set(askedID, record(askedID, "qcow2", data, nil), data)
-	dir := t.TempDir()
-	lb, err := provisioner.NewLocal(h.source(t), provisioner.LocalConfig{Dir: dir}, discardLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, _ := nodeAgent(t, lb)
-	code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("bomb", askedID, ""))
-	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "max-expansion") {
-		t.Fatalf("%d %s; want 422 naming --max-expansion", code, body)
-	}
-	if left := provisioner.LocalLeftovers(dir, true); len(left) != 0 {
-		t.Fatalf("left behind: %v", left)
-	}
+	refusedLocal(t, h.source(t), "max-expansion")
 }
 
 // Finding 11: a qcow2 whose data clusters are cut off passes inspection but

@@ -21,6 +21,10 @@ type Image struct {
 	Checksum    string // md5 hex (legacy)
 	HashAlgo    string // os_hash_algo, e.g. "sha512"
 	HashValue   string // os_hash_value
+	// ChunksBinding is the cowdisk_chunks_sha256 property: the SHA-256
+	// binding the image's chunk list to its size and os_hash_value ("" when
+	// the image has no list; see sparse_list.go).
+	ChunksBinding string
 	// Locations in the order to try: the image's locations, then direct_url.
 	Locations []string
 	// UpdatedAt moves with every change of the image (status, data,

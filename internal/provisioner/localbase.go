@@ -32,6 +32,13 @@ func (l *Local) ensureBase(ctx context.Context, img Image) (string, error) {
 		return "", err
 	}
 	defer l.fetches.release()
+	if ok, err := l.sparseBase(ctx, img, base); ok {
+		if err != nil {
+			return "", err
+		}
+		l.log.InfoContext(ctx, "base created", "base", base)
+		return base, nil
+	}
 	dl, err := startDownload(ctx, l.images, img, l.cfg.Limits, &l.stats, l.cfg.Bounds)
 	if err != nil {
 		return "", err

@@ -92,13 +92,14 @@ func memChild(t *testing.T, url, id string, max uint64) {
 	}
 	defer c.Close()
 	images, vms := testcluster.Pools(t, "prov")
-	client, err := imageclient.New(url, "", imageclient.Options{})
+	// The image service is another process: its keep-alive connections
+	// would outlive the test and fail the child's leak check.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	client, err := imageclient.New(url, "", imageclient.Options{HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The image service is another process: its keep-alive connection
-	// would outlive the test and fail the child's leak check.
-	defer http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	plan, err := provisioner.PlanMemory(max, 0, 0)
 	if err != nil {
 		t.Fatal(err)

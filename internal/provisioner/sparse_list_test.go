@@ -1,0 +1,97 @@
+package provisioner
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"slices"
+	"testing"
+
+	"github.com/cowdisk/cowdisk/internal/imageclient"
+)
+
+// listOf is the honest chunk list of data in chunks of cs bytes.
+func listOf(id string, data []byte, cs int) (imageclient.ChunkList, string) {
+	s := sha512.Sum512(data)
+	l := imageclient.ChunkList{Version: 1, ImageID: id, Size: int64(len(data)), ChunkSize: int64(cs), Algorithm: "sha256",
+		OSHashAlgo: "sha512", OSHashValue: hex.EncodeToString(s[:])}
+	for off := 0; off < len(data); off += cs {
+		d := sha256.Sum256(data[off:min(off+cs, len(data))])
+		l.Chunks = append(l.Chunks, hex.EncodeToString(d[:]))
+	}
+	return l, l.OSHashValue
+}
+
+// The binding agrees with an independent implementation of the spec:
+// Python's hashlib over the same bytes gave the constant (size 5 MiB + 3,
+// byte i = i % 251, chunks of 4 MiB), so both sides of the transfer can
+// check against it.
+func TestChunkBindingVector(t *testing.T) {
+	const id = "a5ced000-0000-4000-8000-000000000001"
+	const want = "faa3cb0a4364b4ee45e53ef57ddb592d9e99b2cde7a0c26a24ec0770a29d79bb"
+	data := make([]byte, 5<<20+3)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	l, osHash := listOf(id, data, 4<<20)
+	img := Image{ID: id, Size: int64(len(data)), HashAlgo: "sha512", HashValue: osHash, ChunksBinding: want}
+	p, err := checkChunkList(img, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.binding(osHash); got != want {
+		t.Fatalf("binding %s, want %s", got, want)
+	}
+}
+
+// Zero chunks are those whose digest is that of as many zero bytes as the
+// chunk holds, the short last one included; only the others are read.
+func TestChunkPlanZeros(t *testing.T) {
+	const id = "a5ced000-0000-4000-8000-000000000001"
+	const cs = 1 << 20
+	data := make([]byte, 3*cs+5) // chunks: data, zero, data, zero (5 bytes)
+	data[10], data[2*cs+1] = 1, 2
+	l, osHash := listOf(id, data, cs)
+	img := Image{ID: id, Size: int64(len(data)), HashAlgo: "sha512", HashValue: osHash}
+	img.ChunksBinding = (&chunkPlan{size: l.Size, chunkSize: cs, digests: digestsOf(t, l)}).binding(osHash)
+	p, err := checkChunkList(img, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{false, true, false, true}; !slices.Equal(p.zero, want) {
+		t.Fatalf("zero chunks %v, want %v", p.zero, want)
+	}
+	if got := p.dataBytes(); got != 2*cs {
+		t.Fatalf("data bytes %d, want %d", got, 2*cs)
+	}
+}
+
+func digestsOf(t *testing.T, l imageclient.ChunkList) [][sha256.Size]byte {
+	out := make([][sha256.Size]byte, len(l.Chunks))
+	for i, c := range l.Chunks {
+		if _, err := hex.Decode(out[i][:], []byte(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// Buffers and cache stay within their byte budgets whatever the chunk
+// size the list names, and the cache never drops below what reading ahead
+// needs.
+func TestSparseBounds(t *testing.T) {
+	for _, c := range []struct {
+		chunk           int64
+		workers, cached int
+	}{
+		{1 << 20, 6, 12},
+		{4 << 20, 6, 12},
+		{16 << 20, 3, 3},
+		{64 << 20, 1, 3},
+	} {
+		w, n := sparseBounds(c.chunk)
+		if w != c.workers || n != c.cached {
+			t.Errorf("chunks of %d: %d workers, %d cached; want %d and %d", c.chunk, w, n, c.workers, c.cached)
+		}
+	}
+}
