@@ -2,14 +2,16 @@ package provisioner_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime/debug"
 	"strconv"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +29,10 @@ const (
 	memChildURL   = "COWDISK_MEMTEST_URL"
 	memChildImage = "COWDISK_MEMTEST_IMAGE"
 	memChildMax   = "COWDISK_MEMTEST_MAX" // bytes, as --max-memory
+	// memChildStream, when set, hides the service's chunk lists.
+	memChildStream = "COWDISK_MEMTEST_STREAM"
+	// memChildPeak prefixes the child's VmHWM in MiB on its output.
+	memChildPeak = "COWDISK_MEMTEST_PEAK_MIB"
 	// memTestMiB sizes the image (default 256); a one-off run at 1-4 GiB
 	// shows the peak does not grow with it.
 	memTestMiB = "COWDISK_MEMTEST_MIB"
@@ -62,18 +68,27 @@ func TestFallbackMemoryBounded(t *testing.T) {
 	svc := fileService(t)
 	ids := map[string]string{"raw": svc.uploadFile(t, "raw", files.Raw), "qcow2": svc.uploadFile(t, "qcow2", files.QCOW2)}
 	for _, bound := range []uint64{provisioner.DefaultMaxMemory(provisioner.DefaultMaxFetches, 4<<20), 120 << 20} {
-		for _, format := range []string{"raw", "qcow2"} {
+		for _, path := range []string{"raw", "qcow2", "raw stream", "qcow2 stream"} {
+			format, stream, _ := strings.Cut(path, " ")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
 			cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+ids[format],
-				memChildMax+"="+strconv.FormatUint(bound, 10))
+				memChildMax+"="+strconv.FormatUint(bound, 10), memChildStream+"="+stream)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatalf("%s: node process failed: %v\n%s", format, err, out)
+				t.Fatalf("%s: node process failed: %v\n%s", path, err, out)
 			}
-			peak := uint64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10 // KiB
-			t.Logf("%s %d MiB: node peak RSS %d MiB (bound %d MiB)", format, mib, peak>>20, bound>>20)
+			// The child reports its own VmHWM: wait4's maxrss would count the
+			// parent's RSS too, which exec records as the child's high-water
+			// mark when the two share memory until exec (vfork).
+			m := regexp.MustCompile(`(?m)^` + memChildPeak + `=([0-9.]+)$`).FindSubmatch(out)
+			if m == nil {
+				t.Fatalf("%s: the node process reported no peak RSS:\n%s", path, out)
+			}
+			mibs, _ := strconv.ParseFloat(string(m[1]), 64)
+			peak := uint64(mibs * (1 << 20))
+			t.Logf("%s %d MiB: node peak RSS %d MiB (bound %d MiB)", path, mib, peak>>20, bound>>20)
 			if peak >= bound {
-				t.Errorf("%s %d MiB: node peak RSS %d MiB, over its bound of %d MiB", format, mib, peak>>20, bound>>20)
+				t.Errorf("%s %d MiB: node peak RSS %d MiB, over its bound of %d MiB", path, mib, peak>>20, bound>>20)
 			}
 		}
 	}
@@ -82,6 +97,7 @@ func TestFallbackMemoryBounded(t *testing.T) {
 // memChild is the node: the agent's connection settings and its memory plan
 // for max bytes, one cold create, cleanup.
 func memChild(t *testing.T, url, id string, max uint64) {
+	defer func() { fmt.Printf("%s=%.1f\n", memChildPeak, peakRSSMiB(t)) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cfg := testcluster.Config(t)
@@ -107,7 +123,11 @@ func memChild(t *testing.T, url, id string, max uint64) {
 	debug.SetMemoryLimit(plan.GoLimit)
 	rc := provisioner.RBDConfig{ImagesPool: images, VMsPool: vms, Node: "mem", TempDir: t.TempDir()}
 	rc.ApplyPlan(plan)
-	b, err := provisioner.NewRBD(provisioner.Ceph(c), provisioner.ClientSource{Client: client}, rc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var src provisioner.ImageSource = provisioner.ClientSource{Client: client}
+	if os.Getenv(memChildStream) != "" {
+		src = struct{ provisioner.ImageSource }{src} // no chunk lists: the whole-stream download
+	}
+	b, err := provisioner.NewRBD(provisioner.Ceph(c), src, rc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

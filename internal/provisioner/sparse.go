@@ -16,29 +16,31 @@ import (
 	"github.com/cowdisk/cowdisk/internal/imageformat"
 )
 
-// Tuning of the sparse transfer. Buffers are whole chunks, and the list
-// may name chunks up to 64 MiB, so both the parallel reads and the cache
-// are bounded in bytes as well as in count.
-const (
-	// sparseWorkers ranged reads run at once for a raw image, each with a
-	// chunk buffer, within sparseBufferBytes.
-	sparseWorkers     = 6
-	sparseBufferBytes = 48 << 20
-	// sparseCacheChunks are kept by the qcow2 reader, within
-	// sparseCacheBytes: one per conversion worker being read and one read
-	// ahead of each, plus the metadata (header, L1, refcount, L2 tables)
-	// it returns to. At least sparseMinCache, or reading ahead would evict
-	// the chunk being read.
-	sparseCacheChunks = 2*convert.DefaultWorkers + 4
-	sparseCacheBytes  = 48 << 20
-	sparseMinCache    = 3
-)
+// The sparse transfer keeps to the memory one fetch may hold in the
+// agent's bound (FetchBytes of the writers per fetch, memory.go). Buffers
+// are whole chunks of the list's size, so the counts follow from that
+// budget in chunks:
+//   - raw: each ranged read holds a chunk until it is written, and librbd
+//     copies it while the write is in flight: two chunks per read;
+//   - qcow2: each conversion worker holds an output buffer and librbd's copy
+//     of it, plus one buffer the conversion reads ahead into; the rest is
+//     the cache of verified input chunks, at least sparseMinCache (the
+//     chunk being read, the one read ahead, and the metadata the reader
+//     returns to), or reading ahead would evict what is being read.
+const sparseMinCache = 3
 
-// sparseBounds are the workers and cached chunks for chunks of size bytes.
-func sparseBounds(chunkSize int64) (workers, cached int) {
-	workers = int(max(1, min(sparseWorkers, sparseBufferBytes/chunkSize)))
-	cached = int(max(sparseMinCache, min(sparseCacheChunks, sparseCacheBytes/chunkSize)))
-	return workers, cached
+// sparseBounds are the ranged reads of a raw image, the conversion workers
+// of a qcow2 and the chunks it caches, for chunks of chunkSize bytes and a
+// fetch of w writers (0: the default).
+func sparseBounds(chunkSize int64, w int) (reads, convWorkers, cached int) {
+	if w <= 0 {
+		w = DefaultFetchWorkers
+	}
+	budget := int(int64(FetchBytes(w, convert.DefaultChunkSize)) / chunkSize)
+	reads = max(1, budget/2)
+	convWorkers = max(1, w/2)
+	cached = max(sparseMinCache, budget-(2*convWorkers+1))
+	return reads, convWorkers, cached
 }
 
 // sparseEnv is what the transfer needs from the backend running it.
@@ -122,7 +124,7 @@ func sparseFormat(f string) bool { return isRawFormat(f) || f == "qcow2" }
 // lies, backing and data files, huge virtual sizes before anything is
 // written), then writes it as raw into target and returns its size.
 func (e sparseEnv) toRaw(ctx context.Context, img Image, f *chunkFetcher, target sparseTarget) (uint64, error) {
-	workers, cached := sparseBounds(f.plan.chunkSize)
+	workers, convWorkers, cached := sparseBounds(f.plan.chunkSize, e.convert.Workers)
 	ra := newChunkReaderAt(f, cached)
 	info, err := imageformat.InspectReaderAt(ra, f.plan.size, e.limits)
 	if err == nil {
@@ -143,7 +145,9 @@ func (e sparseEnv) toRaw(ctx context.Context, img Image, f *chunkFetcher, target
 	limit := e.bounds.expansionLimit(f.plan.size)
 	return info.VirtualSize, target(info.VirtualSize, func(w io.WriterAt) (uint64, error) {
 		bw := &boundedWriterAt{w: w, limit: limit, what: "image " + img.ID}
-		return convert.QCOW2ToRaw(ctx, ra, bw, e.convert)
+		o := e.convert
+		o.Workers = convWorkers
+		return convert.QCOW2ToRaw(ctx, ra, bw, o)
 	})
 }
 

@@ -219,7 +219,7 @@ func resetPeakRSS(b *testing.B) {
 }
 
 // peakRSSMiB is VmHWM in MiB.
-func peakRSSMiB(b *testing.B) float64 {
+func peakRSSMiB(b testing.TB) float64 {
 	st, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		b.Fatal(err)

@@ -81,17 +81,37 @@ func digestsOf(t *testing.T, l imageclient.ChunkList) [][sha256.Size]byte {
 // needs.
 func TestSparseBounds(t *testing.T) {
 	for _, c := range []struct {
-		chunk           int64
-		workers, cached int
+		chunk                  int64
+		w                      int
+		reads, workers, cached int
 	}{
-		{1 << 20, 6, 12},
-		{4 << 20, 6, 12},
-		{16 << 20, 3, 3},
-		{64 << 20, 1, 3},
+		{4 << 20, 0, 5, 2, 6}, // the default: 4 writers, 11 chunks of budget
+		{4 << 20, 4, 5, 2, 6},
+		{4 << 20, 1, 2, 1, 3}, // a tight --max-memory
+		{1 << 20, 4, 22, 2, 39},
+		{16 << 20, 4, 1, 2, 3},
+		{64 << 20, 4, 1, 2, 3},
 	} {
-		w, n := sparseBounds(c.chunk)
-		if w != c.workers || n != c.cached {
-			t.Errorf("chunks of %d: %d workers, %d cached; want %d and %d", c.chunk, w, n, c.workers, c.cached)
+		r, w, n := sparseBounds(c.chunk, c.w)
+		if r != c.reads || w != c.workers || n != c.cached {
+			t.Errorf("chunks of %d, %d writers: %d reads, %d workers, %d cached; want %d, %d and %d",
+				c.chunk, c.w, r, w, n, c.reads, c.workers, c.cached)
+		}
+		if c.chunk == 4<<20 {
+			// Within the fetch's share of the agent's bound.
+			w := max(c.w, 1)
+			if c.w == 0 {
+				w = DefaultFetchWorkers
+			}
+			budget := FetchBytes(w, 4<<20)
+			if raw := uint64(2*r) * uint64(c.chunk); raw > budget {
+				t.Errorf("raw: %d MiB over the budget of %d MiB", raw>>20, budget>>20)
+			}
+			// One writer leaves room for fewer than sparseMinCache chunks: the
+			// floor wins there, one chunk over.
+			if q := uint64(n+2*c.workers+1) * uint64(c.chunk); c.w != 1 && q > budget {
+				t.Errorf("qcow2: %d MiB over the budget of %d MiB", q>>20, budget>>20)
+			}
 		}
 	}
 }
