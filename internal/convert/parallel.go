@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -66,19 +65,6 @@ func (c *countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
 		c.failed.Store(true)
 	}
 	return n, err
-}
-
-var zeros = make([]byte, 1<<20)
-
-func isZero(p []byte) bool {
-	for len(p) > 0 {
-		n := min(len(p), len(zeros))
-		if !bytes.Equal(p[:n], zeros[:n]) {
-			return false
-		}
-		p = p[n:]
-	}
-	return true
 }
 
 // ctxReaderAt fails reads once ctx is done, so a conversion whose library

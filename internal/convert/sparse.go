@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cowdisk/cowdisk/internal/zeros"
 )
 
 // copySparse copies the first size bytes of f to dst in parallel chunks,
@@ -32,7 +34,7 @@ func copySparse(ctx context.Context, f *os.File, size int64, dst io.WriterAt, o 
 		if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s at %d: %w", f.Name(), off, err)
 		}
-		if isZero(buf) {
+		if zeros.All(buf) {
 			return nil
 		}
 		if _, err := cw.WriteAt(buf, off); err != nil {

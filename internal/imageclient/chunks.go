@@ -9,27 +9,19 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 
+	"github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/strictjson"
 )
 
 // ChunksProperty is the read-only image property that binds an image's
 // chunk list (cowdisk verified sparse transfer, version 1) to its record.
-const ChunksProperty = "cowdisk_chunks_sha256"
+const ChunksProperty = chunklist.Property
 
-// ChunkList is the answer of GET /v2/images/{id}/cowdisk-chunks: the image's
-// bytes cut into ChunkSize pieces, each named by its SHA-256. Nothing in it
-// is trusted until the caller has checked it against the image record.
-type ChunkList struct {
-	Version     int      `json:"version"`
-	ImageID     string   `json:"image_id"`
-	Size        int64    `json:"size"`
-	ChunkSize   int64    `json:"chunk_size"`
-	Algorithm   string   `json:"algorithm"`
-	OSHashAlgo  string   `json:"os_hash_algo"`
-	OSHashValue string   `json:"os_hash_value"`
-	Chunks      []string `json:"chunks"`
-}
+// ChunkList is the answer of GET /v2/images/{id}/cowdisk-chunks (the
+// service's own type). Nothing in it is trusted until the caller has
+// checked it against the image record.
+type ChunkList = chunklist.List
 
 // ChunkReader is what a verified sparse transfer needs from the service.
 // cowdisk's client implements it; a caller type-asserts a Client to it.

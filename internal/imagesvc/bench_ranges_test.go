@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
 // BenchmarkRangesVsDownload reads the bench image out of the RBD store

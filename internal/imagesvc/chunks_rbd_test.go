@@ -11,8 +11,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
+	"github.com/cowdisk/cowdisk/internal/chunklist/chunkstest"
 	"github.com/cowdisk/cowdisk/internal/imageformat/imagetest"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks/chunkstest"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )

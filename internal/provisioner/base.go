@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cowdisk/cowdisk/internal/backoff"
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/errs"
 )
@@ -53,7 +54,7 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 				return ceph.SnapRef{}, fmt.Errorf("base %s/%s: claimed by another node but not published within %v "+
 					"(a node that crashed while publishing leaves %s: remove it once no node is publishing): %w", pool, name, publishWait, ceph.ClaimName(name), errs.ErrBusy)
 			}
-			if err := sleepCtx(ctx, publishPoll); err != nil {
+			if err := backoff.Sleep(ctx, publishPoll); err != nil {
 				return ceph.SnapRef{}, err
 			}
 			waited += publishPoll
@@ -90,17 +91,6 @@ const (
 	publishWait = 30 * time.Second
 	publishPoll = 250 * time.Millisecond
 )
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // replaceStaleBase removes a base from older image data when no disk depends
 // on it, and reports errStaleBase otherwise (the caller then imports a

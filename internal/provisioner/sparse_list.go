@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 )
@@ -108,13 +108,11 @@ func checkChunkList(img Image, l imageclient.ChunkList) (*chunkPlan, error) {
 
 // binding is the value the record's cowdisk_chunks_sha256 must hold.
 func (p *chunkPlan) binding(osHashValue string) string {
-	h := sha256.New()
-	h.Write([]byte("cowdisk-chunks-v1\n" + strconv.FormatInt(p.size, 10) + "\n" +
-		strconv.FormatInt(p.chunkSize, 10) + "\n" + osHashValue + "\n"))
+	raw := make([]byte, 0, len(p.digests)*sha256.Size)
 	for _, d := range p.digests {
-		h.Write(d[:])
+		raw = append(raw, d[:]...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return chunklist.Binding(p.size, p.chunkSize, osHashValue, raw)
 }
 
 // dataBytes is what the transfer reads: the bytes of the non-zero chunks.
@@ -135,15 +133,4 @@ func (p *chunkPlan) lastLen() int {
 }
 
 // zeroDigest is the SHA-256 of n zero bytes.
-func zeroDigest(n int) [sha256.Size]byte {
-	h := sha256.New()
-	var z [64 << 10]byte
-	for n > 0 {
-		k := min(n, len(z))
-		h.Write(z[:k])
-		n -= k
-	}
-	var d [sha256.Size]byte
-	h.Sum(d[:0])
-	return d
-}
+func zeroDigest(n int) [sha256.Size]byte { return [sha256.Size]byte(chunklist.ZeroDigest(int64(n))) }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"net/http"
 
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
 // chunkList serves GET /v2/images/{id}/cowdisk-chunks: the chunk list

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
+	"github.com/cowdisk/cowdisk/internal/chunklist/chunkstest"
 	"github.com/cowdisk/cowdisk/internal/errs"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks/chunkstest"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store/storetest"
 )

@@ -1,8 +1,8 @@
 package api
 
 import (
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
 // digests are what the upload pass computes of an image's data: Glance's

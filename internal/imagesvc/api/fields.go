@@ -7,10 +7,10 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 )
 
 // Accepted values. ami/ari/aki are left out on purpose: cowdisk boots whole

@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"time"
 
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
 

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 )
 
 // ChunkSize is the spec's: 4 MiB.

@@ -1,4 +1,4 @@
-package chunks
+package chunklist
 
 import (
 	"crypto/sha256"
@@ -65,7 +65,7 @@ func (d *Digester) endChunk() {
 	} else if d.pos == ChunkSize {
 		d.digests = append(d.digests, fullZero[:]...)
 	} else {
-		d.digests = append(d.digests, zeroDigest(d.pos)...)
+		d.digests = append(d.digests, ZeroDigest(d.pos)...)
 	}
 	d.pos, d.hashing = 0, false
 }

@@ -1,4 +1,4 @@
-package chunks_test
+package chunklist_test
 
 import (
 	"bytes"
@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks"
-	"github.com/cowdisk/cowdisk/internal/imagesvc/chunks/chunkstest"
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
+	"github.com/cowdisk/cowdisk/internal/chunklist/chunkstest"
 )
 
 // sparse is size bytes of which the chunks in data (by index) hold random

@@ -1,10 +1,10 @@
-// Package chunks computes the chunk list of cowdisk's verified sparse
+// Package chunklist computes the chunk list of cowdisk's verified sparse
 // transfer (version 1): the SHA-256 of every ChunkSize piece of an image,
 // and the binding that ties the list to the image's os_hash_value. The
 // image service records both at upload; a node fetches the list, checks the
 // binding against the image record and then fetches and verifies only the
 // chunks that hold data.
-package chunks
+package chunklist
 
 import (
 	"crypto/sha256"
@@ -61,13 +61,13 @@ func Count(size, chunkSize int64) int64 {
 	return (size + chunkSize - 1) / chunkSize
 }
 
-// zeroDigest is the raw SHA-256 of n zero bytes: what a chunk of n zeros
+// ZeroDigest is the raw SHA-256 of n zero bytes: what a chunk of n zeros
 // is recorded as.
-func zeroDigest(n int64) []byte {
+func ZeroDigest(n int64) []byte {
 	h := sha256.New()
 	zeros.Write(h, n)
 	return h.Sum(nil)
 }
 
 // fullZero is the digest of a whole zero chunk, computed once.
-var fullZero = [DigestSize]byte(zeroDigest(ChunkSize))
+var fullZero = [DigestSize]byte(ZeroDigest(ChunkSize))
