@@ -15,10 +15,12 @@ import (
 )
 
 // gate is a reverse proxy between the agent and the image service that can
-// hold one image download after a given number of bytes. It makes "kill X
+// hold an image's download after a given number of bytes. It makes "kill X
 // during the fallback import" exact: when the hold is reached, the agent has
-// created its temporary image and written part of the stream into it, and
-// nothing moves until the test releases the hold.
+// created its staged image and written part of the data into it, and
+// nothing moves until the test releases the hold. The bytes are counted over
+// every /file answer while the hold is armed: the sparse transfer fetches an
+// image as many ranged GETs, none of them longer than a chunk.
 type gate struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
@@ -31,6 +33,9 @@ type hold struct {
 	reached chan struct{} // closed when `after` bytes have passed
 	release chan struct{} // closed by the test to let the rest through
 	once    sync.Once
+	mu      sync.Mutex
+	n       int64 // bytes passed, over all the answers it holds
+	signal  sync.Once
 }
 
 func newGate(t testing.TB, target string) *gate {
@@ -44,7 +49,7 @@ func newGate(t testing.TB, target string) *gate {
 	rp.FlushInterval = -1 // pass bytes on at once, so "after" is what the agent got
 	rp.ModifyResponse = func(resp *http.Response) error {
 		if resp.Request.Method == http.MethodGet && strings.HasSuffix(resp.Request.URL.Path, "/file") {
-			if h := g.take(); h != nil {
+			if h := g.armed(); h != nil {
 				resp.Body = &heldBody{ReadCloser: resp.Body, h: h}
 			}
 		}
@@ -74,12 +79,10 @@ func (g *gate) arm(after int64) *hold {
 	return h
 }
 
-func (g *gate) take() *hold {
+func (g *gate) armed() *hold {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	h := g.next
-	g.next = nil
-	return h
+	return g.next
 }
 
 // wait blocks until the hold is reached, failing t after d.
@@ -94,27 +97,28 @@ func (h *hold) wait(t testing.TB, d time.Duration) {
 
 func (h *hold) open() { h.once.Do(func() { close(h.release) }) }
 
-// heldBody passes exactly h.after bytes, signals, and waits for release.
+// heldBody passes bytes until h.after have passed over all of h's answers,
+// signals, and waits for release.
 type heldBody struct {
 	io.ReadCloser
-	h    *hold
-	n    int64
-	sent bool
+	h *hold
 }
 
 func (b *heldBody) Read(p []byte) (int, error) {
-	if b.n >= b.h.after {
-		if !b.sent {
-			b.sent = true
-			close(b.h.reached)
-		}
+	b.h.mu.Lock()
+	rest := b.h.after - b.h.n
+	b.h.mu.Unlock()
+	if rest <= 0 {
+		b.h.signal.Do(func() { close(b.h.reached) })
 		<-b.h.release
 		return b.ReadCloser.Read(p)
 	}
-	if rest := b.h.after - b.n; int64(len(p)) > rest {
+	if int64(len(p)) > rest {
 		p = p[:rest]
 	}
 	n, err := b.ReadCloser.Read(p)
-	b.n += int64(n)
+	b.h.mu.Lock()
+	b.h.n += int64(n)
+	b.h.mu.Unlock()
 	return n, err
 }

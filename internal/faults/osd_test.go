@@ -65,7 +65,11 @@ func heldFallback(t *testing.T, prefix string, seed uint64) (f *fixture, raw []b
 	raw = rawImage(32<<20, seed)
 	img = f.image("", "raw", raw, nil)
 	inst = instanceID()
-	h = f.gate.arm(8 << 20)
+	// Held after 24 of the 32 MiB: the sparse transfer reads up to four
+	// chunks for the inspector (head and tail, each with one read ahead)
+	// before it creates the staged image, so by 24 MiB the image exists
+	// and holds data, with chunks still to come.
+	h = f.gate.arm(24 << 20)
 	done = make(chan reply, 1)
 	go func() {
 		r, err := tryCall("POST", f.agent.url()+"/v1/disks", "", map[string]any{"instance_id": inst, "image_id": img})
