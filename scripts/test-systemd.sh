@@ -34,6 +34,10 @@ fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 guide=$repo/docs/operations.md
+# The checkout as the container sees it: bound at a fixed path, because
+# systemd-nspawn puts a tmpfs on the container's /tmp (where CI and many
+# developers keep checkouts).
+src=/srv/cowdisk-src
 for prog in systemd-nspawn nsenter unshare; do
   command -v "$prog" >/dev/null || { echo "$prog is missing (scripts/install-test-deps installs it)" >&2; exit 1; }
 done
@@ -57,6 +61,7 @@ done
 machine_id=$(tr -d - < /proc/sys/kernel/random/uuid)
 # shellcheck disable=SC2086 # one word per mask
 systemd-nspawn --quiet --directory="$work/root" --machine=cowdisk-systemd --uuid="$machine_id" \
+  --bind="$repo:$src" \
   --private-network --register=no --keep-unit --link-journal=no --console=passive \
   --boot -- $masks >"$log" 2>&1 &
 nspawn=$!
@@ -66,7 +71,7 @@ cleanup() {
   trap - EXIT INT TERM
   if kill -0 "$nspawn" 2>/dev/null; then
     [ -n "${leader:-}" ] && inside sh -c 'systemctl stop cowdisk-images cowdisk-node 2>/dev/null
-      [ -d /srv/cowdisk-dev ] && cd '"$repo"' && bin/cowdisk dev cluster down --dir /srv/cowdisk-dev' || true
+      [ -d /srv/cowdisk-dev ] && cd '"$src"' && bin/cowdisk dev cluster down --dir /srv/cowdisk-dev' || true
     kill "$nspawn" # nspawn asks the container's systemd to power off
     i=0
     while kill -0 "$nspawn" 2>/dev/null && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
@@ -114,7 +119,7 @@ awk '/^## 8\./ {s = 1; next} /^## / {s = 0} s && /^```sh$/ {b = 1; next} b && /^
 [ -s "$work/root/srv/walkthrough.sh" ] || { echo "$guide: no sh block in section 8" >&2; exit 1; }
 echo "== the walkthrough of docs/operations.md section 8"
 fail=0
-inside sh -euxc "cd '$repo' && . /srv/walkthrough.sh" >"$work/walkthrough.out" 2>&1 ||
+inside sh -euxc "cd '$src' && . /srv/walkthrough.sh" >"$work/walkthrough.out" 2>&1 ||
   { fail=1; echo "FAIL: the walkthrough stopped" >&2; }
 cat "$work/walkthrough.out"
 status=$(inside systemctl is-active cowdisk-images cowdisk-node | tr '\n' ' ')
@@ -146,7 +151,7 @@ teardown=$(awk '/^## 8\./ {s = 1} s && /^Tear down: `/ {t = 1} t {print} t && /`
   tr '\n' ' ' | sed 's/^Tear down: `//; s/`\. *$//')
 echo "== tear-down: $teardown"
 # apt purge asks "Do you want to continue? [Y/n]": the operator's answer.
-printf 'Y\n' | inside sh -euxc "cd '$repo' && $teardown" >"$work/teardown.out" 2>&1 ||
+printf 'Y\n' | inside sh -euxc "cd '$src' && $teardown" >"$work/teardown.out" 2>&1 ||
   { fail=1; echo "FAIL: the tear-down stopped" >&2; }
 cat "$work/teardown.out"
 inside getent passwd cowdisk >/dev/null || { echo "FAIL: purge removed the cowdisk user" >&2; fail=1; }
