@@ -75,3 +75,42 @@ func TestCloneOpensParentOnce(t *testing.T) {
 		}
 	}
 }
+
+func (c *openCounter) ListSnapshots(ctx context.Context, pool, image string) ([]string, error) {
+	c.count("ListSnapshots", pool)
+	return c.Cluster.ListSnapshots(ctx, pool, image)
+}
+
+// A warm disk (its image's base exists) opens the base not at all once
+// the base's facts are cached; after the base is pruned, the next disk
+// makes it again instead of failing on the cached facts.
+func TestWarmCloneOpensBaseOnce(t *testing.T) {
+	e := newClusterEnv(t)
+	svc := fileService(t)
+	id := svc.upload(t, "raw", make([]byte, 4*mib))
+	c := &openCounter{Cluster: provisioner.Ceph(e.c), pool: e.vmsPool, n: map[string]int{}}
+	b := e.backendOn(t, c, svc.source(), nil)
+	ctx := context.Background()
+	create := func(inst string) {
+		t.Helper()
+		d, err := b.Create(ctx, provisioner.Request{InstanceID: inst, ImageID: id})
+		if err != nil || d.Method != provisioner.MethodBaseClone {
+			t.Fatalf("disk of %s: %+v %v", inst, d, err)
+		}
+	}
+	create("warm0") // cold: makes the base
+	c.take()
+	create("warm1")
+	if got := c.take(); len(got) != 0 {
+		t.Errorf("a warm disk opened the base: %v, want nothing", got)
+	}
+	for _, inst := range []string{"warm0", "warm1"} {
+		if err := b.DeleteInstance(ctx, inst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pruned, err := b.Prune(ctx); err != nil || len(pruned) != 1 {
+		t.Fatalf("prune: %v %v, want the one base", pruned, err)
+	}
+	create("warm2") // the cached base is gone: made again
+}

@@ -164,10 +164,8 @@ func (b *RBD) make(ctx context.Context, img Image, req Request, cached bool) (d 
 		err = fmt.Errorf("image %s cannot be cloned (%s) and downloading is disabled: %w", img.ID, strings.Join(reasons, "; "), errs.ErrRefused)
 	default:
 		method = MethodBaseClone
-		parent, err = b.bases.Do(ctx, img.ID, func(ctx context.Context) (ceph.SnapRef, error) { return b.ensureBase(ctx, img) })
-		if err == nil {
-			d, err = b.cloneDisk(ctx, parent, req)
-		} else if errors.Is(err, errStaleBase) {
+		d, err = b.baseClone(ctx, img, req)
+		if errors.Is(err, errStaleBase) {
 			method, reasons = MethodImport, append(reasons, err.Error())
 			d, err = b.importDisk(ctx, img, req)
 		}
@@ -175,13 +173,29 @@ func (b *RBD) make(ctx context.Context, img Image, req Request, cached bool) (d 
 	return d, method, reasons, err
 }
 
-// cloneDisk clones parent into the disk, in place under the disk's name
-// (cloneInPlace).
-func (b *RBD) cloneDisk(ctx context.Context, parent ceph.SnapRef, req Request) (Disk, error) {
+// baseClone clones the disk from the image's base, making the base first
+// if it is missing. The base's snapshot is immutable (its name carries the
+// image's hash), so its facts are cached like a clone source's
+// (parentcache.go): a warm disk then costs no open of the base before the
+// clone. A clone that finds a cached base gone (pruned) looks again.
+func (b *RBD) baseClone(ctx context.Context, img Image, req Request) (Disk, error) {
+	key := keyOf(ceph.SnapRef{Pool: b.cfg.VMsPool, Image: basePrefix + img.ID, Snap: baseSnapName(img)}, img)
+	if f, ok := b.parents.get(key); ok {
+		d, err := b.cloneFrom(ctx, key.ref, f, req)
+		if !errors.Is(err, errs.ErrNotFound) {
+			return d, err
+		}
+		b.parents.drop(key)
+	}
+	parent, err := b.bases.Do(ctx, img.ID, func(ctx context.Context) (ceph.SnapRef, error) { return b.ensureBase(ctx, img) })
+	if err != nil {
+		return Disk{}, err
+	}
 	f, err := b.parentFacts(ctx, parent)
 	if err != nil {
 		return Disk{}, err
 	}
+	b.parents.put(keyOf(parent, img), f)
 	return b.cloneFrom(ctx, parent, f, req)
 }
 
