@@ -219,9 +219,7 @@ func (c *Client) Cache(ctx context.Context) ([]Base, error) {
 
 // Prune removes unused bases.
 func (c *Client) Prune(ctx context.Context) (PruneResult, error) {
-	var out PruneResult
-	_, err := c.do(ctx, http.MethodPost, "/v1/cache/prune", nil, &out)
-	return out, err
+	return c.PruneWith(ctx, false, 0)
 }
 
 // Stats reads the agent's byte counters.

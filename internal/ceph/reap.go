@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -55,13 +56,7 @@ func (c *Cluster) Reap(ctx context.Context, pool, owner string, o ReapOptions) (
 	if err != nil {
 		return nil, err
 	}
-	pending := slices.Sorted(func(yield func(string) bool) {
-		for n := range recs {
-			if !yield(n) {
-				return
-			}
-		}
-	})
+	pending := slices.Sorted(maps.Keys(recs))
 	var settled, removed []string
 	var failed []error
 	for round := 0; len(pending) > 0; round++ {

@@ -2,11 +2,9 @@ package ceph
 
 import "github.com/cowdisk/cowdisk/internal/zeros"
 
-// allZero reports whether p holds only zero bytes. Such buffers are not
-// written at all: an unwritten RBD extent reads as zeros and takes no space
-// (glance_store's thin provisioning).
-func allZero(p []byte) bool { return zeros.All(p) }
-
+// All-zero ranges of a buffer are not written at all: an unwritten RBD
+// extent reads as zeros and takes no space (glance_store's thin
+// provisioning).
 const (
 	// sparseBlock is the unit of zero detection inside a buffer, the
 	// default sparse size of `rbd import` and a disk's sector cluster.
@@ -26,7 +24,7 @@ func dataRuns(p []byte) []run {
 	var out []run
 	for off := 0; off < len(p); off += sparseBlock {
 		end := min(off+sparseBlock, len(p))
-		if allZero(p[off:end]) {
+		if zeros.All(p[off:end]) {
 			continue
 		}
 		if n := len(out); n > 0 && off-out[n-1].end < minZeroGap {

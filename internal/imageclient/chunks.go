@@ -45,12 +45,9 @@ func (g *glance) Chunks(ctx context.Context, id string, max int64) (ChunkList, e
 		return ChunkList{}, translate(err, "get "+what)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	data, err := readBounded(resp.Body, max, "get "+what, "the bound for the image's size")
 	if err != nil {
-		return ChunkList{}, fmt.Errorf("get %s: %w: %v", what, errs.ErrUnavailable, err)
-	}
-	if int64(len(data)) > max {
-		return ChunkList{}, fmt.Errorf("%s: larger than %d bytes for the image's size: %w", what, max, errs.ErrRefused)
+		return ChunkList{}, err
 	}
 	var l ChunkList
 	if err := strictjson.Unmarshal(data, &l, strictjson.Options{}); err != nil {

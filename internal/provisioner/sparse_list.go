@@ -62,7 +62,7 @@ func checkChunkList(img Image, l imageclient.ChunkList) (*chunkPlan, error) {
 	}
 	n := int64(0)
 	if l.ChunkSize > 0 {
-		n = (l.Size + l.ChunkSize - 1) / l.ChunkSize
+		n = chunklist.Count(l.Size, l.ChunkSize)
 	}
 	switch {
 	case l.Version != 1:

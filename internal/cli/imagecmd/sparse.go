@@ -1,15 +1,14 @@
 package imagecmd
 
 import (
-	"bytes"
 	"io"
 	"os"
+
+	"github.com/cowdisk/cowdisk/internal/zeros"
 )
 
 // sparseBlock is the unit of hole detection: the common file system block.
 const sparseBlock = 4096
-
-var zeroBlock = make([]byte, sparseBlock)
 
 // sparseWriter writes f sequentially but seeks over all-zero blocks, so a
 // mostly empty disk image takes only the space of its data. Blocks are
@@ -25,7 +24,7 @@ func (s *sparseWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		n := min(len(p), sparseBlock-int(s.off%sparseBlock))
 		piece := p[:n]
-		if bytes.Equal(piece, zeroBlock[:n]) {
+		if zeros.All(piece) {
 			if _, err := s.f.Seek(int64(n), io.SeekCurrent); err != nil {
 				return written, err
 			}
