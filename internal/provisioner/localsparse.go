@@ -4,20 +4,20 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/cowdisk/cowdisk/internal/convert"
 )
 
 // sparseBase makes base by the verified sparse transfer when img has a
 // chunk list (ok false: use the whole-stream download). The raw image is
-// written into a sparse temporary file beside base and renamed into place
-// only once complete; on failure it is removed.
+// written into a sparse temporary file in this agent's staging directory
+// (which the start-up reaper removes whole after a crash) and renamed into
+// place only once complete; on failure it is removed.
 func (l *Local) sparseBase(ctx context.Context, img Image, base string) (ok bool, err error) {
 	e := sparseEnv{src: l.images, limits: l.cfg.Limits, bounds: l.cfg.Bounds,
 		convert: convert.Options{Limits: l.cfg.Limits}, stats: &l.stats, log: l.log}
 	_, ok, err = fetchSparse(ctx, e, img, func(size uint64, conv func(io.WriterAt) (uint64, error)) error {
-		return l.rawFile(filepath.Dir(base), size, conv, func(tmp string) error { return os.Rename(tmp, base) })
+		return l.rawFile(l.stage.dir, size, conv, func(tmp string) error { return os.Rename(tmp, base) })
 	})
 	return ok, err
 }
