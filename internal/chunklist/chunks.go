@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"sync"
 
 	"github.com/cowdisk/cowdisk/internal/zeros"
 )
@@ -69,5 +70,6 @@ func ZeroDigest(n int64) []byte {
 	return h.Sum(nil)
 }
 
-// fullZero is the digest of a whole zero chunk, computed once.
-var fullZero = [DigestSize]byte(ZeroDigest(ChunkSize))
+// fullZero is the digest of a whole zero chunk, computed on first use
+// rather than when the package loads (every cowdisk command imports it).
+var fullZero = sync.OnceValue(func() [DigestSize]byte { return [DigestSize]byte(ZeroDigest(ChunkSize)) })

@@ -63,7 +63,8 @@ func (d *Digester) endChunk() {
 		d.digests = d.h.Sum(d.digests)
 		d.h.Reset()
 	} else if d.pos == ChunkSize {
-		d.digests = append(d.digests, fullZero[:]...)
+		fz := fullZero()
+		d.digests = append(d.digests, fz[:]...)
 	} else {
 		d.digests = append(d.digests, ZeroDigest(d.pos)...)
 	}
