@@ -171,13 +171,13 @@ func (s *Server) stream(ctx context.Context, body io.Reader, img catalog.Image, 
 // sums are dropped) gets no chunk list.
 func (s *Server) put(ctx context.Context, id string, r io.Reader, size int64, insp Inspection) (
 	store.Result, digests, error) {
-	dig := chunks.NewDigester(size)
 	src := io.TeeReader(r, insp)
 	var sums digests
 	if h, ok := s.cfg.Store.(store.Hasher); ok && h.HashesData() {
 		var res store.Result
 		var err error
 		if t, ok := s.cfg.Store.(store.Teeing); ok {
+			dig := chunks.NewDigester(size)
 			res, err = t.PutTee(ctx, id, src, size, []io.Writer{dig})
 			sums.chunks = digesterChunks(dig)
 		} else {
@@ -186,7 +186,7 @@ func (s *Server) put(ctx context.Context, id string, r io.Reader, size int64, in
 		sums.md5, sums.sha512 = res.MD5, res.SHA512
 		return res, sums, err
 	}
-	md, sh := md5.New(), sha512.New()
+	md, sh, dig := md5.New(), sha512.New(), chunks.NewDigester(size)
 	res, err := s.cfg.Store.Put(ctx, id, io.TeeReader(r, newParallelWriter(insp, md, sh, dig)), size)
 	sums.md5, sums.sha512, sums.chunks = hexSum(md), hexSum(sh), digesterChunks(dig)
 	return res, sums, err
@@ -223,9 +223,6 @@ func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 func (s *Server) setStatus(ctx context.Context, id, from, to string) (catalog.Image, error) {
 	return s.cfg.Catalog.Update(ctx, id, func(i *catalog.Image) error {
 		if i.Status != from {
-			if from == catalog.StatusQueued {
-				return writableStatus(i)
-			}
 			return fmt.Errorf("image %s is %s, not %s: %w", id, i.Status, from, errs.ErrConflict)
 		}
 		i.Status, i.UpdatedAt = to, now()
