@@ -2,6 +2,7 @@ package imagesvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -73,7 +74,11 @@ func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, lo
 			return fmt.Errorf("image service: finding imports cut by a restart: %w", err)
 		}
 		for _, img := range stuck {
-			if err := requeueImport(ctx, cat, img.ID, storeID, self); err != nil {
+			err := requeueImport(ctx, cat, img.ID, storeID, self)
+			if errors.Is(err, errSwept) {
+				continue // moved on, or renewed, since it was listed
+			}
+			if err != nil {
 				return err
 			}
 			log.Warn("import was cut by a restart; image is queued again", "image", img.ID, "was", st)
@@ -85,7 +90,7 @@ func requeueImports(ctx context.Context, cat catalog.Catalog, storeID string, lo
 func requeueImport(ctx context.Context, cat catalog.Catalog, id, storeID, self string) error {
 	_, err := cat.Update(ctx, id, func(i *catalog.Image) error {
 		if (i.Status != "uploading" && i.Status != "importing") || !leaseDead(i.Lease, self) {
-			return nil // moved on, or renewed, since it was listed
+			return errSwept // no update: a live replica's work keeps its version
 		}
 		i.Status, i.Lease = catalog.StatusQueued, catalog.Lease{}
 		if i.Properties == nil {
