@@ -60,29 +60,44 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 			waited += publishPoll
 			continue
 		}
-		tmp, err := b.c.Stage(ctx, pool, b.cfg.Node, name)
-		if err != nil {
-			return ceph.SnapRef{}, err
-		}
-		if _, err := b.fetchRaw(ctx, img, tmp); err != nil {
-			return ceph.SnapRef{}, err
-		}
-		err = b.c.CreateSnapshot(ctx, pool, tmp, snap)
-		if err == nil {
-			err = b.c.Publish(ctx, pool, tmp, name, true)
-		}
-		if err == nil {
-			b.settle(ctx, tmp)
-			b.log.InfoContext(ctx, "base created", "base", name, "snap", snap)
+		if lost, err = b.makeBase(ctx, img, ref); err == nil {
 			return ref, nil
 		}
-		b.cleanup(ctx, tmp, err)
-		if !errors.Is(err, errs.ErrExists) {
+		if !lost {
 			return ceph.SnapRef{}, err
 		}
 		b.log.InfoContext(ctx, "another node is publishing the base, using theirs", "base", name)
-		lost = true
 	}
+}
+
+// makeBase fetches img into a name staged for ref's base, snapshots it and
+// publishes it exclusively; lost says another node's base won the publish.
+// It holds a fetch slot from before the name is staged until the name is
+// published or removed, so the slots in use (FetchesInFlight) cover every
+// name this node has staged and not yet settled.
+func (b *RBD) makeBase(ctx context.Context, img Image, ref ceph.SnapRef) (lost bool, err error) {
+	if err := b.fetches.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer b.fetches.release()
+	tmp, err := b.c.Stage(ctx, ref.Pool, b.cfg.Node, ref.Image)
+	if err != nil {
+		return false, err
+	}
+	if _, err := b.fetchRaw(ctx, img, tmp); err != nil {
+		return false, err
+	}
+	err = b.c.CreateSnapshot(ctx, ref.Pool, tmp, ref.Snap)
+	if err == nil {
+		err = b.c.Publish(ctx, ref.Pool, tmp, ref.Image, true)
+	}
+	if err == nil {
+		b.settle(ctx, tmp)
+		b.log.InfoContext(ctx, "base created", "base", ref.Image, "snap", ref.Snap)
+		return false, nil
+	}
+	b.cleanup(ctx, tmp, err)
+	return errors.Is(err, errs.ErrExists), err
 }
 
 // A claim is held only for the rename (milliseconds); a loser waits this
@@ -115,6 +130,10 @@ func (b *RBD) replaceStaleBase(ctx context.Context, img Image, want ceph.SnapRef
 
 // importDisk gives the disk a private copy of the image.
 func (b *RBD) importDisk(ctx context.Context, img Image, req Request) (Disk, error) {
+	if err := b.fetches.acquire(ctx); err != nil { // held until tmp is published or removed (makeBase)
+		return Disk{}, err
+	}
+	defer b.fetches.release()
 	tmp, err := b.c.Stage(ctx, b.cfg.VMsPool, b.cfg.Node, diskImageName(req.InstanceID, req.Name))
 	if err != nil {
 		return Disk{}, err

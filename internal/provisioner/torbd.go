@@ -28,14 +28,10 @@ import (
 //     RBD instead avoids the local file but costs a second write and a read
 //     of the image through the cluster, one OSD round trip per qcow2
 //     cluster: measured 2-4x slower than the local file on the dev cluster.
+//
+// The caller holds a fetch slot (makeBase, importDisk) from before name was
+// staged until it is published or removed.
 func (b *RBD) fetchRaw(ctx context.Context, img Image, name string) (uint64, error) {
-	if err := b.fetches.acquire(ctx); err != nil {
-		b.cleanup(ctx, name, err) // name is staged: its record goes too, even if nothing was made
-		return 0, err
-	}
-	// Released after the cleanup below: a fetch counts as in flight until
-	// what it made (and its journal record) is gone.
-	defer b.fetches.release()
 	size, sparse, err := b.fetchSparse(ctx, img, name)
 	if !sparse {
 		size, err = b.fetchStream(ctx, img, name)
