@@ -113,7 +113,16 @@ func New(endpoint, token string, o Options) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &gophercloud.ProviderClient{HTTPClient: *pooled}
+	pc := &gophercloud.ProviderClient{}
+	o.setUp(pc)
+	pc.SetToken(token)
+	return o.glanceAt(pc, base), nil
+}
+
+// setUp gives pc the options' HTTP client (the pooled one by default) with
+// error answers bounded, and their user agent.
+func (o Options) setUp(pc *gophercloud.ProviderClient) {
+	pc.HTTPClient = *pooled
 	if o.HTTPClient != nil {
 		pc.HTTPClient = *o.HTTPClient
 	}
@@ -121,9 +130,15 @@ func New(endpoint, token string, o Options) (Client, error) {
 	if o.UserAgent != "" {
 		pc.UserAgent.Prepend(o.UserAgent)
 	}
-	pc.SetToken(token)
-	return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
-		ResourceBase: base + "v2/", Type: "image"}}, nil
+}
+
+// glanceAt is the client of the image service at base (normalized) over pc.
+func (o Options) glanceAt(pc *gophercloud.ProviderClient, base string) *glance {
+	return o.glanceWith(&gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base, ResourceBase: base + "v2/", Type: "image"})
+}
+
+func (o Options) glanceWith(sc *gophercloud.ServiceClient) *glance {
+	return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: sc}
 }
 
 // IdleConnsPerHost is how many idle connections to the image service a

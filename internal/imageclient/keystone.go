@@ -3,10 +3,8 @@ package imageclient
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -36,20 +34,9 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 	if err != nil {
 		return nil, fmt.Errorf("keystone %s: %v: %w", ao.IdentityEndpoint, err, errs.ErrInvalid)
 	}
-	pc.HTTPClient = *pooled
-	if o.HTTPClient != nil {
-		pc.HTTPClient = *o.HTTPClient
-	}
-	pc.HTTPClient = withBoundedErrors(pc.HTTPClient)
-	next := pc.HTTPClient.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	renew := &renewer{next: next, pc: pc}
+	o.setUp(pc)
+	renew := &renewer{next: pc.HTTPClient.Transport, pc: pc} // the bounded transport, never nil
 	pc.HTTPClient.Transport = renew
-	if o.UserAgent != "" {
-		pc.UserAgent.Prepend(o.UserAgent)
-	}
 	ao.AllowReauth = true
 	if err := openstack.Authenticate(ctx, pc, ao); err != nil {
 		return nil, translate(err, "keystone login at "+ao.IdentityEndpoint)
@@ -59,15 +46,14 @@ func NewKeystone(ctx context.Context, ko KeystoneOptions, o Options) (Client, er
 		if err != nil {
 			return nil, err
 		}
-		return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base,
-			ResourceBase: base + "v2/", Type: "image"}}, nil
+		return o.glanceAt(pc, base), nil
 	}
 	sc, err := openstack.NewImageV2(pc, eo)
 	if err != nil {
 		return nil, fmt.Errorf("image endpoint (region %q, interface %s) in the keystone catalog: %v: %w",
 			eo.Region, eo.Availability, err, errs.ErrNotFound)
 	}
-	return &glance{maxRecord: o.MaxRecord, maxList: o.MaxList, sc: sc}, nil
+	return o.glanceWith(sc), nil
 }
 
 // EndpointOf is the image service URL c talks to (from the catalog or
