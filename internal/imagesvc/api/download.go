@@ -1,13 +1,16 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/auth"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/catalog"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
@@ -53,7 +56,80 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Princip
 		}
 	}
 	// ServeContent does Range (206, 416), HEAD and conditional requests.
-	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(obj, 0, obj.Size()))
+	src := &recordedReaderAt{r: obj}
+	dw := &firstByteWriter{ResponseWriter: w}
+	http.ServeContent(dw, r, "", time.Time{}, io.NewSectionReader(src, 0, obj.Size()))
+	switch {
+	case src.err != nil && !dw.sent:
+		// Nothing was sent: the client gets the store's failure (503
+		// when Ceph does not answer), not a body cut short it could only
+		// take for a lie.
+		for _, h := range []string{"Content-Length", "Content-Range", "Accept-Ranges", "Content-Type"} {
+			w.Header().Del(h)
+		}
+		s.writeError(w, r, readFailed(r, img.ID, src.err))
+	case src.err != nil:
+		// net/http ends the connection: the body is shorter than its
+		// Content-Length, which the client sees.
+		logger(r).Error("download cut short", "image", img.ID, "err", src.err)
+	default:
+		dw.flush()
+	}
+}
+
+// readFailed is the answer to a store read that failed before any data:
+// "retry later" for a store that does not answer (its text, which names
+// pools, goes to the log), an internal error otherwise.
+func readFailed(r *http.Request, id string, err error) error {
+	if !authUnavailable(err) {
+		return fmt.Errorf("read image %s: %w", id, err)
+	}
+	logger(r).Warn("image data unavailable", "image", id, "err", err)
+	return toldReason{fmt.Errorf("image %s: its data cannot be read now, retry later: %w", id, errs.ErrUnavailable)}
+}
+
+// recordedReaderAt keeps the first read error, which ServeContent drops.
+type recordedReaderAt struct {
+	r   io.ReaderAt
+	err error
+}
+
+func (r *recordedReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.r.ReadAt(p, off)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// firstByteWriter holds the status line back until the first byte of the
+// body, so a store that fails before any data can still answer an error.
+type firstByteWriter struct {
+	http.ResponseWriter
+	code int
+	sent bool
+}
+
+func (w *firstByteWriter) WriteHeader(code int) {
+	if code < 200 || code >= 300 || w.sent { // errors and 304 carry no store data
+		w.sent = true
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.code = code
+}
+
+func (w *firstByteWriter) Write(p []byte) (int, error) {
+	w.flush()
+	return w.ResponseWriter.Write(p)
+}
+
+// flush sends a held status line (a HEAD, or an empty body).
+func (w *firstByteWriter) flush() {
+	if !w.sent {
+		w.sent = true
+		w.ResponseWriter.WriteHeader(cmp.Or(w.code, http.StatusOK))
+	}
 }
 
 // singleRange reads a Range header of one range ("bytes=a-b", "bytes=a-",
