@@ -139,12 +139,12 @@ func (e sparseEnv) toRaw(ctx context.Context, img Image, f *chunkFetcher, target
 	if isRawFormat(img.DiskFormat) {
 		size := uint64(f.plan.size)
 		return size, target(size, func(w io.WriterAt) (uint64, error) {
-			return writeChunks(ctx, f, ra, w, workers)
+			return writeChunks(ctx, f, ra, haltingWriterAt{w, f.stall}, workers)
 		})
 	}
 	limit := e.bounds.expansionLimit(f.plan.size)
 	return info.VirtualSize, target(info.VirtualSize, func(w io.WriterAt) (uint64, error) {
-		bw := &boundedWriterAt{w: w, limit: limit, what: "image " + img.ID}
+		bw := &boundedWriterAt{w: haltingWriterAt{w, f.stall}, limit: limit, what: "image " + img.ID}
 		o := e.convert
 		o.Workers = convWorkers
 		return convert.QCOW2ToRaw(ctx, ra, bw, o)
@@ -181,6 +181,7 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 			for i := range next {
 				n, err := writeChunk(ctx, f, ra, w, i, buf)
 				if err != nil {
+					f.stall.halt()
 					cancel(err)
 					return
 				}

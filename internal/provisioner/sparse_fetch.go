@@ -60,6 +60,8 @@ func (f *chunkFetcher) read(ctx context.Context, i int, off int64, buf []byte) e
 	err = boundErr(ctx, err)
 	if errors.Is(err, errs.ErrRefused) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// The service answered, wrongly: the image as served is refused.
+		// (An honest service whose storage fails answers an error before
+		// the range's first byte: its store reads a range in one piece.)
 		return fmt.Errorf("chunk %d: %w: %w", i, errs.ErrChecksum, ensureRefused(err))
 	}
 	return imageServiceErr(fmt.Errorf("chunk %d: %w", i, err))
@@ -82,6 +84,20 @@ func (p progressReader) Read(b []byte) (int, error) {
 	if n > 0 {
 		p.f.stall.reset()
 		p.f.stats.BytesDownloaded.Add(int64(n))
+	}
+	return n, err
+}
+
+// haltingWriterAt halts the transfer's watchdog when a write fails.
+type haltingWriterAt struct {
+	w     io.WriterAt
+	stall *watchdog
+}
+
+func (h haltingWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	n, err := h.w.WriteAt(p, off)
+	if err != nil {
+		h.stall.halt()
 	}
 	return n, err
 }

@@ -94,6 +94,9 @@ func (r *chunkReaderAt) chunk(i int) (data []byte, done func(), err error) {
 		r.load(i, c)
 	}
 	<-c.ready
+	if c.err != nil { // the transfer fails on it
+		r.f.stall.halt()
+	}
 	return c.data, func() { r.release(c) }, c.err
 }
 

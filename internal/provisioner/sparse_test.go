@@ -282,11 +282,29 @@ func TestSparseHostile(t *testing.T) {
 			refused(t, e, s, "download-stall-timeout", func(c *provisioner.RBDConfig) { c.Bounds.StallTimeout = time.Second })
 		})
 	}
+	// A service whose storage is down answers 503 before the range's
+	// first byte: the image service failed (502, retry later), the image is
+	// not refused, and nothing is left.
+	t.Run("range answered 503", func(t *testing.T) {
+		s := newChunkService(t)
+		s.serve(askedID, "raw", data, func(si *servedImage) {
+			si.answerRange = func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+				http.Error(w, "its data cannot be read now, retry later", http.StatusServiceUnavailable)
+			}
+		})
+		failed(t, e, s, http.StatusBadGateway, "its data cannot be read now")
+	})
 }
 
 // refused creates a disk of askedID from s through the agent and expects a
 // 422 whose message has want, and a clean pool.
 func refused(t *testing.T, e *clusterEnv, s *chunkService, want string, mod ...func(*provisioner.RBDConfig)) {
+	t.Helper()
+	failed(t, e, s, http.StatusUnprocessableEntity, want, mod...)
+}
+
+// failed is refused with another status.
+func failed(t *testing.T, e *clusterEnv, s *chunkService, status int, want string, mod ...func(*provisioner.RBDConfig)) {
 	t.Helper()
 	tmp := t.TempDir()
 	b := e.backend(t, s.source(t), func(c *provisioner.RBDConfig) {
@@ -297,10 +315,10 @@ func refused(t *testing.T, e *clusterEnv, s *chunkService, want string, mod ...f
 	})
 	url, _ := nodeAgent(t, b)
 	code, body := call(t, context.Background(), "POST", url+"/v1/disks", createBody("hostile", askedID, ""))
-	if code != http.StatusUnprocessableEntity || !strings.Contains(body, want) || !strings.Contains(body, askedID) {
-		t.Fatalf("%d %s; want 422 naming the image and %q", code, body, want)
+	if code != status || !strings.Contains(body, want) || !strings.Contains(body, askedID) {
+		t.Fatalf("%d %s; want %d naming the image and %q", code, body, status, want)
 	}
-	t.Logf("refused: %s", body)
+	t.Logf("failed: %s", body)
 	testcluster.AssertPoolClean(t, e.c, e.vmsPool)
 	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
 		t.Fatalf("temporary directory not empty: %v %v", left, err)

@@ -3,6 +3,7 @@ package provisioner
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -12,11 +13,25 @@ import (
 // stalled image service would otherwise hold a fetch slot (and every
 // request waiting on it) until its own timeout, if it has one.
 type watchdog struct {
-	t *time.Timer
-	d time.Duration
+	t      *time.Timer
+	d      time.Duration
+	halted atomic.Bool
 }
 
-func (w *watchdog) reset() { w.t.Reset(w.d) }
+func (w *watchdog) reset() {
+	if !w.halted.Load() {
+		w.t.Reset(w.d)
+	}
+}
+
+// halt stops the watchdog for good once the transfer has failed: while it
+// waits for its other reads and writes to end (a write Ceph times out takes
+// the OSD timeout), it is not stalled, and a stall fired then would name
+// the wrong cause in the answer (boundErr prefers a bound's).
+func (w *watchdog) halt() {
+	w.halted.Store(true)
+	w.t.Stop()
+}
 
 // transferContext is ctx bounded by the fetch deadline and the stall
 // timeout; its cause names the bound (errs.ErrRefused: the image, as this
