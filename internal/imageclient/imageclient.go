@@ -194,7 +194,12 @@ func translate(err error, what string) error {
 		return nil
 	}
 	var ue gophercloud.ErrUnexpectedResponseCode
-	if !errors.As(err, &ue) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		// Our caller gave up: the service is not to blame, and the
+		// cleanup behind it need not treat anything as down.
+		return fmt.Errorf("%s: %w", what, err)
+	case !errors.As(err, &ue):
 		return fmt.Errorf("%s: %w: %w", what, errs.ErrUnavailable, err)
 	}
 	var s error

@@ -1,8 +1,10 @@
 package imageclient
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -48,6 +50,9 @@ func readRecord(r io.Reader, max int64, what string) (Image, error) {
 // flag or limit for the refusal of a larger one.
 func readBounded(r io.Reader, max int64, what, bound string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("%s: reading the answer: %w", what, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the answer: %w: %v", what, errs.ErrUnavailable, err)
 	}
