@@ -9,8 +9,9 @@ import (
 // Cleanup after a failure is owned here, once. When the failure says the
 // cluster is not answering (Stalled), the cleanup would block for the OSD
 // timeout too (cgo calls ignore ctx), so it runs in the background and the
-// caller answers now; a name it cannot remove is a temporary the reapers
-// take. Background work is counted on the handle and Close waits for it, so
+// caller answers now; otherwise the caller waits for it, a bounded while
+// (the cluster may have died after the cause). A name it cannot remove is
+// a temporary the reapers take. Background work is counted on the handle and Close waits for it, so
 // no cleanup outlives the handle it runs on (and none runs on a connection
 // that was shut down).
 
@@ -43,11 +44,34 @@ func (c *Cluster) DiscardRecorded(ctx context.Context, pool, owner, name string,
 			slog.ErrorContext(ctx, "ceph: cleanup failed; the reaper will take it", "image", imageSpec(pool, name), "owner", owner, "err", err)
 		}
 	}
+	c.afterFailure(ctx, cause, imageSpec(pool, name), run)
+}
+
+// discardWait is how long a caller waits for a cleanup whose cause does not
+// say the cluster stalled: a healthy cluster removes an image well within
+// it, so the answer comes with the pool clean; a cluster that stopped
+// answering after the cause does not hold the answer for its OSD timeout.
+const discardWait = 5 * time.Second
+
+// afterFailure runs cleanup, of what on c, after a step failed with cause:
+// counted in the background, waited for up to discardWait, or not at all
+// when cause is a stall.
+func (c *Cluster) afterFailure(ctx context.Context, cause error, what string, cleanup func()) {
+	done := make(chan struct{})
+	c.background(func() {
+		defer close(done)
+		cleanup()
+	})
 	if Stalled(cause) {
-		c.background(run)
 		return
 	}
-	run()
+	t := time.NewTimer(discardWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		slog.WarnContext(ctx, "ceph: cleanup is slow; it goes on in the background", "image", what, "waited", discardWait)
+	}
 }
 
 // background runs fn counted on c, for Close to wait for.

@@ -166,11 +166,7 @@ func (w *ImageWriter) Abort(context.Context) error {
 // Discard aborts the writer after a failed write or conversion with cause:
 // now, or in the background when cause is a stall (see Cluster.Discard).
 func (w *ImageWriter) Discard(cause error) {
-	if Stalled(cause) {
-		w.c.background(func() { abortLogged(w) })
-		return
-	}
-	abortLogged(w)
+	w.c.afterFailure(context.Background(), cause, w.spec(), func() { abortLogged(w) })
 }
 
 // close closes the image handle once; later writes fail cleanly.
