@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/cowdisk/cowdisk/internal/bufpool"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -75,16 +76,12 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 	}
 	res, err := (&importer{w: w, size: size, o: o}).run(ctx, cutIsError{r})
 	if err != nil {
-		if Stalled(err) {
-			// The cluster is not answering: closing the image and
-			// removing it would each block for the OSD timeout, as cgo
-			// calls ignore ctx. Answer now and clean up behind; a
-			// leftover is the caller's recorded name, which its reaper
-			// removes.
-			w.Discard(err)
-			return res, err
-		}
-		return res, errors.Join(err, w.Abort(ctx))
+		// Removed now, or behind the answer when the cluster is not
+		// answering (closing and removing would each block for the OSD
+		// timeout, as cgo calls ignore ctx); a leftover is the caller's
+		// recorded name, which its reaper removes.
+		w.Discard(err)
+		return res, err
 	}
 	return res, w.Commit(ctx)
 }
@@ -95,8 +92,20 @@ func (c *Cluster) Import(ctx context.Context, r io.Reader, size int64, pool, nam
 // background instead of making their caller wait for it. A context that
 // merely ended is not a stall: the cluster answers, cleanup is quick, and
 // doing it before returning keeps "a failed import leaves nothing" exact.
+//
+// Only Ceph's own answer counts (an errno from librados or librbd): an image
+// service that is unavailable says nothing of the cluster, whose cleanup
+// is then quick and awaited.
 func Stalled(err error) bool {
-	return errors.Is(err, errs.ErrTimeout) || errors.Is(err, errs.ErrUnavailable)
+	var ce errorCoder
+	if !errors.As(err, &ce) {
+		return false
+	}
+	switch syscall.Errno(-ce.ErrorCode()) {
+	case syscall.ETIMEDOUT, syscall.ENOTCONN, syscall.ESHUTDOWN, syscall.ECONNREFUSED, syscall.EHOSTUNREACH:
+		return true
+	}
+	return false
 }
 
 // abortLogged aborts w in the background after a stalled import.

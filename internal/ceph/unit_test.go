@@ -148,7 +148,9 @@ func TestStalled(t *testing.T) {
 		{timedOut, true},
 		{fmt.Errorf("import image i into p/x: %w", timedOut), true},
 		{errors.Join(errors.New("other"), timedOut), true},
-		{fmt.Errorf("wrapped: %w", errs.ErrUnavailable), true},
+		{translate(fakeCephError(-int(syscall.ENOTCONN)), "open", "image p/x"), true},
+		// An image service's 503: nothing said of Ceph.
+		{fmt.Errorf("image service: %w", errs.ErrUnavailable), false},
 		{translate(fakeCephError(-int(syscall.ENOENT)), "open", "image p/x"), false},
 		{errs.ErrChecksum, false},
 		{context.Canceled, false}, // the cluster answers: clean up before returning
