@@ -47,14 +47,18 @@ func Binding(size, chunkSize int64, osHashValue string, digests []byte) string {
 // left out of the JSON when nil so the service can stream the digests
 // after the rest; an empty image's list has "chunks":[].
 type List struct {
-	Version     int      `json:"version"`
-	ImageID     string   `json:"image_id"`
-	Size        int64    `json:"size"`
-	ChunkSize   int64    `json:"chunk_size"`
-	Algorithm   string   `json:"algorithm"`
-	OSHashAlgo  string   `json:"os_hash_algo"`
-	OSHashValue string   `json:"os_hash_value"`
-	Chunks      []string `json:"chunks,omitempty"`
+	Version     int    `json:"version"`
+	ImageID     string `json:"image_id"`
+	Size        int64  `json:"size"`
+	ChunkSize   int64  `json:"chunk_size"`
+	Algorithm   string `json:"algorithm"`
+	OSHashAlgo  string `json:"os_hash_algo"`
+	OSHashValue string `json:"os_hash_value"`
+	// SpanUnit and Spans are the data spans (spans.go), sent only when
+	// asked for; a node that gets none fetches whole chunks.
+	SpanUnit int64    `json:"span_unit,omitempty"`
+	Spans    [][2]int `json:"data_spans,omitempty"`
+	Chunks   []string `json:"chunks,omitempty"`
 }
 
 // Count is how many chunks an image of size bytes has: ceil(size/chunkSize).

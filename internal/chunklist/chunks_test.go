@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
@@ -68,6 +69,9 @@ func TestDigester(t *testing.T) {
 				}
 				if int64(len(got)) != chunks.Count(size, chunks.ChunkSize)*chunks.DigestSize {
 					t.Fatalf("%d digest bytes for %d bytes", len(got), size)
+				}
+				if got, want := chunks.DecodeSpans(d.Spans()), chunkstest.Spans(tc.data); !slices.Equal(got, want) {
+					t.Fatalf("spans %v, want %v", got, want)
 				}
 				for _, i := range tc.zeros {
 					if !bytes.Equal(got[i*chunks.DigestSize:(i+1)*chunks.DigestSize], zero4M[:]) {

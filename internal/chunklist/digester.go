@@ -19,6 +19,10 @@ type Digester struct {
 	hashing bool  // the current chunk has data: h holds its bytes
 	size    int64
 	digests []byte
+	// span is the current chunk's data span in SpanUnits: first and one
+	// past the last unit holding a non-zero byte (lo == hi: none yet).
+	span  [2]int
+	spans []byte // SpanSize bytes per chunk (EncodeSpan)
 }
 
 // NewDigester returns a Digester for a stream of about sizeHint bytes
@@ -27,6 +31,7 @@ func NewDigester(sizeHint int64) *Digester {
 	d := &Digester{h: sha256.New()}
 	if sizeHint > 0 {
 		d.digests = make([]byte, 0, Count(sizeHint, ChunkSize)*DigestSize)
+		d.spans = make([]byte, 0, Count(sizeHint, ChunkSize)*SpanSize)
 	}
 	return d
 }
@@ -48,7 +53,8 @@ func (d *Digester) Write(p []byte) (int, error) {
 
 // add takes a piece that fits in the current chunk.
 func (d *Digester) add(b []byte) {
-	if !d.hashing && !zeros.All(b) {
+	d.markData(b)
+	if !d.hashing && d.span[0] != d.span[1] {
 		d.hashing = true
 		zeros.Write(d.h, d.pos)
 	}
@@ -56,6 +62,23 @@ func (d *Digester) add(b []byte) {
 		d.h.Write(b)
 	}
 	d.pos += int64(len(b))
+}
+
+// markData widens the chunk's span by the units of b (at d.pos) that hold
+// data. Only the units past the span's end are looked at: once a unit
+// holds data, the units before it are inside the span anyway.
+func (d *Digester) markData(b []byte) {
+	for off := int64(0); off < int64(len(b)); {
+		u := int((d.pos + off) / SpanUnit)
+		end := min(int64(len(b)), int64(u+1)*SpanUnit-d.pos)
+		if (d.span[0] == d.span[1] || u >= d.span[1]) && !zeros.All(b[off:end]) {
+			if d.span[0] == d.span[1] {
+				d.span[0] = u
+			}
+			d.span[1] = u + 1
+		}
+		off = end
+	}
 }
 
 func (d *Digester) endChunk() {
@@ -68,7 +91,8 @@ func (d *Digester) endChunk() {
 	} else {
 		d.digests = append(d.digests, ZeroDigest(d.pos)...)
 	}
-	d.pos, d.hashing = 0, false
+	d.spans = AppendSpan(d.spans, d.span)
+	d.pos, d.hashing, d.span = 0, false, [2]int{}
 }
 
 // Sum ends a short last chunk and returns the stream's size and its raw
@@ -80,3 +104,7 @@ func (d *Digester) Sum() (int64, []byte) {
 	}
 	return d.size, d.digests
 }
+
+// Spans is every chunk's data span (AppendSpan's encoding, in order);
+// call it after Sum.
+func (d *Digester) Spans() []byte { return d.spans }

@@ -39,7 +39,10 @@ type ChunkReader interface {
 
 func (g *glance) Chunks(ctx context.Context, id string, max int64) (ChunkList, error) {
 	what := "chunk list of image " + id
-	resp, err := g.sc.Get(ctx, g.sc.ServiceURL("images", id, "cowdisk-chunks"), nil, &gophercloud.RequestOpts{
+	// With the data spans: a service that does not know the query answers
+	// the list alone, which works as well.
+	url := g.sc.ServiceURL("images", id, "cowdisk-chunks") + "?" + chunklist.SpansQuery
+	resp, err := g.sc.Get(ctx, url, nil, &gophercloud.RequestOpts{
 		KeepResponseBody: true, OkCodes: []int{http.StatusOK}})
 	if err != nil {
 		return ChunkList{}, translate(err, "get "+what)

@@ -27,7 +27,7 @@ const (
 	// chunkListBytes bounds the JSON of a list per chunk of the smallest
 	// size (a quoted 64-digit entry and a comma, with room for spacing),
 	// plus the fixed members.
-	chunkListBytesPerChunk = 72
+	chunkListBytesPerChunk = 88 // and its data span, "[lo,hi],"
 	chunkListBytesFixed    = 1024
 )
 
@@ -42,6 +42,19 @@ type chunkPlan struct {
 	size, chunkSize int64
 	digests         [][sha256.Size]byte
 	zero            []bool // the chunk's digest is that of all zero bytes
+	// data is each chunk's data span, [lo, hi) bytes within it, from the
+	// service's hints; nil without hints (every chunk is fetched whole).
+	data [][2]int
+}
+
+// dataSpan is the part of chunk i to fetch, [lo, hi) bytes within it:
+// the rest is zeros, or the chunk does not match its digest.
+func (p *chunkPlan) dataSpan(i int) (lo, hi int) {
+	_, n := p.span(i)
+	if p.data == nil {
+		return 0, n
+	}
+	return min(p.data[i][0], n), min(p.data[i][1], n)
 }
 
 // count is the number of chunks.
@@ -95,6 +108,10 @@ func checkChunkList(img Image, l imageclient.ChunkList) (*chunkPlan, error) {
 	if got := p.binding(strings.ToLower(img.HashValue)); got != strings.ToLower(img.ChunksBinding) {
 		return nil, refuse("the list hashes to %s, the record's %s is %s", got, imageclient.ChunksProperty, quoteBounded(img.ChunksBinding))
 	}
+	var err error
+	if p.data, err = checkSpans(l, n); err != nil {
+		return nil, refuse("%v", err)
+	}
 	full, last := zeroDigest(int(p.chunkSize)), zeroDigest(p.lastLen())
 	for i := range p.zero {
 		z := full
@@ -115,16 +132,38 @@ func (p *chunkPlan) binding(osHashValue string) string {
 	return chunklist.Binding(p.size, p.chunkSize, osHashValue, raw)
 }
 
-// dataBytes is what the transfer reads: the bytes of the non-zero chunks.
+// dataBytes is what the transfer reads: the data spans of the non-zero
+// chunks.
 func (p *chunkPlan) dataBytes() int64 {
 	var n int64
 	for i, z := range p.zero {
 		if !z {
-			_, k := p.span(i)
-			n += int64(k)
+			lo, hi := p.dataSpan(i)
+			n += int64(hi - lo)
 		}
 	}
 	return n
+}
+
+// checkSpans turns the list's data spans (hints: a lie only makes a chunk
+// fail its digest) into byte ranges, refusing ones no honest service sends.
+func checkSpans(l imageclient.ChunkList, n int64) ([][2]int, error) {
+	if l.Spans == nil && l.SpanUnit == 0 {
+		return nil, nil
+	}
+	u := l.SpanUnit
+	if u < 4096 || u > l.ChunkSize || u&(u-1) != 0 || int64(len(l.Spans)) != n {
+		return nil, fmt.Errorf("%d data spans of %d bytes for %d chunks of %d", len(l.Spans), u, n, l.ChunkSize)
+	}
+	units := int(l.ChunkSize / u)
+	out := make([][2]int, n)
+	for i, s := range l.Spans {
+		if s[0] < 0 || s[0] > s[1] || s[1] > units {
+			return nil, fmt.Errorf("chunk %d: data span %v is not within its %d units", i, s, units)
+		}
+		out[i] = [2]int{s[0] * int(u), s[1] * int(u)}
+	}
+	return out, nil
 }
 
 func (p *chunkPlan) lastLen() int {

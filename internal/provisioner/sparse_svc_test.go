@@ -36,6 +36,8 @@ type chunkService struct {
 type servedImage struct {
 	record string
 	list   imageclient.ChunkList
+	// spans are the list's data spans, sent when the node asks for them.
+	spans  [][2]int
 	data   []byte // what /file serves
 	noList bool   // the list endpoint answers 404 (another Glance)
 	// stallList sends half the list and waits for the node to hang up.
@@ -66,6 +68,27 @@ func chunkListOf(id string, data []byte) imageclient.ChunkList {
 	return l
 }
 
+// spansOf is the honest data spans of data: per chunk, its first to its
+// last 64 KiB unit holding a non-zero byte.
+func spansOf(data []byte) [][2]int {
+	const unit = 64 << 10
+	var out [][2]int
+	for off := 0; off < len(data); off += chunkSize {
+		c := data[off:min(off+chunkSize, len(data))]
+		sp := [2]int{}
+		for u := 0; u*unit < len(c); u++ {
+			if !bytes.Equal(c[u*unit:min((u+1)*unit, len(c))], make([]byte, min(unit, len(c)-u*unit))) {
+				if sp[0] == sp[1] {
+					sp[0] = u
+				}
+				sp[1] = u + 1
+			}
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
 // bindingOf computes the record property for l, as the spec says.
 func bindingOf(l imageclient.ChunkList) string {
 	h := sha256.New()
@@ -81,7 +104,7 @@ func bindingOf(l imageclient.ChunkList) string {
 // list. mod, when set, changes what is served afterwards.
 func (s *chunkService) serve(id, format string, data []byte, mod func(*servedImage)) {
 	l := chunkListOf(id, data)
-	si := &servedImage{list: l, data: data,
+	si := &servedImage{list: l, data: data, spans: spansOf(data),
 		record: record(id, format, data, map[string]any{imageclient.ChunksProperty: bindingOf(l)})}
 	if mod != nil {
 		mod(si)
@@ -114,7 +137,11 @@ func (s *chunkService) chunks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	b, _ := json.Marshal(si.list)
+	l := si.list
+	if r.URL.RawQuery == "spans=1" && si.spans != nil {
+		l.SpanUnit, l.Spans = 64<<10, si.spans
+	}
+	b, _ := json.Marshal(l)
 	if !si.stallList {
 		_, _ = w.Write(b)
 		return

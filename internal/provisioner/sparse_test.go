@@ -99,6 +99,45 @@ func TestSparseRaw(t *testing.T) {
 	}
 }
 
+// Data spans: of a chunk whose data sits inside it, only the data's 64 KiB
+// units come by range (the zeros around them are the node's), and the disk
+// is the image; a service without spans costs whole chunks, and is as good.
+func TestSparseRawSpans(t *testing.T) {
+	e := newClusterEnv(t)
+	data := make([]byte, 6*chunkSize+100)
+	copy(data[chunkSize+(1<<20):], bytes.Repeat([]byte("spans"), 40000)) // chunk 1, inside
+	copy(data[3*chunkSize-10:], bytes.Repeat([]byte{7}, 20))             // end of 2, start of 3
+	copy(data[6*chunkSize+50:], []byte("tail"))                          // the short last chunk
+	for _, c := range []struct {
+		name  string
+		spans bool
+		want  int64
+	}{
+		{"with spans", true, 4*65536 + 65536 + 65536 + 100}, // units 16-19 of chunk 1, one each side of 2|3, the tail
+		{"without spans", false, 3*chunkSize + 100},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newChunkService(t)
+			s.serve(askedID, "raw", data, func(si *servedImage) {
+				if !c.spans {
+					si.spans = nil
+				}
+			})
+			b := e.backend(t, s.source(t), nil)
+			d, err := b.Create(context.Background(), provisioner.Request{InstanceID: "sp-spans", ImageID: askedID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.readDisk(t, d.Pool, d.Image); !bytes.Equal(got[:len(data)], data) {
+				t.Fatalf("disk differs from the image")
+			}
+			if rb := s.rangeBytes.Load(); rb != c.want {
+				t.Fatalf("%d bytes by range, want %d", rb, c.want)
+			}
+		})
+	}
+}
+
 // A qcow2 is converted straight from the service through verified chunks;
 // the disk equals qemu-img's conversion of the same file.
 func TestSparseQCOW2(t *testing.T) {
@@ -237,6 +276,11 @@ func TestSparseHostile(t *testing.T) {
 				answerPartial(w, r, a+1, b+1, len(data), data[a+1:b+2], int(b-a+1))
 			}
 		}, "answered Content-Range"},
+		{"data span hiding data", "raw", data, func(si *servedImage) { si.spans[1] = [2]int{0, 32} },
+			"chunk 1 (bytes 4194304-8388607) does not match its SHA-256"},
+		{"data span past its chunk", "raw", data, func(si *servedImage) { si.spans[1] = [2]int{0, 65} },
+			"data span [0 65] is not within its 64 units"},
+		{"data spans for fewer chunks", "raw", data, func(si *servedImage) { si.spans = si.spans[1:] }, "data spans"},
 		{"range cut short", "raw", data, func(si *servedImage) {
 			si.answerRange = partial(func(d []byte, a, b int64) ([]byte, int) { return d[a : a+(b-a)/2], int(b - a + 1) })
 		}, "cut short"},

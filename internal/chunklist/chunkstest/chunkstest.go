@@ -28,6 +28,27 @@ func List(data []byte) []string {
 	return out
 }
 
+// Spans is the data span of every ChunkSize piece of data: its first to
+// one past its last 64 KiB unit that holds a non-zero byte ([0 0]: none).
+func Spans(data []byte) [][2]int {
+	const unit = 64 << 10
+	out := [][2]int{}
+	for off := 0; off < len(data); off += ChunkSize {
+		c := data[off:min(off+ChunkSize, len(data))]
+		sp := [2]int{}
+		for u := 0; u*unit < len(c); u++ {
+			if slices.ContainsFunc(c[u*unit:min((u+1)*unit, len(c))], func(b byte) bool { return b != 0 }) {
+				if sp == [2]int{} {
+					sp[0] = u
+				}
+				sp[1] = u + 1
+			}
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
 // Binding is SHA-256 of "cowdisk-chunks-v1\n<size>\n<chunk size>\n<os_hash_value>\n"
 // followed by the raw digests, in hex.
 func Binding(size int, osHash string, list []string) string {

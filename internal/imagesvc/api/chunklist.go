@@ -31,6 +31,12 @@ func (s *Server) chunkList(w http.ResponseWriter, r *http.Request, p auth.Princi
 		list, err = c.Digests, cerr
 		head = chunks.List{Version: chunks.Version, ImageID: img.ID, Size: *img.Size, ChunkSize: c.ChunkSize,
 			Algorithm: chunks.Algorithm, OSHashAlgo: "sha512", OSHashValue: *img.OSHashValue}
+		// Only to a node that asks: an older one decodes the list
+		// strictly and would refuse the extra members.
+		if sp := chunks.DecodeSpans(c.Spans); r.URL.RawQuery == chunks.SpansQuery && len(sp) > 0 &&
+			len(sp)*chunks.DigestSize == len(list) {
+			head.SpanUnit, head.Spans = chunks.SpanUnit, sp
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)

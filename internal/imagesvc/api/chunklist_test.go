@@ -3,13 +3,16 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
+	chunks "github.com/cowdisk/cowdisk/internal/chunklist"
 	"github.com/cowdisk/cowdisk/internal/chunklist/chunkstest"
 	"github.com/cowdisk/cowdisk/internal/errs"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
@@ -50,6 +53,20 @@ func (e *env) checkChunks(t *testing.T, token, id string, data []byte) {
 		t.Fatalf("chunk list: %d %q %.300s", code, h.Get("Content-Type"), body)
 	}
 	chunkstest.Check(t, id, data, img.Properties[chunkProp], []byte(body))
+	// The data spans go only to a node that asks (an older one decodes
+	// strictly), and are the spec's.
+	if strings.Contains(body, "data_spans") || strings.Contains(body, "span_unit") {
+		t.Fatalf("spans sent unasked: %.300s", body)
+	}
+	code, body, _ = e.do(t, "GET", "/v2/images/"+id+"/cowdisk-chunks?spans=1", token, "", nil)
+	var l chunks.List
+	if err := json.Unmarshal([]byte(body), &l); code != http.StatusOK || err != nil {
+		t.Fatalf("chunk list with spans: %d %v %.300s", code, err, body)
+	}
+	chunkstest.Check(t, id, data, img.Properties[chunkProp], []byte(body))
+	if want := chunkstest.Spans(data); len(data) > 0 && (l.SpanUnit != 64<<10 || !slices.Equal(l.Spans, want)) {
+		t.Fatalf("spans of %d bytes %v, want 65536 %v", l.SpanUnit, l.Spans, want)
+	}
 }
 
 // TestChunkListUpload: every upload records the spec's list and binding,

@@ -14,7 +14,7 @@ type digests struct {
 
 func digesterChunks(d *chunks.Digester) *catalog.Chunks {
 	_, list := d.Sum()
-	return &catalog.Chunks{ChunkSize: chunks.ChunkSize, Digests: list}
+	return &catalog.Chunks{ChunkSize: chunks.ChunkSize, Digests: list, Spans: d.Spans()}
 }
 
 // apply records the digests on the image being activated, in the same

@@ -81,6 +81,9 @@ type Image struct {
 type Chunks struct {
 	ChunkSize int64
 	Digests   []byte
+	// Spans are the chunks' data spans (chunklist.AppendSpan), hints the
+	// binding does not cover; nil for a list recorded without them.
+	Spans []byte
 }
 
 // Filter selects images for List. Empty strings do not filter.

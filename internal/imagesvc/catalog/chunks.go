@@ -24,17 +24,18 @@ func writeChunks(ctx context.Context, q querier, img Image) error {
 	if digests == nil {
 		digests = []byte{} // the column is NOT NULL; an empty image has no chunks
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO image_chunks (image_id, chunk_size, digests) VALUES (?, ?, ?)
-		ON CONFLICT (image_id) DO UPDATE SET chunk_size = excluded.chunk_size, digests = excluded.digests`,
-		img.ID, img.Chunks.ChunkSize, digests)
+	_, err := q.ExecContext(ctx, `INSERT INTO image_chunks (image_id, chunk_size, digests, spans) VALUES (?, ?, ?, ?)
+		ON CONFLICT (image_id) DO UPDATE SET chunk_size = excluded.chunk_size, digests = excluded.digests,
+		spans = excluded.spans`,
+		img.ID, img.Chunks.ChunkSize, digests, img.Chunks.Spans)
 	return err
 }
 
 // Chunks implements Catalog.
 func (s *SQLCatalog) Chunks(ctx context.Context, id string) (Chunks, error) {
 	var c Chunks
-	err := s.db.QueryRowContext(ctx, `SELECT chunk_size, digests FROM image_chunks WHERE image_id = ?`, id).
-		Scan(&c.ChunkSize, &c.Digests)
+	err := s.db.QueryRowContext(ctx, `SELECT chunk_size, digests, spans FROM image_chunks WHERE image_id = ?`, id).
+		Scan(&c.ChunkSize, &c.Digests, &c.Spans)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Chunks{}, fmt.Errorf("chunk list of image %s: %w", id, errs.ErrNotFound)
 	}

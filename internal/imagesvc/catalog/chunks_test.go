@@ -34,12 +34,16 @@ func testChunks(t *testing.T, open opener) {
 	for _, tc := range []struct {
 		id string
 		ch Chunks
-	}{{ids[0], Chunks{4 << 20, list}}, {ids[1], Chunks{4 << 20, nil}}} {
+	}{
+		{ids[0], Chunks{4 << 20, list, []byte{0, 0, 0, 64, 0, 3, 0, 9, 0, 0, 0, 0}}},
+		{ids[1], Chunks{4 << 20, nil, nil}}, // and a list without spans (recorded before them)
+	} {
 		if err := set(tc.id, &tc.ch, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := c.Chunks(ctx, tc.id); err != nil || got.ChunkSize != tc.ch.ChunkSize ||
-			!bytes.Equal(got.Digests, tc.ch.Digests) || len(got.Digests) != len(tc.ch.Digests) {
+			!bytes.Equal(got.Digests, tc.ch.Digests) || len(got.Digests) != len(tc.ch.Digests) ||
+			!bytes.Equal(got.Spans, tc.ch.Spans) || (got.Spans == nil) != (tc.ch.Spans == nil) {
 			t.Fatalf("%s: got %+v %v, want %+v", tc.id, got, err, tc.ch)
 		}
 	}

@@ -63,6 +63,9 @@ var pgMigrations = []string{
 		chunk_size BIGINT NOT NULL,
 		digests    BYTEA NOT NULL
 	);`,
+	// Data spans of chunk lists (chunklist.AppendSpan); NULL for lists
+	// recorded before them.
+	`ALTER TABLE image_chunks ADD COLUMN spans BYTEA;`,
 }
 
 // PoolOptions bound the PostgreSQL connection pool. Zero fields take the

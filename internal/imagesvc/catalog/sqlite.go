@@ -62,6 +62,9 @@ var migrations = []string{
 		chunk_size INTEGER NOT NULL,
 		digests    BLOB NOT NULL
 	);`,
+	// Data spans of chunk lists (chunklist.AppendSpan); NULL for lists
+	// recorded before them.
+	`ALTER TABLE image_chunks ADD COLUMN spans BLOB;`,
 }
 
 // OpenSQLite opens (creating if needed) the catalog file at path and brings
