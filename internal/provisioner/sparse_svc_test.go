@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowdisk/cowdisk/internal/chunklist/chunkstest"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
 )
@@ -68,27 +69,6 @@ func chunkListOf(id string, data []byte) imageclient.ChunkList {
 	return l
 }
 
-// spansOf is the honest data spans of data: per chunk, its first to its
-// last 64 KiB unit holding a non-zero byte.
-func spansOf(data []byte) [][2]int {
-	const unit = 64 << 10
-	var out [][2]int
-	for off := 0; off < len(data); off += chunkSize {
-		c := data[off:min(off+chunkSize, len(data))]
-		sp := [2]int{}
-		for u := 0; u*unit < len(c); u++ {
-			if !bytes.Equal(c[u*unit:min((u+1)*unit, len(c))], make([]byte, min(unit, len(c)-u*unit))) {
-				if sp[0] == sp[1] {
-					sp[0] = u
-				}
-				sp[1] = u + 1
-			}
-		}
-		out = append(out, sp)
-	}
-	return out
-}
-
 // bindingOf computes the record property for l, as the spec says.
 func bindingOf(l imageclient.ChunkList) string {
 	h := sha256.New()
@@ -104,7 +84,7 @@ func bindingOf(l imageclient.ChunkList) string {
 // list. mod, when set, changes what is served afterwards.
 func (s *chunkService) serve(id, format string, data []byte, mod func(*servedImage)) {
 	l := chunkListOf(id, data)
-	si := &servedImage{list: l, data: data, spans: spansOf(data),
+	si := &servedImage{list: l, data: data, spans: chunkstest.Spans(data),
 		record: record(id, format, data, map[string]any{imageclient.ChunksProperty: bindingOf(l)})}
 	if mod != nil {
 		mod(si)
