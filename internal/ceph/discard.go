@@ -11,9 +11,9 @@ import (
 // timeout too (cgo calls ignore ctx), so it runs in the background and the
 // caller answers now; otherwise the caller waits for it, a bounded while
 // (the cluster may have died after the cause). A name it cannot remove is
-// a temporary the reapers take. Background work is counted on the handle and Close waits for it, so
-// no cleanup outlives the handle it runs on (and none runs on a connection
-// that was shut down).
+// a temporary the reapers take. Background work is counted on the handle
+// and Close waits for it, so no cleanup outlives the handle it runs on (and
+// none runs on a connection that was shut down).
 
 // discardRemove retries a little for a watch that is going away, then trashes.
 var discardRemove = RemoveOptions{Retries: 3, Interval: time.Second, TrashAsLastResort: true}

@@ -81,7 +81,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Princip
 // "retry later" for a store that does not answer (its text, which names
 // pools, goes to the log), an internal error otherwise.
 func readFailed(r *http.Request, id string, err error) error {
-	if !authUnavailable(err) {
+	if !retryLater(err) {
 		return fmt.Errorf("read image %s: %w", id, err)
 	}
 	logger(r).Warn("image data unavailable", "image", id, "err", err)

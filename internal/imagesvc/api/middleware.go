@@ -92,7 +92,7 @@ func logger(r *http.Request) *slog.Logger {
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.cfg.Auth.Authenticate(r.Context(), r.Header.Get("X-Auth-Token"))
-		if err != nil && authUnavailable(err) {
+		if err != nil && retryLater(err) {
 			s.writeError(w, r, toldReason{fmt.Errorf("authentication unavailable, retry later: %w", err)})
 			return
 		}
@@ -121,8 +121,8 @@ func reasonTold(err error) bool {
 	return errors.As(err, &t)
 }
 
-// authUnavailable: the identity service could not say whether the token
-// is good.
-func authUnavailable(err error) bool {
+// retryLater: a service behind this one (identity, storage) did not
+// answer, so the caller should retry rather than change its request.
+func retryLater(err error) bool {
 	return errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrTimeout)
 }
