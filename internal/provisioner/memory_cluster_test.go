@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/cowdisk/cowdisk/internal/ceph"
 	"github.com/cowdisk/cowdisk/internal/imageclient"
 	"github.com/cowdisk/cowdisk/internal/provisioner"
+	"github.com/cowdisk/cowdisk/internal/provisioner/provtest"
 	"github.com/cowdisk/cowdisk/internal/testcluster"
 )
 
@@ -65,10 +67,15 @@ func TestFallbackMemoryBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A format only qemu-img converts: the whole stream to a staging file,
+	// then qemu-img in its own (limited) process; the agent's bound holds.
+	vmdk := filepath.Join(t.TempDir(), "img.vmdk")
+	provtest.Run(t, "qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", files.Raw, vmdk)
 	svc := fileService(t)
-	ids := map[string]string{"raw": svc.uploadFile(t, "raw", files.Raw), "qcow2": svc.uploadFile(t, "qcow2", files.QCOW2)}
+	ids := map[string]string{"raw": svc.uploadFile(t, "raw", files.Raw), "qcow2": svc.uploadFile(t, "qcow2", files.QCOW2),
+		"vmdk": svc.uploadFile(t, "vmdk", vmdk)}
 	for _, bound := range []uint64{provisioner.DefaultMaxMemory(provisioner.DefaultMaxFetches, 4<<20), 120 << 20} {
-		for _, path := range []string{"raw", "qcow2", "raw stream", "qcow2 stream"} {
+		for _, path := range []string{"raw", "qcow2", "raw stream", "qcow2 stream", "vmdk stream"} {
 			format, stream, _ := strings.Cut(path, " ")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
 			cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+ids[format],
