@@ -33,6 +33,8 @@ const (
 	memChildMax   = "COWDISK_MEMTEST_MAX" // bytes, as --max-memory
 	// memChildStream, when set, hides the service's chunk lists.
 	memChildStream = "COWDISK_MEMTEST_STREAM"
+	// memChildLocal, when set, makes the disk with the local backend.
+	memChildLocal = "COWDISK_MEMTEST_LOCAL"
 	// memChildPeak prefixes the child's VmHWM in MiB on its output.
 	memChildPeak = "COWDISK_MEMTEST_PEAK_MIB"
 	// memTestMiB sizes the image (default 256); a one-off run at 1-4 GiB
@@ -41,12 +43,13 @@ const (
 )
 
 // TestFallbackMemoryBounded: a node making the first disk of an image it
-// must download (raw and qcow2, 40% data) stays under the memory bound an
-// agent without --max-memory documents, and under a tighter --max-memory it
-// was given. The node runs in a child process
-// (this test binary again, configured as `serve node` configures itself), so
-// its peak resident set (getrusage's maxrss) is its own, not the image
-// service's or the test's.
+// must download (raw and qcow2, 40% data, by the sparse transfer and by the
+// whole stream; a vmdk, which qemu-img converts; raw and qcow2 into the
+// local backend) stays under the memory bound an agent without
+// --max-memory documents, and under a tighter --max-memory it was given.
+// The node runs in a child process (this test binary again, configured as
+// `serve node` configures itself), so its peak resident set (its own
+// VmHWM) is not the image service's or the test's.
 func TestFallbackMemoryBounded(t *testing.T) {
 	if os.Getenv(memChildURL) != "" {
 		max, err := strconv.ParseUint(os.Getenv(memChildMax), 10, 64)
@@ -75,11 +78,13 @@ func TestFallbackMemoryBounded(t *testing.T) {
 	ids := map[string]string{"raw": svc.uploadFile(t, "raw", files.Raw), "qcow2": svc.uploadFile(t, "qcow2", files.QCOW2),
 		"vmdk": svc.uploadFile(t, "vmdk", vmdk)}
 	for _, bound := range []uint64{provisioner.DefaultMaxMemory(provisioner.DefaultMaxFetches, 4<<20), 120 << 20} {
-		for _, path := range []string{"raw", "qcow2", "raw stream", "qcow2 stream", "vmdk stream"} {
-			format, stream, _ := strings.Cut(path, " ")
+		for _, path := range []string{"raw", "qcow2", "raw stream", "qcow2 stream", "vmdk stream", "local raw", "local qcow2"} {
+			rest, local := strings.CutPrefix(path, "local ")
+			format, stream, _ := strings.Cut(rest, " ")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
 			cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+ids[format],
-				memChildMax+"="+strconv.FormatUint(bound, 10), memChildStream+"="+stream)
+				memChildMax+"="+strconv.FormatUint(bound, 10), memChildStream+"="+stream,
+				memChildLocal+"="+map[bool]string{true: "1"}[local])
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: node process failed: %v\n%s", path, err, out)
@@ -134,7 +139,16 @@ func memChild(t *testing.T, url, id string, max uint64) {
 	if os.Getenv(memChildStream) != "" {
 		src = struct{ provisioner.ImageSource }{src} // no chunk lists: the whole-stream download
 	}
-	b, err := provisioner.NewRBD(provisioner.Ceph(c), src, rc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var b interface {
+		provisioner.Backend
+		Prune(context.Context) ([]string, error)
+	}
+	if os.Getenv(memChildLocal) != "" {
+		b, err = provisioner.NewLocal(src, provisioner.LocalConfig{Dir: t.TempDir()}, log)
+	} else {
+		b, err = provisioner.NewRBD(provisioner.Ceph(c), src, rc, log)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
