@@ -21,17 +21,22 @@ import (
 // owner did not record (a hostile image service once got a node to create
 // "base_x.tmp-hostC-1") is never touched.
 //
-// A record is one of two kinds:
+// A record is one of three kinds:
 //
-//	staged  a temporary name (Stage), removed by the reaper unconditionally;
-//	intent  a final name being made in place (Intent), removed by the
-//	        reaper only when its image lacks MetaComplete (a crash between
-//	        the clone and its metadata); a complete or absent image just
-//	        drops the record.
+//	staged    a temporary name (Stage), removed by the reaper unconditionally;
+//	intent    a final name being made in place (Intent), removed by the
+//	          reaper only when its image lacks MetaComplete (a crash between
+//	          the clone and its metadata); a complete or absent image just
+//	          drops the record;
+//	claim ID  a publish claim this owner holds (Publish), removed by the
+//	          reaper only while the claim is still image ID: the name is
+//	          every owner's, and a claim another owner made after ours went
+//	          must survive our reaper.
 const (
 	journalPrefix = "cowdisk_journal."
 	kindStaged    = "staged"
 	kindIntent    = "intent"
+	kindClaim     = "claim "
 )
 
 // MetaComplete is the image metadata key Complete writes, in one atomic
@@ -63,6 +68,34 @@ func (c *Cluster) Stage(ctx context.Context, pool, owner, final string) (string,
 // in place); the image counts only once Complete has marked it.
 func (c *Cluster) Intent(ctx context.Context, pool, owner, final string) error {
 	return c.record(ctx, pool, owner, final, kindIntent)
+}
+
+// recordClaim records the claim owner just created, with its image id.
+func (c *Cluster) recordClaim(ctx context.Context, pool, owner, claim string) error {
+	if err := checkOwner(owner); err != nil {
+		return err
+	}
+	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
+		id, err := imageID(io, claim)
+		if err == nil {
+			err = io.SetOmap(journalObject(owner), map[string][]byte{claim: []byte(kindClaim + id)})
+		}
+		return translate(err, "record "+claim+" in", journalSpec(pool, owner))
+	})
+}
+
+// claimIsStill reports whether pool/claim is still the image id (absent: no).
+func (c *Cluster) claimIsStill(ctx context.Context, pool, claim, id string) (bool, error) {
+	var same bool
+	err := c.withPool(ctx, pool, func(io *rados.IOContext) error {
+		cur, err := imageID(io, claim)
+		if isNotFound(err) {
+			return nil
+		}
+		same = cur == id
+		return translate(err, "read the id of", imageSpec(pool, claim))
+	})
+	return same, err
 }
 
 func (c *Cluster) record(ctx context.Context, pool, owner, name, kind string) error {
@@ -110,8 +143,8 @@ func (c *Cluster) Recorded(ctx context.Context, pool, owner, name string) (bool,
 	return ok, err
 }
 
-// Journal returns owner's records in pool: name -> kind ("staged" or
-// "intent"). A missing journal is empty.
+// Journal returns owner's records in pool: name -> kind ("staged",
+// "intent" or "claim <id>"). A missing journal is empty.
 func (c *Cluster) Journal(ctx context.Context, pool, owner string) (map[string]string, error) {
 	if err := checkOwner(owner); err != nil {
 		return nil, err

@@ -132,6 +132,48 @@ func TestReapRemovesOnlyRecorded(t *testing.T) {
 	}
 }
 
+// A publish claim left by a crash is its owner's reaper's to remove, but
+// only while it is still that owner's claim: once gone and made again by
+// another owner (the name is everyone's), the stale record is just dropped.
+func TestReapClaims(t *testing.T) {
+	ctx, c, _, vms := setup(t)
+	const owner, other = "jclaim1", "jclaim2"
+	dropJournalAtEnd(t, c, vms, owner)
+	dropJournalAtEnd(t, c, vms, other)
+	crashed, retaken := imageName(t, "_base1"), imageName(t, "_base2")
+	for _, final := range []string{crashed, retaken} {
+		if err := c.HoldClaim(ctx, vms, owner, final); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// retaken: our claim went (the crash came after its removal, before
+	// its record was settled) and another owner holds a new one.
+	theirs := ceph.ClaimName(retaken)
+	if err := c.Remove(ctx, vms, theirs, ceph.RemoveOptions{Retries: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.HoldClaim(ctx, vms, other, retaken); err != nil {
+		t.Fatal(err)
+	}
+	removeAtEnd(t, c, vms, theirs)
+	reaped, err := c.Reap(ctx, vms, owner, fastReap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{ceph.ClaimName(crashed)}; !slices.Equal(reaped, want) {
+		t.Fatalf("Reap removed %v, want %v", reaped, want)
+	}
+	if recs, err := c.Journal(ctx, vms, owner); err != nil || len(recs) != 0 {
+		t.Fatalf("journal after Reap: %v %v, want empty", recs, err)
+	}
+	if ok, err := c.Exists(ctx, vms, theirs, ""); err != nil || !ok {
+		t.Fatalf("the other owner's claim after our Reap: exists %v, %v", ok, err)
+	}
+	if err := c.Settle(ctx, vms, other, theirs); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A leftover still watched (a killed writer's watch not yet expired) is
 // retried, then trashed, and keeps its record until a later Reap purges it.
 func TestReapTrashesBusyThenPurges(t *testing.T) {
@@ -168,14 +210,15 @@ func TestPublishExclusiveRace(t *testing.T) {
 	final := imageName(t, "_base")
 	for round := range 5 {
 		var staged [2]string
+		owners := [2]string{"ra", "rb"}
 		for i := range staged {
-			staged[i] = ceph.StageName(final, "r"+string(rune('a'+i)))
+			staged[i] = ceph.StageName(final, owners[i])
 			newImage(t, ctx, c, vms, staged[i], mib)
 		}
 		var errsOf [2]error
 		var wg sync.WaitGroup
 		for i := range staged {
-			wg.Go(func() { errsOf[i] = c.Publish(ctx, vms, staged[i], final, true) })
+			wg.Go(func() { errsOf[i] = c.Publish(ctx, vms, staged[i], final, owners[i]) })
 		}
 		wg.Wait()
 		won := slices.IndexFunc(errsOf[:], func(err error) bool { return err == nil })

@@ -14,14 +14,17 @@ import (
 //
 // librbd's rename is not exclusive: two renames onto one name at once both
 // succeed and leave the pool inconsistent (TestClusterTwoNodesOneBase caught
-// it); its create is. So where owners can race for final (exclusive: a base
-// every node may make), the publisher first creates ClaimName(final) and
-// renames only while it holds that claim and final is still absent; a loser
-// gets errs.ErrExists. Where final has one writer (a disk, under the
-// provisioner's disk lock; an upload, claimed in the catalog) a plain rename
-// is exact and one round trip.
-func (c *Cluster) Publish(ctx context.Context, pool, staged, final string, exclusive bool) (err error) {
-	if !exclusive {
+// it); its create is. So where owners can race for final (a base every node
+// may make: claimant is the publishing owner), the publisher first creates
+// ClaimName(final) and renames only while it holds that claim and final is
+// still absent; a loser gets errs.ErrExists. The claim is recorded in the
+// claimant's journal with its image id right after it is made, so a crash
+// while holding it leaves nothing the claimant's reaper does not remove
+// (but for the one write between the create and the record). Where final has one writer
+// (claimant "": a disk, under the provisioner's disk lock; an upload,
+// claimed in the catalog) a plain rename is exact and one round trip.
+func (c *Cluster) Publish(ctx context.Context, pool, staged, final, claimant string) (err error) {
+	if claimant == "" {
 		return c.Rename(ctx, pool, staged, final)
 	}
 	claim := ClaimName(final)
@@ -31,7 +34,11 @@ func (c *Cluster) Publish(ctx context.Context, pool, staged, final string, exclu
 		}
 		return err
 	}
-	defer func() { c.Discard(ctx, pool, claim, err) }()
+	if err := c.recordClaim(ctx, pool, claimant, claim); err != nil {
+		c.Discard(ctx, pool, claim, err)
+		return err
+	}
+	defer func() { c.DiscardRecorded(ctx, pool, claimant, claim, err) }()
 	// final may have been published between the caller's look and our claim.
 	if ok, err := c.Exists(ctx, pool, final, ""); err != nil || ok {
 		if err != nil {

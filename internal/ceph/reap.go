@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cowdisk/cowdisk/internal/backoff"
@@ -96,6 +97,11 @@ func (c *Cluster) Reap(ctx context.Context, pool, owner string, o ReapOptions) (
 // complete; a nil error means its record may go.
 func (c *Cluster) reapOne(ctx context.Context, pool, name, kind string, last bool,
 	hold func(context.Context, string) (func(), error)) (removed bool, err error) {
+	if id, ok := strings.CutPrefix(kind, kindClaim); ok {
+		if mine, err := c.claimIsStill(ctx, pool, name, id); err != nil || !mine {
+			return false, err // gone, or another owner's claim now
+		}
+	}
 	if kind == kindIntent {
 		if hold != nil {
 			release, err := hold(ctx, name)

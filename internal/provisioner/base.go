@@ -52,7 +52,7 @@ func (b *RBD) ensureBase(ctx context.Context, img Image) (ceph.SnapRef, error) {
 		if lost {
 			if waited >= publishWait {
 				return ceph.SnapRef{}, fmt.Errorf("base %s/%s: claimed by another node but not published within %v "+
-					"(a node that crashed while publishing leaves %s: remove it once no node is publishing): %w", pool, name, publishWait, ceph.ClaimName(name), errs.ErrBusy)
+					"(a node that crashed while publishing leaves %s until its agent restarts and reaps it; if that node is gone, remove it by hand): %w", pool, name, publishWait, ceph.ClaimName(name), errs.ErrBusy)
 			}
 			if err := backoff.Sleep(ctx, publishPoll); err != nil {
 				return ceph.SnapRef{}, err
@@ -89,7 +89,7 @@ func (b *RBD) makeBase(ctx context.Context, img Image, ref ceph.SnapRef) (lost b
 	}
 	err = b.c.CreateSnapshot(ctx, ref.Pool, tmp, ref.Snap)
 	if err == nil {
-		err = b.c.Publish(ctx, ref.Pool, tmp, ref.Image, true)
+		err = b.c.Publish(ctx, ref.Pool, tmp, ref.Image, b.cfg.Node)
 	}
 	if err == nil {
 		b.settle(ctx, tmp)

@@ -50,7 +50,7 @@ type stager interface {
 	// Complete grows a disk (grow 0: not) and writes its metadata with
 	// its completion marker in one atomic write.
 	Complete(ctx context.Context, pool, name string, grow uint64, kv map[string]string) error
-	Publish(ctx context.Context, pool, staged, final string, exclusive bool) error
+	Publish(ctx context.Context, pool, staged, final, claimant string) error
 	// DiscardRecorded removes what a failed step made (in the background,
 	// owned and drained by the cluster, when the cluster stalled) and
 	// settles its record once it is gone.

@@ -80,7 +80,7 @@ func (f *fakeCluster) Complete(ctx context.Context, pool, name string, grow uint
 }
 
 // Publish renames under the fake's lock, which makes it exclusive anyway.
-func (f *fakeCluster) Publish(ctx context.Context, pool, staged, final string, _ bool) error {
+func (f *fakeCluster) Publish(ctx context.Context, pool, staged, final, _ string) error {
 	f.mu.Lock()
 	f.record("publish " + pool + "/" + final)
 	f.mu.Unlock()

@@ -352,7 +352,7 @@ func (b *RBD) publishStaged(ctx context.Context, tmp string, grow uint64, req Re
 	err := b.c.Complete(ctx, b.cfg.VMsPool, tmp, grow, diskMeta(req, method))
 	mark(ctx, StepResize)
 	if err == nil {
-		err = b.c.Publish(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name), false)
+		err = b.c.Publish(ctx, b.cfg.VMsPool, tmp, diskImageName(req.InstanceID, req.Name), "")
 	}
 	if err != nil {
 		b.cleanup(ctx, tmp, err)

@@ -186,7 +186,7 @@ func (s *Store) stage(ctx context.Context, id string, r io.Reader, size int64, t
 	if err != nil {
 		return res, err
 	}
-	if err := s.c.Publish(ctx, s.cfg.Pool, tmp, id, false); err != nil {
+	if err := s.c.Publish(ctx, s.cfg.Pool, tmp, id, ""); err != nil {
 		s.c.Discard(ctx, s.cfg.Pool, tmp, err)
 		return res, err
 	}
