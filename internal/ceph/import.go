@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/cowdisk/cowdisk/internal/bufpool"
 	"github.com/cowdisk/cowdisk/internal/errs"
@@ -101,19 +99,8 @@ func Stalled(err error) bool {
 	if !errors.As(err, &ce) {
 		return false
 	}
-	switch syscall.Errno(-ce.ErrorCode()) {
-	case syscall.ETIMEDOUT, syscall.ENOTCONN, syscall.ESHUTDOWN, syscall.ECONNREFUSED, syscall.EHOSTUNREACH:
-		return true
-	}
-	return false
-}
-
-// abortLogged aborts w in the background after a stalled import.
-func abortLogged(w *ImageWriter) {
-	if err := w.Abort(context.Background()); err != nil {
-		slog.Warn("ceph: removal of a temporary image failed; the reaper will take it",
-			"image", w.spec(), "err", err)
-	}
+	s := sentinelFor(ce.ErrorCode()) // the errnos translate maps to these
+	return s == errs.ErrTimeout || s == errs.ErrUnavailable
 }
 
 // chunk is one buffer in flight. It goes back to the free list once the

@@ -166,7 +166,12 @@ func (w *ImageWriter) Abort(context.Context) error {
 // Discard aborts the writer after a failed write or conversion with cause:
 // now, or in the background when cause is a stall (see Cluster.Discard).
 func (w *ImageWriter) Discard(cause error) {
-	w.c.afterFailure(context.Background(), cause, w.spec(), func() { abortLogged(w) })
+	w.c.afterFailure(context.Background(), cause, w.spec(), func() {
+		if err := w.Abort(context.Background()); err != nil {
+			slog.Warn("ceph: removal of a temporary image failed; the reaper will take it",
+				"image", w.spec(), "err", err)
+		}
+	})
 }
 
 // close closes the image handle once; later writes fail cleanly.
