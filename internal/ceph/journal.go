@@ -13,7 +13,8 @@ import (
 )
 
 // The staging journal: every name an owner (a node, a replica) is about to
-// create in a pool is recorded, BEFORE the image is created, in the omap of
+// create in a pool is recorded, BEFORE the image is created (a publish
+// claim: just after, with its id), in the omap of
 // one RADOS object per owner, and the record is dropped once the image is
 // published or removed. After a crash the owner's reaper (Reap) removes
 // exactly the recorded names, so a leftover is found by record, never
@@ -72,30 +73,29 @@ func (c *Cluster) Intent(ctx context.Context, pool, owner, final string) error {
 
 // recordClaim records the claim owner just created, with its image id.
 func (c *Cluster) recordClaim(ctx context.Context, pool, owner, claim string) error {
-	if err := checkOwner(owner); err != nil {
+	id, err := c.idOf(ctx, pool, claim)
+	if err != nil {
 		return err
 	}
-	return c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		id, err := imageID(io, claim)
-		if err == nil {
-			err = io.SetOmap(journalObject(owner), map[string][]byte{claim: []byte(kindClaim + id)})
-		}
-		return translate(err, "record "+claim+" in", journalSpec(pool, owner))
-	})
+	return c.record(ctx, pool, owner, claim, kindClaim+id)
 }
 
 // claimIsStill reports whether pool/claim is still the image id (absent: no).
 func (c *Cluster) claimIsStill(ctx context.Context, pool, claim, id string) (bool, error) {
-	var same bool
-	err := c.withPool(ctx, pool, func(io *rados.IOContext) error {
-		cur, err := imageID(io, claim)
-		if isNotFound(err) {
-			return nil
-		}
-		same = cur == id
-		return translate(err, "read the id of", imageSpec(pool, claim))
+	cur, err := c.idOf(ctx, pool, claim)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return cur == id, err
+}
+
+// idOf is the image id of pool/name.
+func (c *Cluster) idOf(ctx context.Context, pool, name string) (id string, err error) {
+	err = c.withPool(ctx, pool, func(io *rados.IOContext) error {
+		id, err = imageID(io, name)
+		return translate(err, "read the id of", imageSpec(pool, name))
 	})
-	return same, err
+	return id, err
 }
 
 func (c *Cluster) record(ctx context.Context, pool, owner, name, kind string) error {
@@ -123,7 +123,7 @@ func (c *Cluster) Settle(ctx context.Context, pool, owner string, names ...strin
 	})
 }
 
-// Recorded tells whether owner's journal in pool records name (of either
+// Recorded tells whether owner's journal in pool records name (of any
 // kind).
 func (c *Cluster) Recorded(ctx context.Context, pool, owner, name string) (bool, error) {
 	if err := checkOwner(owner); err != nil {

@@ -37,9 +37,10 @@ func (o ReapOptions) withDefaults() ReapOptions {
 }
 
 // Reap removes what owner's journal in pool records and a crash left: every
-// staged name, and every intent whose image is incomplete (no
-// MetaComplete). An intent whose image is complete or absent just drops its
-// record. No unrecorded image is ever touched. It returns the names it
+// staged name, every intent whose image is incomplete (no MetaComplete),
+// and every publish claim still holding its recorded id. An intent whose
+// image is complete or absent, or a claim gone or made again by another
+// owner, just drops its record. No unrecorded image is ever touched. It returns the names it
 // removed, and every failure joined.
 //
 // A leftover of a killed process may still carry that process's watch until

@@ -137,7 +137,8 @@ func (b *RBD) DeleteInstance(ctx context.Context, instanceID string) error {
 
 // Reap removes what this node's journal records and a crash left in the
 // vms pool (ceph.Reap: staged bases and imports, disks whose clone was cut
-// short before their completion marker) and purges them from the trash. No
+// short before their completion marker, a base's publish claim still held)
+// and purges them from the trash. No
 // name this node did not record is touched, whatever it is called. Each
 // disk intent is looked at under the disk's lock, so a create of the same
 // disk meanwhile is not raced. It returns the names it removed, and every
