@@ -78,14 +78,15 @@ func fetchSparse(ctx context.Context, e sparseEnv, img Image, target sparseTarge
 		return 0, err != nil, err
 	}
 	e.stats.Downloads.Add(1)
-	e.stats.BytesToDownload.Add(plan.dataBytes())
+	dataBytes := plan.dataBytes()
+	e.stats.BytesToDownload.Add(dataBytes)
 	start := time.Now()
 	size, err = e.toRaw(ctx, img, newChunkFetcher(ctx, src, plan, stall, e.stats), target)
 	if err != nil {
 		return 0, true, boundErr(ctx, err)
 	}
 	e.log.InfoContext(ctx, "image fetched to raw by sparse transfer", "image_id", img.ID, "format", img.DiskFormat,
-		"chunks", plan.count(), "data_bytes", plan.dataBytes(), "virtual_size", size, "took", time.Since(start))
+		"chunks", plan.count(), "data_bytes", dataBytes, "virtual_size", size, "took", time.Since(start))
 	return size, true, nil
 }
 
@@ -139,7 +140,7 @@ func (e sparseEnv) toRaw(ctx context.Context, img Image, f *chunkFetcher, target
 	if isRawFormat(img.DiskFormat) {
 		size := uint64(f.plan.size)
 		return size, target(size, func(w io.WriterAt) (uint64, error) {
-			return writeChunks(ctx, f, ra, haltingWriterAt{w, f.stall}, workers)
+			return writeChunks(ctx, f, ra, w, workers) // its workers halt the watchdog on any failure
 		})
 	}
 	limit := e.bounds.expansionLimit(f.plan.size)
@@ -194,10 +195,7 @@ func writeChunks(ctx context.Context, f *chunkFetcher, ra *chunkReaderAt, w io.W
 	for _, s := range sums {
 		total += s
 	}
-	if err := context.Cause(ctx); err != nil {
-		return total, err
-	}
-	return total, nil
+	return total, context.Cause(ctx)
 }
 
 // writeChunk fetches (or takes from ra), verifies and writes chunk i.

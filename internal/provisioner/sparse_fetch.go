@@ -95,7 +95,8 @@ func (p progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// haltingWriterAt halts the transfer's watchdog when a write fails.
+// haltingWriterAt halts the transfer's watchdog when a write fails (the
+// qcow2 conversion's writers; the raw path's workers halt it themselves).
 type haltingWriterAt struct {
 	w     io.WriterAt
 	stall *watchdog

@@ -18,9 +18,12 @@ type watchdog struct {
 	halted atomic.Bool
 }
 
+// reset rearms the watchdog, unless it was halted: checked after the
+// rearm, so a halt racing with it still ends with the timer stopped.
 func (w *watchdog) reset() {
-	if !w.halted.Load() {
-		w.t.Reset(w.d)
+	w.t.Reset(w.d)
+	if w.halted.Load() {
+		w.t.Stop()
 	}
 }
 
