@@ -47,14 +47,14 @@ func (c *Cluster) DiscardRecorded(ctx context.Context, pool, owner, name string,
 	c.afterFailure(ctx, cause, imageSpec(pool, name), run)
 }
 
-// discardWait is how long a caller waits for a cleanup whose cause does not
+// DiscardWait is how long a caller waits for a cleanup whose cause does not
 // say the cluster stalled: a healthy cluster removes an image well within
 // it, so the answer comes with the pool clean; a cluster that stopped
 // answering after the cause does not hold the answer for its OSD timeout.
-const discardWait = 5 * time.Second
+const DiscardWait = 5 * time.Second
 
 // afterFailure runs cleanup, of what on c, after a step failed with cause:
-// counted in the background, waited for up to discardWait, or not at all
+// counted in the background, waited for up to DiscardWait, or not at all
 // when cause is a stall.
 func (c *Cluster) afterFailure(ctx context.Context, cause error, what string, cleanup func()) {
 	done := make(chan struct{})
@@ -65,12 +65,12 @@ func (c *Cluster) afterFailure(ctx context.Context, cause error, what string, cl
 	if Stalled(cause) {
 		return
 	}
-	t := time.NewTimer(discardWait)
+	t := time.NewTimer(DiscardWait)
 	defer t.Stop()
 	select {
 	case <-done:
 	case <-t.C:
-		slog.WarnContext(ctx, "ceph: cleanup is slow; it goes on in the background", "image", what, "waited", discardWait)
+		slog.WarnContext(ctx, "ceph: cleanup is slow; it goes on in the background", "image", what, "waited", DiscardWait)
 	}
 }
 

@@ -80,13 +80,9 @@ func SerializeAllOpens() func() {
 // SerializedOpens counts the opens and clones that took the open lock.
 func SerializedOpens() int64 { return gate.serialized.Load() }
 
-// HoldClaim makes the publish claim of final in pool as Publish does
-// (created, then recorded in owner's journal with its id) and stops there:
-// the state a crash while publishing leaves.
+// HoldClaim takes the publish claim of final in pool as Publish does and
+// stops there: the state a crash while publishing leaves.
 func (c *Cluster) HoldClaim(ctx context.Context, pool, owner, final string) error {
-	claim := ClaimName(final)
-	if err := c.CreateImage(ctx, pool, claim, 0, ImageOptions{}); err != nil {
-		return err
-	}
-	return c.recordClaim(ctx, pool, owner, claim)
+	_, err := c.takeClaim(ctx, pool, owner, final)
+	return err
 }

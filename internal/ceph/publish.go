@@ -27,15 +27,8 @@ func (c *Cluster) Publish(ctx context.Context, pool, staged, final, claimant str
 	if claimant == "" {
 		return c.Rename(ctx, pool, staged, final)
 	}
-	claim := ClaimName(final)
-	if err := c.CreateImage(ctx, pool, claim, 0, ImageOptions{}); err != nil {
-		if errors.Is(err, errs.ErrExists) {
-			return fmt.Errorf("ceph: publish %s: another owner is publishing it: %w", imageSpec(pool, final), err)
-		}
-		return err
-	}
-	if err := c.recordClaim(ctx, pool, claimant, claim); err != nil {
-		c.Discard(ctx, pool, claim, err)
+	claim, err := c.takeClaim(ctx, pool, claimant, final)
+	if err != nil {
 		return err
 	}
 	defer func() { c.DiscardRecorded(ctx, pool, claimant, claim, err) }()
@@ -47,4 +40,21 @@ func (c *Cluster) Publish(ctx context.Context, pool, staged, final, claimant str
 		return fmt.Errorf("ceph: publish %s: %w", imageSpec(pool, final), errs.ErrExists)
 	}
 	return c.Rename(ctx, pool, staged, final)
+}
+
+// takeClaim creates final's claim and records it in claimant's journal
+// with its id (a claim it cannot record goes at once).
+func (c *Cluster) takeClaim(ctx context.Context, pool, claimant, final string) (string, error) {
+	claim := ClaimName(final)
+	if err := c.CreateImage(ctx, pool, claim, 0, ImageOptions{}); err != nil {
+		if errors.Is(err, errs.ErrExists) {
+			return "", fmt.Errorf("ceph: publish %s: another owner is publishing it: %w", imageSpec(pool, final), err)
+		}
+		return "", err
+	}
+	if err := c.recordClaim(ctx, pool, claimant, claim); err != nil {
+		c.Discard(ctx, pool, claim, err)
+		return "", err
+	}
+	return claim, nil
 }

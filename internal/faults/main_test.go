@@ -25,8 +25,8 @@ const (
 	// service round trip and a loaded 2-core CI machine.
 	slack = 8 * time.Second
 	// cleanupWait is how long the agent waits for the cleanup after a
-	// failure Ceph did not cause (internal/ceph discardWait).
-	cleanupWait = 5 * time.Second
+	// failure Ceph did not cause.
+	cleanupWait = ceph.DiscardWait
 )
 
 // suite is what TestMain finds: the cluster and the binary under test.
