@@ -16,11 +16,11 @@ import (
 type Digester struct {
 	h       hash.Hash
 	pos     int64 // bytes of the current chunk seen so far
-	hashing bool  // the current chunk has data: h holds its bytes
 	size    int64
 	digests []byte
 	// span is the current chunk's data span in SpanUnits: first and one
-	// past the last unit holding a non-zero byte (lo == hi: none yet).
+	// past the last unit holding a non-zero byte ([0 0]: none yet, and
+	// then nothing is hashed; once it has data, h holds all its bytes).
 	span  [2]int
 	spans []byte // SpanSize bytes per chunk (EncodeSpan)
 }
@@ -53,16 +53,19 @@ func (d *Digester) Write(p []byte) (int, error) {
 
 // add takes a piece that fits in the current chunk.
 func (d *Digester) add(b []byte) {
+	had := d.hasData()
 	d.markData(b)
-	if !d.hashing && d.span[0] != d.span[1] {
-		d.hashing = true
+	if !had && d.hasData() { // the zeros before it go to the hash now
 		zeros.Write(d.h, d.pos)
 	}
-	if d.hashing {
+	if d.hasData() {
 		d.h.Write(b)
 	}
 	d.pos += int64(len(b))
 }
+
+// hasData: a unit of the current chunk so far holds a non-zero byte.
+func (d *Digester) hasData() bool { return d.span[1] != 0 }
 
 // markData widens the chunk's span by the units of b (at d.pos) that hold
 // data. Only the units past the span's end are looked at: once a unit
@@ -71,8 +74,8 @@ func (d *Digester) markData(b []byte) {
 	for off := int64(0); off < int64(len(b)); {
 		u := int((d.pos + off) / SpanUnit)
 		end := min(int64(len(b)), int64(u+1)*SpanUnit-d.pos)
-		if (d.span[0] == d.span[1] || u >= d.span[1]) && !zeros.All(b[off:end]) {
-			if d.span[0] == d.span[1] {
+		if u >= d.span[1] && !zeros.All(b[off:end]) {
+			if !d.hasData() {
 				d.span[0] = u
 			}
 			d.span[1] = u + 1
@@ -82,7 +85,7 @@ func (d *Digester) markData(b []byte) {
 }
 
 func (d *Digester) endChunk() {
-	if d.hashing {
+	if d.hasData() {
 		d.digests = d.h.Sum(d.digests)
 		d.h.Reset()
 	} else if d.pos == ChunkSize {
@@ -92,7 +95,7 @@ func (d *Digester) endChunk() {
 		d.digests = append(d.digests, ZeroDigest(d.pos)...)
 	}
 	d.spans = AppendSpan(d.spans, d.span)
-	d.pos, d.hashing, d.span = 0, false, [2]int{}
+	d.pos, d.span = 0, [2]int{}
 }
 
 // Sum ends a short last chunk and returns the stream's size and its raw
