@@ -33,9 +33,10 @@ func (s *Server) chunkList(w http.ResponseWriter, r *http.Request, p auth.Princi
 			Algorithm: chunks.Algorithm, OSHashAlgo: "sha512", OSHashValue: *img.OSHashValue}
 		// Only to a node that asks: an older one decodes the list
 		// strictly and would refuse the extra members.
-		if sp := chunks.DecodeSpans(c.Spans); r.URL.RawQuery == chunks.SpansQuery && len(sp) > 0 &&
-			len(sp)*chunks.DigestSize == len(list) {
-			head.SpanUnit, head.Spans = chunks.SpanUnit, sp
+		if r.URL.RawQuery == chunks.SpansQuery {
+			if sp := chunks.DecodeSpans(c.Spans); len(sp) > 0 && len(sp)*chunks.DigestSize == len(list) {
+				head.SpanUnit, head.Spans = chunks.SpanUnit, sp
+			}
 		}
 	}
 	if err != nil {
