@@ -27,6 +27,7 @@ type readers struct {
 
 // shared is one open snapshot and how many Open results use it.
 type shared struct {
+	key   string // its entry in readers.open while not gone
 	src   source
 	refs  int
 	gone  bool // out of the set: the last release closes it
@@ -79,7 +80,7 @@ func (rs *readers) share(key string, src source) *handle {
 		if rs.open == nil {
 			rs.open = map[string]*shared{}
 		}
-		sh = &shared{src: src}
+		sh = &shared{key: key, src: src}
 		rs.open[key] = sh
 	}
 	if sh.timer != nil {
@@ -110,11 +111,7 @@ func (rs *readers) expire(sh *shared) {
 	if sh.refs > 0 || sh.gone {
 		return
 	}
-	for k, v := range rs.open {
-		if v == sh {
-			delete(rs.open, k)
-		}
-	}
+	delete(rs.open, sh.key) // not gone: still its entry
 	sh.gone = true
 	sh.src.Close()
 }
