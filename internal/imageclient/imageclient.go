@@ -196,8 +196,8 @@ func translate(err error, what string) error {
 	var ue gophercloud.ErrUnexpectedResponseCode
 	switch {
 	case errors.Is(err, context.Canceled):
-		// Our caller gave up: the service is not to blame, and the
-		// cleanup behind it need not treat anything as down.
+		// Our caller gave up: the service is not to blame, so not
+		// ErrUnavailable (no 503 from the agent, "canceled" in the CLI).
 		return fmt.Errorf("%s: %w", what, err)
 	case !errors.As(err, &ue):
 		return fmt.Errorf("%s: %w: %w", what, errs.ErrUnavailable, err)
