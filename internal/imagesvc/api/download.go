@@ -64,7 +64,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Princip
 		// Nothing was sent: the client gets the store's failure (503
 		// when Ceph does not answer), not a body cut short it could only
 		// take for a lie.
-		for _, h := range []string{"Content-Length", "Content-Range", "Accept-Ranges", "Content-Type"} {
+		// (writeError sets its own Content-Type and Content-Length.)
+		for _, h := range []string{"Content-Range", "Accept-Ranges"} {
 			w.Header().Del(h)
 		}
 		s.writeError(w, r, readFailed(r, img.ID, src.err))
