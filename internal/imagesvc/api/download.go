@@ -65,7 +65,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p auth.Princip
 		// when Ceph does not answer), not a body cut short it could only
 		// take for a lie.
 		// (writeError sets its own Content-Type and Content-Length.)
-		for _, h := range []string{"Content-Range", "Accept-Ranges"} {
+		for _, h := range []string{"Content-Range", "Accept-Ranges", "Content-MD5"} {
 			w.Header().Del(h)
 		}
 		s.writeError(w, r, readFailed(r, img.ID, src.err))

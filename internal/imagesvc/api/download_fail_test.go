@@ -77,6 +77,12 @@ func TestDownloadStoreFails(t *testing.T) {
 			if err != nil || !contains(string(body), "503 Service Unavailable") || !contains(string(body), id+": its data cannot be read now") {
 				t.Fatalf("body %q err %v: want Glance's error body for 503 naming the image", body, err)
 			}
+			// Nothing of the image's headers on the error.
+			for _, h := range []string{"Content-MD5", "Content-Range", "Accept-Ranges"} {
+				if v := resp.Header.Get(h); v != "" {
+					t.Errorf("%s: %q on the error answer", h, v)
+				}
+			}
 		})
 	}
 }
