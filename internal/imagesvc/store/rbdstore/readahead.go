@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cowdisk/cowdisk/internal/bufpool"
 	"github.com/cowdisk/cowdisk/internal/imagesvc/store"
 )
 
@@ -37,35 +38,24 @@ type readahead struct {
 
 var _ store.Windowed = (*readahead)(nil)
 
-// fetch is one block being read or read. Its buffer is pooled: it goes
+// fetch is one block being read or read. Its buffer comes from bufpool
+// (without it every download allocates, zeroes and later collects an
+// object-sized buffer per block, a tenth of a download's CPU) and goes
 // back when the last holder lets go (the window, the read in flight, and
 // each ReadAt copying out of it), so a reader never sees a reused buffer.
 type fetch struct {
 	done chan struct{}
 	from int64 // offset of buf[0] in the source
-	buf  *[]byte
+	buf  []byte
 	n    int
 	err  error
 	refs atomic.Int32
 }
 
-func (f *fetch) release(block int64) {
+func (f *fetch) release() {
 	if f.refs.Add(-1) == 0 {
-		pool(block).Put(f.buf)
+		bufpool.Put(f.buf)
 	}
-}
-
-// bufPools hold read-ahead buffers by block size: without them every
-// download allocates, zeroes and later collects an object-sized buffer
-// per block, a tenth of a download's CPU.
-var bufPools sync.Map // int64 -> *sync.Pool
-
-func pool(block int64) *sync.Pool {
-	if p, ok := bufPools.Load(block); ok {
-		return p.(*sync.Pool)
-	}
-	p, _ := bufPools.LoadOrStore(block, &sync.Pool{New: func() any { b := make([]byte, block); return &b }})
-	return p.(*sync.Pool)
 }
 
 func newReadahead(src source, block, depth int) *readahead {
@@ -88,7 +78,7 @@ func (r *readahead) Close() error {
 	r.mu.Lock()
 	for k, f := range r.blocks {
 		delete(r.blocks, k)
-		f.release(r.block)
+		f.release()
 	}
 	r.mu.Unlock()
 	return r.src.Close()
@@ -108,20 +98,20 @@ func (r *readahead) get(idx int64) *fetch {
 	for k := range r.blocks {
 		if f := r.blocks[k]; k < idx || k >= idx+r.depth {
 			delete(r.blocks, k)
-			f.release(r.block)
+			f.release()
 		}
 	}
 	nblocks := (r.hi + r.block - 1) / r.block
 	for k := idx; k < min(idx+ahead, nblocks); k++ {
 		if r.blocks[k] == nil {
 			from, to := max(k*r.block, r.lo), min((k+1)*r.block, r.hi)
-			f := &fetch{done: make(chan struct{}), from: from, buf: pool(r.block).Get().(*[]byte)}
+			f := &fetch{done: make(chan struct{}), from: from, buf: bufpool.Get(int(r.block))}
 			f.refs.Store(2) // the window's and the read's
 			r.blocks[k] = f
 			r.wg.Go(func() {
-				defer f.release(r.block)
+				defer f.release()
 				defer close(f.done)
-				f.n, f.err = r.src.ReadAt((*f.buf)[:to-from], from)
+				f.n, f.err = r.src.ReadAt(f.buf[:to-from], from)
 				if f.err == io.EOF {
 					f.err = nil
 				}
@@ -158,7 +148,7 @@ func (r *readahead) ReadAt(p []byte, off int64) (int, error) {
 // copyOut copies what the block holding off has from off on into p.
 func (r *readahead) copyOut(p []byte, off int64) (int, error) {
 	f := r.get(off / r.block)
-	defer f.release(r.block)
+	defer f.release()
 	<-f.done
 	if f.err != nil {
 		return 0, f.err
@@ -167,7 +157,7 @@ func (r *readahead) copyOut(p []byte, off int64) (int, error) {
 	if start >= f.n {
 		return 0, io.ErrUnexpectedEOF // the source was shorter than its Size
 	}
-	return copy(p, (*f.buf)[start:f.n]), nil
+	return copy(p, f.buf[start:f.n]), nil
 }
 
 // direct reads outside the window straight from the source.
