@@ -90,6 +90,15 @@ func (e *env) client(token string) *gophercloud.ServiceClient {
 // do sends a raw request and returns status and body.
 func (e *env) do(t *testing.T, method, path, token, ctype string, body io.Reader, hdr ...string) (int, string, http.Header) {
 	t.Helper()
+	resp := e.send(t, method, path, token, ctype, body, hdr...)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// send is do with the answer's body left unread (header pairs in hdr).
+func (e *env) send(t *testing.T, method, path, token, ctype string, body io.Reader, hdr ...string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -107,9 +116,7 @@ func (e *env) do(t *testing.T, method, path, token, ctype string, body io.Reader
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
+	return resp
 }
 
 // mkImage creates an image with gophercloud and returns its id.
