@@ -83,8 +83,10 @@ func TestFallbackMemoryBounded(t *testing.T) {
 			format, stream, _ := strings.Cut(rest, " ")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackMemoryBounded$", "-test.count=1")
 			cmd.Env = append(os.Environ(), memChildURL+"="+svc.srv.URL, memChildImage+"="+ids[format],
-				memChildMax+"="+strconv.FormatUint(bound, 10), memChildStream+"="+stream,
-				memChildLocal+"="+map[bool]string{true: "1"}[local])
+				memChildMax+"="+strconv.FormatUint(bound, 10), memChildStream+"="+stream)
+			if local {
+				cmd.Env = append(cmd.Env, memChildLocal+"=1")
+			}
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: node process failed: %v\n%s", path, err, out)
@@ -140,12 +142,10 @@ func memChild(t *testing.T, url, id string, max uint64) {
 		src = struct{ provisioner.ImageSource }{src} // no chunk lists: the whole-stream download
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var b interface {
-		provisioner.Backend
-		Prune(context.Context) ([]string, error)
-	}
+	var b provisioner.Backend
+	dir := t.TempDir() // the local backend's
 	if os.Getenv(memChildLocal) != "" {
-		b, err = provisioner.NewLocal(src, provisioner.LocalConfig{Dir: t.TempDir()}, log)
+		b, err = provisioner.NewLocal(src, provisioner.LocalConfig{Dir: dir}, log)
 	} else {
 		b, err = provisioner.NewRBD(provisioner.Ceph(c), src, rc, log)
 	}
@@ -158,6 +158,11 @@ func memChild(t *testing.T, url, id string, max uint64) {
 		_ = b.DeleteInstance(context.WithoutCancel(ctx), inst)
 		_, _ = b.Prune(context.WithoutCancel(ctx))
 		testcluster.AssertPoolClean(t, c, vms)
+		disks, _ := filepath.Glob(filepath.Join(dir, "disks", "*"))
+		bases, _ := filepath.Glob(filepath.Join(dir, "bases", "*"))
+		if left := append(disks, bases...); len(left) > 0 {
+			t.Errorf("left behind in the local backend: %v", left)
+		}
 	}()
 	if err != nil {
 		t.Fatal(err)
