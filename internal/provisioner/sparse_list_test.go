@@ -51,19 +51,27 @@ func TestChunkPlanZeros(t *testing.T) {
 	const cs = 1 << 20
 	data := make([]byte, 3*cs+5) // chunks: data, zero, data, zero (5 bytes)
 	data[10], data[2*cs+1] = 1, 2
-	l, osHash := listOf(id, data, cs)
-	img := Image{ID: id, Size: int64(len(data)), HashAlgo: "sha512", HashValue: osHash}
-	img.ChunksBinding = (&chunkPlan{size: l.Size, chunkSize: cs, digests: digestsOf(t, l)}).binding(osHash)
-	p, err := checkChunkList(img, l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := checkedPlan(t, id, data, cs)
 	if want := []bool{false, true, false, true}; !slices.Equal(p.zero, want) {
 		t.Fatalf("zero chunks %v, want %v", p.zero, want)
 	}
 	if got := p.dataBytes(); got != 2*cs {
 		t.Fatalf("data bytes %d, want %d", got, 2*cs)
 	}
+}
+
+// checkedPlan is the plan of data's honest list in chunks of cs, bound
+// into its record and checked as a node checks it.
+func checkedPlan(t *testing.T, id string, data []byte, cs int) *chunkPlan {
+	t.Helper()
+	l, osHash := listOf(id, data, cs)
+	img := Image{ID: id, Size: int64(len(data)), HashAlgo: "sha512", HashValue: osHash}
+	img.ChunksBinding = (&chunkPlan{size: l.Size, chunkSize: int64(cs), digests: digestsOf(t, l)}).binding(osHash)
+	p, err := checkChunkList(img, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func digestsOf(t *testing.T, l imageclient.ChunkList) [][sha256.Size]byte {

@@ -41,13 +41,7 @@ func TestChunkReaderAtConcurrent(t *testing.T) {
 		}
 	}
 	id := "a5ced000-0000-4000-8000-000000000001"
-	l, osHash := listOf(id, data, cs)
-	img := Image{ID: id, Size: int64(len(data)), HashAlgo: "sha512", HashValue: osHash}
-	img.ChunksBinding = (&chunkPlan{size: l.Size, chunkSize: cs, digests: digestsOf(t, l)}).binding(osHash)
-	plan, err := checkChunkList(img, l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := checkedPlan(t, id, data, cs)
 	ctx, stall, stop := transferContext(context.Background(), id, Bounds{}.withDefaults())
 	defer stop()
 	src := &memChunks{data: data}
